@@ -1,0 +1,201 @@
+"""Operator settings: embedded defaults < config TOML file < `.env` < environment.
+
+The names are the operator contract of DESIGN.md; keep them stable. Secrets are SecretStr so
+that printing or logging a Settings object never shows them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from bot.errors import PapersBotError
+
+CONFIG_FILE_ENV = "PAPERS_BOT_CONFIG"
+DEFAULT_CONFIG_FILE = Path("config/papers-bot.toml")
+KNOWN_SOURCES = ("hf", "markdown", "feed")
+
+CommaList = Annotated[list[str], NoDecode]
+SecretList = Annotated[list[SecretStr], NoDecode]
+
+
+class ConfigError(PapersBotError):
+    """A setting is missing or malformed; the message is one line an operator can act on."""
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    data_dir: Path = Path("data")
+    database_url: str | None = None
+
+    discord_token: SecretStr | None = None
+    discord_application_id: str | None = None
+    discord_api_base: str = "https://discord.com/api/v10"
+    discord_gateway_url: str | None = None
+
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_base: str = "https://slack.com/api/"
+
+    discord_webhook_urls: SecretList = Field(default_factory=list)
+    slack_webhook_urls: SecretList = Field(default_factory=list)
+
+    hf_api_url: str = "https://huggingface.co/api/daily_papers"
+    digest_url_template: str = (
+        "https://raw.githubusercontent.com/l-yohai/daily_papers_ko/main/paper_logs/"
+        "{yyyy}/{mm}/{dd}.md"
+    )
+    feed_urls: CommaList = Field(default_factory=list)
+    sources: CommaList = Field(default_factory=lambda: ["hf", "markdown"])
+    poll_interval: int = Field(default=900, ge=10, le=86_400)
+
+    http_timeout: float = Field(default=20.0, gt=0, le=300)
+    http_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    http_retries: int = Field(default=3, ge=0, le=10)
+
+    http_port: int = Field(default=8080, ge=0, le=65_535)
+    default_timezone: str = "UTC"
+    default_post_time: str = "09:00"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+    @field_validator(
+        "feed_urls", "sources", "discord_webhook_urls", "slack_webhook_urls", mode="before"
+    )
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("sources")
+    @classmethod
+    def _known_sources(cls, value: list[str]) -> list[str]:
+        unknown = [name for name in value if name not in KNOWN_SOURCES]
+        if unknown:
+            raise ValueError(f"unknown source {unknown[0]!r}; known: {', '.join(KNOWN_SOURCES)}")
+        return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _valid_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("default_post_time")
+    @classmethod
+    def _valid_post_time(cls, value: str) -> str:
+        parse_post_time(value)
+        return value
+
+    @field_validator("digest_url_template", "hf_api_url", "discord_api_base", "slack_api_base")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        return (init_settings, env_settings, dotenv_settings, toml)
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.data_dir / 'papers-bot.db'}"
+
+    @property
+    def has_discord_bot(self) -> bool:
+        return self.discord_token is not None
+
+    @property
+    def has_slack_bot(self) -> bool:
+        return self.slack_bot_token is not None
+
+    @property
+    def is_dry_run(self) -> bool:
+        """No platform configured at all: everything goes to the console."""
+        return not (
+            self.has_discord_bot
+            or self.has_slack_bot
+            or self.discord_webhook_urls
+            or self.slack_webhook_urls
+        )
+
+
+def parse_post_time(value: str) -> dt.time:
+    """HH:MM on a 24-hour clock; the one format both config and slash commands accept."""
+    hours, sep, minutes = value.strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(f"expected a time as HH:MM, got {value!r}")
+    hour, minute = int(hours), int(minutes)
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise ValueError(f"time {value!r} is out of range 00:00-23:59")
+    return dt.time(hour, minute)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Build settings, turning pydantic's multi-line report into one line per bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
+        raise ConfigError(f"config file: {exc}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for error in exc.errors():
+        name = ".".join(str(part) for part in error["loc"]).upper() or "config"
+        message = error["msg"].removeprefix("Value error, ")
+        given = error.get("input")
+        shown = "" if isinstance(given, Mapping) or given is None else f" (got {given!r})"
+        if repr(given) in message:
+            shown = ""
+        if "secret" in name.lower() or "token" in name.lower() or "webhook" in name.lower():
+            shown = ""
+        problems.append(f"{name}: {message}{shown}")
+    return "invalid configuration: " + "; ".join(problems)

@@ -1,0 +1,157 @@
+"""The neutral data model every stage shares: sources produce it, the store keeps it,
+renderers and commands read it.
+
+Values are frozen so a parsed digest can be handed to many renderers and tasks at once
+without anyone changing it under the others' feet.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+HF_PAPER_URL = "https://huggingface.co/papers/{arxiv_id}"
+ARXIV_ABS_URL = "https://arxiv.org/abs/{arxiv_id}"
+ARXIV_PDF_URL = "https://arxiv.org/pdf/{arxiv_id}"
+HF_DAY_URL = "https://huggingface.co/papers/date/{date}"
+HF_SOCIAL_THUMBNAIL_URL = (
+    "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/{arxiv_id}.png"
+)
+
+VIDEO_EXTENSIONS = frozenset({".mp4", ".webm", ".mov", ".qt", ".m4v", ".mkv", ".ogv"})
+
+
+class MediaKind(StrEnum):
+    IMAGE = "image"
+    VIDEO = "video"
+
+
+class SourceKind(StrEnum):
+    MARKDOWN = "markdown"
+    HF = "hf"
+    FEED = "feed"
+
+
+def media_kind_for_url(url: str) -> MediaKind:
+    """The file type decides, not the markdown syntax: digests write videos as images."""
+    path = url.split("?", 1)[0].split("#", 1)[0].lower()
+    dot = path.rfind(".")
+    if dot != -1 and path[dot:] in VIDEO_EXTENSIONS:
+        return MediaKind.VIDEO
+    return MediaKind.IMAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    kind: MediaKind
+    url: str
+
+    @classmethod
+    def from_url(cls, url: str) -> Media:
+        return cls(media_kind_for_url(url), url)
+
+    def to_json(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "url": self.url}
+
+
+_TITLE_JUNK = re.compile(r"[\W_]+", re.UNICODE)
+
+
+def normalize_title(title: str) -> str:
+    """A key that survives case, punctuation and Unicode form differences between sources."""
+    folded = unicodedata.normalize("NFKC", title).casefold()
+    return _TITLE_JUNK.sub(" ", folded).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Paper:
+    """One paper as one source saw it on one day."""
+
+    title: str
+    url: str
+    date: dt.date
+    source: SourceKind
+    language: str
+    arxiv_id: str | None = None
+    votes: int | None = None
+    authors: tuple[str, ...] = ()
+    authors_truncated: bool = False
+    media: Media | None = None
+    bullets: tuple[str, ...] = ()
+    abstract: str | None = None
+    github_url: str | None = None
+    project_url: str | None = None
+    keywords: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """The identity used to merge the same paper seen in several sources."""
+        if self.arxiv_id:
+            return self.arxiv_id
+        return "title:" + normalize_title(self.title)
+
+    @property
+    def hf_url(self) -> str | None:
+        return HF_PAPER_URL.format(arxiv_id=self.arxiv_id) if self.arxiv_id else None
+
+    @property
+    def arxiv_url(self) -> str | None:
+        return ARXIV_ABS_URL.format(arxiv_id=self.arxiv_id) if self.arxiv_id else None
+
+    @property
+    def pdf_url(self) -> str | None:
+        return ARXIV_PDF_URL.format(arxiv_id=self.arxiv_id) if self.arxiv_id else None
+
+    @property
+    def still_image_url(self) -> str | None:
+        """An image to show even when the paper's media is a video (chat embeds can't play one)."""
+        if self.media is not None and self.media.kind is MediaKind.IMAGE:
+            return self.media.url
+        if self.arxiv_id:
+            return HF_SOCIAL_THUMBNAIL_URL.format(arxiv_id=self.arxiv_id)
+        return None
+
+    @property
+    def video_url(self) -> str | None:
+        if self.media is not None and self.media.kind is MediaKind.VIDEO:
+            return self.media.url
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        """The `papers-bot parse` line format (DESIGN.md); extra keys come after the fixed ones."""
+        return {
+            "date": self.date.isoformat(),
+            "arxiv_id": self.arxiv_id,
+            "title": self.title,
+            "url": self.url,
+            "votes": self.votes,
+            "authors": list(self.authors),
+            "authors_truncated": self.authors_truncated,
+            "media": self.media.to_json() if self.media else None,
+            "bullets": list(self.bullets),
+            "source": self.source.value,
+            "language": self.language,
+            "abstract": self.abstract,
+            "github_url": self.github_url,
+            "project_url": self.project_url,
+            "keywords": list(self.keywords),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    """The papers one source published for one day, in the source's order."""
+
+    date: dt.date
+    source: SourceKind
+    papers: tuple[Paper, ...] = ()
+    origin: str | None = None
+    language: str = "en"
+
+    @property
+    def day_url(self) -> str:
+        return HF_DAY_URL.format(date=self.date.isoformat())

@@ -1,0 +1,1 @@
+"""Pure renderers from `Digest`/`Paper` to the exact JSON bodies each platform receives."""

@@ -1,0 +1,1 @@
+"""Turning daily digests (markdown, HF API JSON, RSS/Atom) into `Digest` values."""
