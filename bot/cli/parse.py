@@ -1,0 +1,57 @@
+"""`papers-bot parse FILE...`: digests as JSON Lines, one paper per line (DESIGN.md).
+
+A bad file costs only its own lines: the others are still printed, and the exit code
+(2) plus one stderr line per bad file tell a script what was skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.errors import PapersBotError
+
+EXIT_SOME_FAILED = 2
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "parse",
+        help="print the papers of digest files as JSON Lines",
+        description="Read markdown digests and HF daily-papers JSON files (auto-detected) "
+        "and print one JSON object per paper.",
+    )
+    parser.add_argument("files", nargs="+", metavar="FILE", type=Path, help="digest file")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.sources.files import load_digest_file  # noqa: PLC0415 (keeps --help instant)
+
+    out = _utf8(sys.stdout)
+    failed = False
+    for path in args.files:
+        try:
+            digest = load_digest_file(path)
+        except PapersBotError as exc:
+            print(f"papers-bot parse: {exc}", file=sys.stderr)
+            failed = True
+            continue
+        lines = [json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in digest.papers]
+        try:
+            out.write("".join(lines))
+            out.flush()
+        except BrokenPipeError:  # `papers-bot parse ... | head`: the reader has had enough
+            return 0
+    return EXIT_SOME_FAILED if failed else 0
+
+
+def _utf8(stream: TextIO) -> TextIO:
+    """JSON Lines are UTF-8 whatever the locale says (a C locale would choke on Hangul)."""
+    if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
+        stream.reconfigure(encoding="utf-8")
+    return stream
