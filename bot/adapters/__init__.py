@@ -1,0 +1,1 @@
+"""Thin translators between rendered messages and the chat platforms (see base.py)."""

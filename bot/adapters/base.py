@@ -1,0 +1,158 @@
+"""The one interface every chat platform sits behind, and the errors they all share.
+
+Delivery code catches these four failure kinds and nothing platform-specific: a target that
+is gone is dropped, a rate limit is rescheduled, a transient failure is retried with the same
+idempotency key, and a rejected payload is a rendering bug that must never be retried.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from bot.errors import PapersBotError
+from bot.render.message import Platform, RenderedMessage
+
+
+class AdapterError(PapersBotError):
+    """A platform call failed; `target` says where, never with a secret in it."""
+
+    def __init__(self, message: str, *, target: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.target = target
+        self.status = status
+
+
+class TargetGoneError(AdapterError):
+    """403/404 and friends: channel deleted, bot removed, webhook revoked. Stop using it."""
+
+
+class RateLimitedError(AdapterError):
+    """The platform asked us to wait longer than the adapter is willing to wait inline."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retry_after: float,
+        target: str | None = None,
+        status: int | None = 429,
+    ):
+        super().__init__(message, target=target, status=status)
+        self.retry_after = retry_after
+
+
+class TransientError(AdapterError):
+    """5xx, timeouts, dropped connections: retry later with the same idempotency key."""
+
+
+class RejectedPayloadError(AdapterError):
+    """400: the body breaks a platform rule. A bug in rendering; retrying cannot help."""
+
+
+class AuthenticationError(AdapterError):
+    """The token or secret was refused: an operator must fix the configuration."""
+
+
+Translator = Callable[[BaseException, str], AdapterError | None]
+"""Maps a library exception to our error for a target, or None when it is not a platform
+failure (a programming error, which must propagate unchanged)."""
+
+
+@contextlib.asynccontextmanager
+async def guarded(target: str, seconds: float, translate: Translator) -> AsyncIterator[None]:
+    """Bound one platform call in time and re-raise its failure as one of our classes."""
+    try:
+        async with asyncio.timeout(seconds):
+            yield
+    except AdapterError:
+        raise
+    except Exception as exc:
+        translated = translate(exc, target)
+        if translated is None:
+            raise
+        raise translated from exc
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """Proof that a message landed, with the id needed to thread under it or look it up.
+
+    `message_id` is Discord's snowflake or Slack's `ts`; webhooks that answer only "ok"
+    (Slack incoming webhooks) have none.
+    """
+
+    platform: Platform
+    target: str
+    message_id: str | None
+    channel_id: str | None = None
+
+
+NONCE_LENGTH = 25
+"""Discord caps a nonce at 25 characters; the same key is used as Slack metadata."""
+
+
+def nonce_for(idempotency_key: str | None) -> str:
+    """A short, stable token for a delivery, so a retried send is recognised as the same one.
+
+    Without a key the nonce is random: the library's own retries of one call still share it.
+    """
+    if idempotency_key is None:
+        return secrets.token_hex(NONCE_LENGTH // 2)
+    return hashlib.sha256(idempotency_key.encode("utf-8")).hexdigest()[:NONCE_LENGTH]
+
+
+class Adapter(abc.ABC):
+    """A thin translator between a rendered message and one platform API call.
+
+    Lifecycle: `start()` once (log in, open sockets), any number of `send()`, then `stop()`.
+    Adapters are also async context managers doing exactly that.
+    """
+
+    platform: ClassVar[Platform | None]
+    """None for the console, which is not a platform."""
+
+    @property
+    @abc.abstractmethod
+    def name(self) -> str:
+        """A label for logs and CLI output; never contains a token or a webhook secret."""
+
+    # The three hooks below are optional on purpose (B027): webhooks and the console have
+    # nothing to connect and no commands to publish.
+    async def start(self) -> None:  # noqa: B027
+        """Connect and authenticate; the default has nothing to do."""
+
+    async def stop(self) -> None:  # noqa: B027
+        """Release connections; must be safe to call twice or without `start()`."""
+
+    @abc.abstractmethod
+    async def send(
+        self,
+        target: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Post `message.body` to `target` in one API call.
+
+        `reply_to` places the message in the thread of an earlier one where the platform
+        has threads; `idempotency_key` makes a retry of the same delivery post at most once
+        where the platform supports it (Discord nonce) or can be checked (Slack metadata).
+        """
+
+    async def register_commands(self) -> None:  # noqa: B027
+        """Publish slash-command definitions where the platform takes them from the API."""
+
+    async def __aenter__(self) -> Adapter:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

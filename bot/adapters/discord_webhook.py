@@ -1,0 +1,144 @@
+"""Posting through Discord channel webhooks: no bot account, no gateway, post-only.
+
+A webhook URL is a secret (its last segment is the token), so logs and errors name a webhook
+by its id only. The request goes to the host the URL names, which is how a local fake or a
+proxy stands in for discord.com.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import aiohttp
+import discord
+from discord.webhook.async_ import async_context
+
+from bot.adapters.base import (
+    Adapter,
+    Receipt,
+    RejectedPayloadError,
+    TargetGoneError,
+    guarded,
+)
+from bot.adapters.discord_common import RebasedWebhookAdapter, translate
+from bot.render.message import Platform, RenderedMessage
+
+_WEBHOOK_URL = re.compile(
+    r"^(?P<base>https?://[^/]+(?:/[^?#]*?)?)/webhooks/(?P<id>\d{1,20})/(?P<token>[\w-]+)/?$"
+)
+SUPPRESS_EMBEDS = 1 << 2
+SUPPRESS_NOTIFICATIONS = 1 << 12
+_KNOWN_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordWebhookUrl:
+    base: str
+    webhook_id: int
+    token: str
+
+    @property
+    def label(self) -> str:
+        return f"discord-webhook:{self.webhook_id}"
+
+
+def parse_webhook_url(url: str) -> DiscordWebhookUrl | None:
+    """Split `<base>/webhooks/<id>/<token>`; None when the URL is not that shape."""
+    match = _WEBHOOK_URL.match(url.strip())
+    if match is None:
+        return None
+    return DiscordWebhookUrl(match["base"], int(match["id"]), match["token"])
+
+
+def allowed_mentions_from(value: Any) -> discord.AllowedMentions:
+    """The AllowedMentions a body's `allowed_mentions` object describes (none when absent)."""
+    if value is None:
+        return discord.AllowedMentions.none()
+    if not isinstance(value, dict):
+        raise RejectedPayloadError("allowed_mentions must be an object")
+    parse = value.get("parse", [])
+    users: bool | list[discord.Object] = "users" in parse
+    roles: bool | list[discord.Object] = "roles" in parse
+    if value.get("users"):
+        users = [discord.Object(int(u)) for u in value["users"]]
+    if value.get("roles"):
+        roles = [discord.Object(int(r)) for r in value["roles"]]
+    return discord.AllowedMentions(
+        everyone="everyone" in parse,
+        users=users,
+        roles=roles,
+        replied_user=bool(value.get("replied_user", False)),
+    )
+
+
+def send_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+    """discord.py `Webhook.send` arguments for a create-message body.
+
+    Keys a webhook cannot carry are refused here rather than silently dropped.
+    """
+    kwargs: dict[str, Any] = {
+        "allowed_mentions": allowed_mentions_from(body.get("allowed_mentions"))
+    }
+    for key, value in body.items():
+        if key in ("content", "username", "avatar_url", "tts", "thread_name"):
+            kwargs[key] = value
+        elif key == "embeds":
+            kwargs["embeds"] = [discord.Embed.from_dict(embed) for embed in value]
+        elif key == "flags":
+            if int(value) & ~_KNOWN_FLAGS:
+                raise RejectedPayloadError(f"webhook flags {value} not supported")
+            kwargs["suppress_embeds"] = bool(int(value) & SUPPRESS_EMBEDS)
+            kwargs["silent"] = bool(int(value) & SUPPRESS_NOTIFICATIONS)
+        elif key not in ("allowed_mentions", "nonce", "enforce_nonce"):
+            raise RejectedPayloadError(f"a Discord webhook message cannot carry {key!r}")
+    return kwargs
+
+
+class DiscordWebhookAdapter(Adapter):
+    """Sends to any Discord webhook URL given as the target, over the shared session."""
+
+    platform: ClassVar[Platform | None] = Platform.DISCORD
+
+    def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
+        self._session = session
+        self._timeout = timeout
+        # One transport per base keeps discord.py's per-webhook rate-limit locks alive.
+        self._transports: dict[str, RebasedWebhookAdapter] = {}
+
+    @property
+    def name(self) -> str:
+        return "discord-webhook"
+
+    async def send(
+        self,
+        target: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        """Webhooks have no nonce and no replies: `reply_to` posts flat in the channel."""
+        url = parse_webhook_url(target)
+        if url is None:
+            raise TargetGoneError("not a Discord webhook URL (…/webhooks/<id>/<token>)")
+        kwargs = send_kwargs(message.body)
+        webhook = discord.Webhook.partial(url.webhook_id, url.token, session=self._session)
+        # discord.py picks its webhook transport from a context variable; setting it here
+        # scopes our base URL to this one call instead of the whole process.
+        transport = self._transports.setdefault(url.base, RebasedWebhookAdapter(url.base))
+        token = async_context.set(transport)
+        try:
+            async with guarded(url.label, self._timeout, translate):
+                sent = await webhook.send(wait=True, **kwargs)
+        except (ValueError, TypeError) as exc:  # discord.py's own checks of the arguments
+            raise RejectedPayloadError(f"{url.label}: {exc}", target=url.label) from exc
+        finally:
+            async_context.reset(token)
+        return Receipt(
+            platform=Platform.DISCORD,
+            target=url.label,
+            message_id=str(sent.id),
+            channel_id=str(sent.channel.id) if sent.channel is not None else None,
+        )

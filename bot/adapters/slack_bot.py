@@ -1,0 +1,152 @@
+"""Posting and receiving commands as a Slack app, on slack-bolt's AsyncApp.
+
+Two ways in for commands, picked by configuration: Socket Mode when an app-level token is
+set (no public URL needed), otherwise Slack's HTTP requests, verified by bolt against the
+signing secret and served by the bot's own aiohttp web server (`add_routes`). Posting is
+the same either way: chat.postMessage with the renderer's body, carrying our idempotency
+key as message metadata so a delivery can be found again after a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar
+
+import aiohttp
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.adapters.base import Adapter, Receipt, RejectedPayloadError, guarded
+from bot.adapters.slack_common import BoundedRateLimitRetryHandler, translate
+from bot.render.message import Platform, RenderedMessage
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_BASE = "https://slack.com/api/"
+EVENTS_PATH = "/slack/events"
+METADATA_EVENT_TYPE = "papers_bot_delivery"
+HISTORY_PAGE = 200
+
+
+def _with_key(metadata: Any, meta: dict[str, str], key: str) -> dict[str, Any]:
+    """The renderer's metadata (or ours) with the idempotency key added to its payload."""
+    if isinstance(metadata, dict) and isinstance(metadata.get("event_payload"), dict):
+        return {**metadata, "event_payload": {**metadata["event_payload"], "key": key}}
+    return {"event_type": METADATA_EVENT_TYPE, "event_payload": {**meta, "key": key}}
+
+
+class SlackBotAdapter(Adapter):
+    """Command handlers (issue 6) register on `app` (e.g. `app.command("/papers")`)."""
+
+    platform: ClassVar[Platform | None] = Platform.SLACK
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        session: aiohttp.ClientSession,
+        api_base: str = DEFAULT_API_BASE,
+        signing_secret: str | None = None,
+        app_token: str | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        self._timeout = timeout
+        self._app_token = app_token
+        self.client = AsyncWebClient(
+            token=token,
+            base_url=api_base,
+            session=session,
+            timeout=max(int(timeout), 1),
+            retry_handlers=[BoundedRateLimitRetryHandler()],
+            logger=log,
+        )
+        # Without a signing secret every HTTP request fails verification (never skipped).
+        self.app = AsyncApp(
+            name="papers-bot",
+            client=self.client,
+            signing_secret=signing_secret or "",
+            logger=log,
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self.bot_user_id: str | None = None
+
+    @property
+    def name(self) -> str:
+        return "slack"
+
+    @property
+    def socket_mode(self) -> bool:
+        return self._app_token is not None
+
+    async def start(self) -> None:
+        """Check the token (auth.test) and, in Socket Mode, open the websocket."""
+        async with guarded("slack auth.test", self._timeout, translate):
+            identity = await self.client.auth_test()
+        self.bot_user_id = identity.get("user_id")
+        if self._app_token is not None:
+            # slack-sdk's Socket Mode client owns its own aiohttp session (not configurable).
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, logger=log)
+            async with guarded("slack socket mode", self._timeout, translate):
+                await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+
+    def add_routes(self, web_app: web.Application, path: str = EVENTS_PATH) -> None:
+        """Serve Slack's HTTP requests (slash commands, events) from the bot's web server."""
+        web_app.router.add_post(path, self.handle_http)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """Bolt verifies the signature and timestamp: failures get 401 and run no handler."""
+        bolt_response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(bolt_response)
+
+    async def send(
+        self,
+        target: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+        idempotency_key: str | None = None,
+    ) -> Receipt:
+        body: dict[str, Any] = dict(message.body)
+        if "channel" in body:
+            raise RejectedPayloadError("a Slack body must not name its channel", target=target)
+        if reply_to is not None and reply_to.message_id is not None:
+            body["thread_ts"] = reply_to.message_id
+        if idempotency_key is not None:
+            body["metadata"] = _with_key(body.get("metadata"), message.meta, idempotency_key)
+        async with guarded(f"slack channel {target}", self._timeout, translate):
+            response = await self.client.chat_postMessage(channel=target, **body)
+        return Receipt(
+            platform=Platform.SLACK,
+            target=target,
+            message_id=str(response["ts"]),
+            channel_id=str(response.get("channel", target)),
+        )
+
+    async def find_delivery(
+        self, target: str, idempotency_key: str, *, oldest: float = 0.0
+    ) -> Receipt | None:
+        """The message an earlier attempt posted with this key, if it landed.
+
+        Slack has no nonce; after a timeout the delivery worker asks here before resending.
+        """
+        async with guarded(f"slack channel {target}", self._timeout, translate):
+            history = await self.client.conversations_history(
+                channel=target,
+                oldest=str(oldest),
+                include_all_metadata=True,
+                limit=HISTORY_PAGE,
+            )
+        for item in history.get("messages") or []:
+            metadata = item.get("metadata") or {}
+            payload = metadata.get("event_payload") or {}
+            if payload.get("key") == idempotency_key:
+                return Receipt(Platform.SLACK, target, str(item["ts"]), target)
+        return None

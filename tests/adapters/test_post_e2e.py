@@ -1,0 +1,224 @@
+"""End to end: `papers-bot post` in a child process, configured only through the documented
+environment variables, renders a digest with the real parser and renderers and posts it
+through discord.py and slack-sdk to the fakes. The fakes hold every body to the platform
+limits and the mention-safety rules; the assertions re-check what they recorded."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.render.discord import render_discord_digest
+from bot.render.slack import render_slack_digest
+from bot.selection import Selection, select_papers
+from bot.sources.files import load_digest_file
+from tests.adapters.cli_runner import run_cli
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.slack import FakeSlack
+from tests.render.validators import discord_message_violations, slack_message_violations
+
+HOSTILE_DIGEST = """## Daily Papers (2024-05-02)
+
+### [@everyone <!channel> Attention <@U024BE7LH> Is @here All <@&123> You Need](https://arxiv.org/abs/2405.00001)
+
+![](https://example.org/figure.png)
+
+Vote: 42
+
+Authors: Alice <!subteam^S1>, Bob @everyone
+
+- ***What's New***: pings <@123456789012345678> and <!here> and <#C123|general> and @here.
+- **Technical Details**: a [link](javascript:alert(1)) and <https://evil.example|click> & more.
+
+### [A Quiet Second Paper](https://arxiv.org/abs/2405.00002)
+
+[Watch Video](https://example.org/clip.mp4)
+
+Vote: 7
+
+Authors: Carol
+
+- plain summary
+"""
+
+
+@pytest.fixture
+async def fakes() -> AsyncIterator[tuple[FakeDiscord, FakeSlack]]:
+    discord, slack = FakeDiscord(), FakeSlack(channel_burst=40)
+    await discord.start()
+    await slack.start()
+    yield discord, slack
+    await slack.stop()
+    await discord.stop()
+
+
+def _settings_env(discord: FakeDiscord, slack: FakeSlack) -> dict[str, str]:
+    env = {**discord.settings_env(), **slack.settings_env(), "HTTP_TIMEOUT": "10"}
+    env.pop("SLACK_APP_TOKEN")  # posting needs no Socket Mode
+    return env
+
+
+async def _post_everywhere(
+    digest_file: Path, discord: FakeDiscord, slack: FakeSlack, *extra: str
+) -> tuple[str, str]:
+    discord_hook, slack_hook = discord.add_webhook(), slack.add_webhook()
+    result = await run_cli(
+        "post",
+        str(digest_file),
+        "--to", f"discord:{discord.default_channel.id}",
+        "--to", f"slack:{slack.default_channel.id}",
+        "--to", f"webhook:{discord_hook}",
+        "--to", f"webhook:{slack_hook}",
+        *extra,
+        env=_settings_env(discord, slack),
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    assert result.stdout.count("posted") == 4
+    for url in (discord_hook, slack_hook):
+        assert url.rsplit("/", 1)[-1] not in result.stdout + result.stderr
+    return discord_hook, slack_hook
+
+
+def _discord_bodies(fake: FakeDiscord) -> list[dict[str, Any]]:
+    posts = [r for r in fake.requests if r.method == "POST"]
+    return [r.json() for r in posts if r.path.endswith("/messages") or "/webhooks/" in r.path]
+
+
+def _slack_bodies(fake: FakeSlack) -> list[dict[str, Any]]:
+    bodies = []
+    for r in fake.requests:
+        if r.path.endswith("chat.postMessage"):
+            body = r.json()
+            body.pop("channel")
+            bodies.append(body)
+        elif r.path.startswith("/services/"):
+            bodies.append(r.json())
+    return bodies
+
+
+def _assert_nothing_could_ping(discord: FakeDiscord, slack: FakeSlack) -> None:
+    bodies = _discord_bodies(discord)
+    assert bodies
+    for body in bodies:
+        assert discord_message_violations(body) == []
+        assert body["allowed_mentions"] == {"parse": []}
+    for message in discord.all_messages():
+        assert message["mention_everyone"] is False
+        assert message["mentions"] == []
+        assert message["mention_roles"] == []
+    slack_bodies = _slack_bodies(slack)
+    assert slack_bodies
+    for body in slack_bodies:
+        assert slack_message_violations(body) == []
+        assert not body.get("link_names")
+
+
+def _expected_counts(digest_file: Path) -> tuple[int, int]:
+    digest = load_digest_file(digest_file)
+    papers = select_papers(digest.papers, Selection(top_n=10))
+    return len(render_discord_digest(digest, papers)), len(render_slack_digest(digest, papers))
+
+
+async def test_hostile_synthetic_digest_posts_everywhere_without_a_ping(
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
+) -> None:
+    discord, slack = fakes
+    digest_file = tmp_path / "02.md"
+    digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
+    await _post_everywhere(digest_file, discord, slack)
+    discord_count, slack_count = _expected_counts(digest_file)
+    assert len(discord.default_channel.messages) == 2 * discord_count  # bot + webhook
+    assert len(slack.default_channel.messages) == 2 * slack_count
+    _assert_nothing_could_ping(discord, slack)
+    titles = [e.get("title", "") for m in discord.all_messages() for e in m["embeds"]]
+    assert any("Attention" in title for title in titles)
+
+
+@pytest.fixture
+def corpus_digest(corpus_dir: Path) -> Path:
+    """The doubled-section day when present (the parser must merge it), else the latest."""
+    doubled = corpus_dir / "2024" / "10" / "18.md"
+    return doubled if doubled.exists() else sorted(corpus_dir.glob("2024/*/*.md"))[-1]
+
+
+@pytest.fixture
+def early_corpus_digest(corpus_dir: Path) -> Path:
+    return sorted(corpus_dir.glob("2024/*/*.md"))[0]
+
+
+@pytest.mark.corpus
+async def test_corpus_digest_posts_everywhere_in_thread_layout(
+    fakes: tuple[FakeDiscord, FakeSlack], corpus_digest: Path
+) -> None:
+    discord, slack = fakes
+    digest_file = corpus_digest
+    await _post_everywhere(digest_file, discord, slack, "--layout", "thread")
+    discord_count, slack_count = _expected_counts(digest_file)
+    assert len(discord.default_channel.messages) == 2 * discord_count
+    assert len(slack.default_channel.messages) == 2 * slack_count
+    _assert_nothing_could_ping(discord, slack)
+    bot_messages = [m for m in slack.default_channel.messages if not m.get("via_webhook")]
+    header, *papers = bot_messages
+    assert papers
+    assert all(m["thread_ts"] == header["ts"] for m in papers)
+    assert all(m["metadata"]["event_payload"]["key"] for m in bot_messages)
+    day = load_digest_file(digest_file).date
+    assert isinstance(day, dt.date)
+
+
+@pytest.mark.corpus
+async def test_rerun_within_the_nonce_window_posts_nothing_new_on_discord(
+    fakes: tuple[FakeDiscord, FakeSlack], early_corpus_digest: Path
+) -> None:
+    discord, _ = fakes
+    digest_file = early_corpus_digest
+    env = {**discord.settings_env(), "HTTP_TIMEOUT": "10"}
+    target = f"discord:{discord.default_channel.id}"
+    first = await run_cli("post", str(digest_file), "--to", target, env=env)
+    second = await run_cli("post", str(digest_file), "--to", target, env=env)
+    assert (first.code, second.code) == (0, 0), second.stderr
+    discord_count, _ = _expected_counts(digest_file)
+    assert len(discord.default_channel.messages) == discord_count
+    assert len(discord.requests_to("/messages", "POST")) == 2 * discord_count
+
+
+async def test_one_failing_destination_does_not_stop_the_others(
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
+) -> None:
+    discord, slack = fakes
+    gone = discord.add_channel("deleted")
+    gone.state = "deleted"
+    digest_file = tmp_path / "02.md"
+    digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
+    result = await run_cli(
+        "post", str(digest_file),
+        "--to", f"discord:{gone.id}",
+        "--to", f"slack:{slack.default_channel.id}",
+        env=_settings_env(discord, slack),
+    )  # fmt: skip
+    assert result.code == 1
+    assert f"discord:{gone.id}: failed" in result.stderr
+    assert "Unknown Channel" in result.stderr
+    _, slack_count = _expected_counts(digest_file)
+    assert len(slack.default_channel.messages) == slack_count
+
+
+async def test_dry_run_prints_bodies_and_sends_nothing(
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
+) -> None:
+    discord, slack = fakes
+    digest_file = tmp_path / "02.md"
+    digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
+    target = f"discord:{discord.default_channel.id}"
+    result = await run_cli(
+        "post", str(digest_file), "--to", target, "--dry-run", env=_settings_env(discord, slack)
+    )
+    assert result.code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {line["platform"] for line in lines} == {"discord"}
+    assert discord.requests == []

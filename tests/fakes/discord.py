@@ -1,0 +1,396 @@
+"""A local Discord: the REST API (v10) and the gateway on one 127.0.0.1 port.
+
+The real discord.py client logs in to it, connects its gateway, posts messages and
+webhooks, syncs commands and answers interactions. It enforces the documented message
+limits (400 with Discord's error shape), nonce dedupe, per-channel / per-webhook and global
+rate buckets (429 with `Via` and a JSON `retry_after`, which discord.py needs to retry), and
+answers 403/404 for channels a test marks forbidden or deleted.
+
+Run by hand: `python -m tests.fakes.discord [--port N]` prints the settings to point the bot
+at it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.discord_gateway import FakeGateway
+from tests.fakes.discord_state import (
+    Bucket,
+    FakeChannel,
+    FakeWebhook,
+    Snowflakes,
+    message_json,
+    user_json,
+)
+from tests.fakes.platform_faults import FakeServer, Fault
+from tests.render.validators import discord_message_violations
+
+API = "/api/v10"
+VIA = "1.1 google"
+NONCE_WINDOW = 300.0
+
+
+def jsonify(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    """JSON with the bare content type: discord.py parses a body only when the header is
+    exactly `application/json`, as Discord sends it."""
+    response = web.Response(body=json.dumps(data).encode(), status=status, headers=headers)
+    response.headers["Content-Type"] = "application/json"
+    return response
+
+
+def discord_error(status: int, code: int, message: str, **extra: Any) -> web.Response:
+    return jsonify({"message": message, "code": code, **extra}, status=status)
+
+
+class FakeDiscord(FakeServer):
+    """State is plain attributes so tests can read what the bot did and arrange the world."""
+
+    def __init__(
+        self,
+        *,
+        token: str = "fake-discord-token",
+        channel_limit: tuple[int, float] = (5, 5.0),
+        webhook_limit: tuple[int, float] = (5, 2.0),
+        global_limit: tuple[int, float] = (50, 1.0),
+    ) -> None:
+        super().__init__()
+        self.token = token
+        self.ids = Snowflakes()
+        self.bot_user = user_json(self.ids.next(), "papers-bot")
+        self.application_id = self.ids.next()
+        self.guild_id = self.ids.next()
+        self.channels: dict[int, FakeChannel] = {}
+        self.webhooks: dict[int, FakeWebhook] = {}
+        self.commands: dict[str, list[dict[str, Any]]] = {}
+        self.interaction_responses: list[dict[str, Any]] = []
+        self.followups: list[dict[str, Any]] = []
+        self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._channel_limit = channel_limit
+        self._webhook_limit = webhook_limit
+        self._buckets: dict[str, Bucket] = {}
+        self._global = Bucket("global", *global_limit)
+        self.gateway = FakeGateway(self)
+        self.add_channel("papers")
+        self._routes()
+
+    # -- arranging the world -------------------------------------------------------------
+    def add_channel(self, name: str) -> FakeChannel:
+        channel = FakeChannel(self.ids.next(), self.guild_id, name)
+        self.channels[channel.id] = channel
+        return channel
+
+    @property
+    def default_channel(self) -> FakeChannel:
+        return next(iter(self.channels.values()))
+
+    def add_webhook(self, channel: FakeChannel | None = None) -> str:
+        """A webhook URL on this fake, shaped like https://discord.com/api/webhooks/ID/TOKEN."""
+        hook = FakeWebhook(
+            self.ids.next(), secrets.token_urlsafe(24), channel or self.default_channel
+        )
+        self.webhooks[hook.id] = hook
+        return f"{self.base_url}/api/webhooks/{hook.id}/{hook.token}"
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url + API
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/gateway"
+
+    def settings_env(self) -> dict[str, str]:
+        return {
+            "DISCORD_TOKEN": self.token,
+            "DISCORD_API_BASE": self.api_base,
+            "DISCORD_GATEWAY_URL": self.gateway_url,
+            "DISCORD_APPLICATION_ID": str(self.application_id),
+        }
+
+    def all_messages(self) -> list[dict[str, Any]]:
+        return [m for c in self.channels.values() for m in c.messages]
+
+    # -- HTTP plumbing -------------------------------------------------------------------
+    def _routes(self) -> None:
+        r = self.app.router
+        for prefix in (API, "/api"):
+            r.add_post(prefix + "/webhooks/{webhook_id}/{token}", self._execute_webhook)
+            r.add_patch(prefix + "/webhooks/{app}/{token}/messages/@original", self._edit_original)
+        r.add_get(API + "/users/@me", self._authed(self._me))
+        r.add_get(API + "/oauth2/applications/@me", self._authed(self._application))
+        r.add_get(API + "/gateway", self._gateway_info)
+        r.add_get(API + "/gateway/bot", self._authed(self._gateway_info))
+        r.add_post(API + "/channels/{channel_id}/messages", self._authed(self._create_message))
+        r.add_get(API + "/channels/{channel_id}/messages", self._authed(self._list_messages))
+        r.add_put(API + "/applications/{app}/commands", self._authed(self._put_commands))
+        r.add_get(API + "/applications/{app}/commands", self._authed(self._get_commands))
+        guild_commands = API + "/applications/{app}/guilds/{guild}/commands"
+        r.add_put(guild_commands, self._authed(self._put_commands))
+        r.add_get(guild_commands, self._authed(self._get_commands))
+        r.add_post(API + "/interactions/{id}/{token}/callback", self._interaction_callback)
+        r.add_get("/gateway", self.gateway.handle)
+
+    def _authed(self, handler: Any) -> Any:
+        async def check(request: web.Request) -> web.StreamResponse:
+            if request.headers.get("Authorization") != f"Bot {self.token}":
+                return discord_error(401, 0, "401: Unauthorized")
+            return await handler(request)  # type: ignore[no-any-return]
+
+        return check
+
+    def error_response(self, status: int) -> web.StreamResponse:
+        known = {
+            403: (50001, "Missing Access"),
+            404: (10003, "Unknown Channel"),
+            400: (50035, "Invalid Form Body"),
+        }
+        code, message = known.get(status, (0, f"{status}: Server Error"))
+        response = discord_error(status, code, message)
+        response.headers["Via"] = VIA
+        return response
+
+    def rate_limit_response(self, fault: Fault) -> web.StreamResponse:
+        return self._too_many(fault.retry_after, is_global=fault.is_global)
+
+    def _too_many(
+        self, retry_after: float, *, is_global: bool, bucket: Bucket | None = None
+    ) -> web.Response:
+        response = jsonify(
+            {
+                "message": "You are being rate limited.",
+                "retry_after": round(retry_after, 3),
+                "global": is_global,
+                "code": 0,
+            },
+            status=429,
+        )
+        response.headers.update(bucket.headers() if bucket else {})
+        response.headers["Via"] = VIA
+        response.headers["Retry-After"] = str(max(int(retry_after + 0.999), 1))
+        response.headers["X-RateLimit-Scope"] = "global" if is_global else "user"
+        if is_global:
+            response.headers["X-RateLimit-Global"] = "true"
+        return response
+
+    def _limited(self, key: str, limit: tuple[int, float]) -> tuple[Bucket, web.Response | None]:
+        wait = self._global.hit()
+        bucket = self._buckets.setdefault(key, Bucket(key.split(":", maxsplit=1)[0], *limit))
+        if wait is not None:
+            return bucket, self._too_many(wait, is_global=True)
+        wait = bucket.hit()
+        if wait is not None:
+            return bucket, self._too_many(wait, is_global=False, bucket=bucket)
+        return bucket, None
+
+    # -- REST handlers -------------------------------------------------------------------
+    async def _me(self, request: web.Request) -> web.Response:
+        return jsonify(self.bot_user)
+
+    async def _application(self, request: web.Request) -> web.Response:
+        return jsonify(
+            {
+                "id": str(self.application_id),
+                "name": "papers-bot",
+                "description": "",
+                "icon": None,
+                "bot_public": False,
+                "bot_require_code_grant": False,
+                "owner": user_json(self.ids.next(), "owner", bot=False),
+                "verify_key": "0" * 64,
+                "flags": 0,
+                "bot": self.bot_user,
+            }
+        )
+
+    async def _gateway_info(self, request: web.Request) -> web.Response:
+        return jsonify(
+            {
+                "url": self.gateway_url,
+                "shards": 1,
+                "session_start_limit": {
+                    "total": 1000,
+                    "remaining": 999,
+                    "reset_after": 0,
+                    "max_concurrency": 1,
+                },
+            }
+        )
+
+    def _channel(self, request: web.Request) -> FakeChannel | web.Response:
+        raw = request.match_info["channel_id"]
+        channel = self.channels.get(int(raw)) if raw.isdigit() else None
+        if channel is None or channel.state == "deleted":
+            return discord_error(404, 10003, "Unknown Channel")
+        if channel.state == "forbidden":
+            return discord_error(403, 50001, "Missing Access")
+        return channel
+
+    async def _create_message(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        if isinstance(channel, web.Response):
+            return channel
+        bucket, limited = self._limited(f"channel-messages:{channel.id}", self._channel_limit)
+        if limited is not None:
+            return limited
+        body = await request.json()
+        invalid = self._invalid(body)
+        if invalid is not None:
+            return invalid
+        nonce = body.get("nonce")
+        if nonce is not None and body.get("enforce_nonce"):
+            seen = self._nonces.get(str(nonce))
+            if seen is not None and time.monotonic() - seen[0] < NONCE_WINDOW:
+                return jsonify(seen[1], headers=bucket.headers())
+        message = message_json(self.ids.next(), channel, body, self.bot_user)
+        channel.messages.append(message)
+        if nonce is not None:
+            self._nonces[str(nonce)] = (time.monotonic(), message)
+        return jsonify(message, headers=bucket.headers())
+
+    def _invalid(self, body: Any) -> web.Response | None:
+        if not isinstance(body, dict):
+            return discord_error(400, 50109, "The request body contains invalid JSON.")
+        if len(str(body.get("nonce", ""))) > 25:
+            return discord_error(
+                400,
+                50035,
+                "Invalid Form Body",
+                errors={
+                    "nonce": {
+                        "_errors": [
+                            {
+                                "code": "BASE_TYPE_MAX_LENGTH",
+                                "message": "Must be 25 or fewer in length.",
+                            }
+                        ]
+                    }
+                },
+            )
+        problems = discord_message_violations(body)
+        if not problems:
+            return None
+        errors = {"_errors": [{"code": "BASE_TYPE_BAD", "message": p} for p in problems]}
+        return discord_error(400, 50035, "Invalid Form Body", errors=errors)
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        channel = self._channel(request)
+        if isinstance(channel, web.Response):
+            return channel
+        return jsonify(list(reversed(channel.messages)))
+
+    async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
+        raw_id, token = request.match_info["webhook_id"], request.match_info["token"]
+        if raw_id == str(self.application_id):
+            return await self._followup(request)
+        hook = self.webhooks.get(int(raw_id)) if raw_id.isdigit() else None
+        if hook is None or hook.revoked:
+            return discord_error(404, 10015, "Unknown Webhook")
+        if not secrets.compare_digest(hook.token, token):
+            return discord_error(401, 50027, "Invalid Webhook Token")
+        bucket, limited = self._limited(f"webhook:{hook.id}", self._webhook_limit)
+        if limited is not None:
+            return limited
+        body = await request.json()
+        invalid = self._invalid(body)
+        if invalid is not None:
+            return invalid
+        author = user_json(hook.id, body.get("username") or "Papers webhook")
+        message = message_json(self.ids.next(), hook.channel, body, author, webhook_id=hook.id)
+        hook.channel.messages.append(message)
+        if request.query.get("wait", "false").lower() not in ("true", "1"):
+            return web.Response(status=204, headers=bucket.headers())
+        return jsonify(message, headers=bucket.headers())
+
+    async def _put_commands(self, request: web.Request) -> web.Response:
+        scope = request.match_info.get("guild", "global")
+        stored = []
+        for command in await request.json():
+            stored.append(
+                dict(
+                    command,
+                    id=str(self.ids.next()),
+                    application_id=str(self.application_id),
+                    version=str(self.ids.next()),
+                    type=command.get("type", 1),
+                )
+            )
+        self.commands[scope] = stored
+        return jsonify(stored)
+
+    async def _get_commands(self, request: web.Request) -> web.Response:
+        return jsonify(self.commands.get(request.match_info.get("guild", "global"), []))
+
+    async def _interaction_callback(self, request: web.Request) -> web.StreamResponse:
+        interaction = self.gateway.interactions.get(request.match_info["id"])
+        if interaction is None or interaction["token"] != request.match_info["token"]:
+            return discord_error(404, 10062, "Unknown interaction")
+        if interaction.get("responded"):
+            return discord_error(400, 40060, "Interaction has already been acknowledged.")
+        interaction["responded"] = True
+        body = await request.json()
+        self.interaction_responses.append({"interaction_id": interaction["id"], **body})
+        if "with_response" not in request.query:
+            return web.Response(status=204)
+        data = body.get("data") or {}
+        message = message_json(self.ids.next(), self.default_channel, data, self.bot_user)
+        interaction["original"] = message
+        return jsonify(
+            {
+                "interaction": {
+                    "id": interaction["id"],
+                    "type": interaction["type"],
+                    "response_message_id": message["id"],
+                    "response_message_loading": body.get("type") == 5,
+                    "response_message_ephemeral": bool(int(data.get("flags", 0)) & 64),
+                },
+                "resource": {"type": body.get("type"), "message": message},
+            }
+        )
+
+    async def _followup(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.followups.append(body)
+        message = message_json(self.ids.next(), self.default_channel, body, self.bot_user)
+        return jsonify(message)
+
+    async def _edit_original(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.followups.append({"edit_original": True, **body})
+        message = message_json(self.ids.next(), self.default_channel, body, self.bot_user)
+        return jsonify(message)
+
+
+async def _serve(port: int) -> None:
+    fake = FakeDiscord()
+    await fake.start(port)
+    hook = fake.add_webhook()
+    print("fake Discord listening; point the bot at it with:")
+    for name, value in fake.settings_env().items():
+        print(f"  export {name}={value}")
+    print(f"  export DISCORD_WEBHOOK_URLS={hook}")
+    print(f"channel id to post to: {fake.default_channel.id}")
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await fake.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args()
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_serve(args.port))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,175 @@
+"""The fake Discord gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME,
+and a hook for tests to dispatch events (INTERACTION_CREATE for slash commands).
+
+Frames are plain JSON text; discord.py only inflates binary frames, so asking for
+zlib-stream compression and receiving text is fine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import secrets
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
+
+HELLO, HEARTBEAT, IDENTIFY, RESUME, DISPATCH, HEARTBEAT_ACK = 10, 1, 2, 6, 0, 11
+HEARTBEAT_INTERVAL_MS = 41_250
+
+
+class GatewaySession:
+    def __init__(self, ws: web.WebSocketResponse) -> None:
+        self.ws = ws
+        self.session_id = secrets.token_hex(16)
+        self.seq = itertools.count(1)
+        self.identify: dict[str, Any] | None = None
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        await self.ws.send_json({"op": DISPATCH, "s": next(self.seq), "t": event, "d": data})
+
+
+class FakeGateway:
+    """Tracks connected sessions so a test can wait for IDENTIFY and push events."""
+
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.sessions: list[GatewaySession] = []
+        self.received: list[dict[str, Any]] = []
+        self.interactions: dict[str, dict[str, Any]] = {}
+        self.identified = asyncio.Event()
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        session = GatewaySession(ws)
+        self.sessions.append(session)
+        try:
+            await ws.send_json({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
+            async for msg in ws:
+                if msg.type != WSMsgType.TEXT:
+                    break
+                await self._on_frame(session, msg.json())
+        finally:
+            self.sessions.remove(session)
+        return ws
+
+    async def _on_frame(self, session: GatewaySession, frame: dict[str, Any]) -> None:
+        self.received.append(frame)
+        op = frame.get("op")
+        if op == HEARTBEAT:
+            await session.ws.send_json({"op": HEARTBEAT_ACK})
+        elif op == IDENTIFY:
+            session.identify = frame["d"]
+            await session.dispatch("READY", self._ready(session))
+            await session.dispatch("GUILD_CREATE", self._guild())
+            self.identified.set()
+        elif op == RESUME:
+            await session.dispatch("RESUMED", {})
+
+    def _ready(self, session: GatewaySession) -> dict[str, Any]:
+        return {
+            "v": 10,
+            "user": self.fake.bot_user,
+            "guilds": [{"id": str(self.fake.guild_id), "unavailable": True}],
+            "session_id": session.session_id,
+            "resume_gateway_url": self.fake.gateway_url,
+            "application": {"id": str(self.fake.application_id), "flags": 0},
+            "shard": [0, 1],
+        }
+
+    def _guild(self) -> dict[str, Any]:
+        return {
+            "id": str(self.fake.guild_id),
+            "name": "Fake Guild",
+            "icon": None,
+            "owner_id": str(self.fake.ids.next()),
+            "unavailable": False,
+            "member_count": 2,
+            "roles": [
+                {
+                    "id": str(self.fake.guild_id),
+                    "name": "@everyone",
+                    "permissions": "0",
+                    "position": 0,
+                    "color": 0,
+                    "hoist": False,
+                    "managed": False,
+                    "mentionable": False,
+                }
+            ],
+            "emojis": [],
+            "features": [],
+            "channels": [c.to_json(i) for i, c in enumerate(self.fake.channels.values())],
+            "threads": [],
+            "members": [],
+            "voice_states": [],
+            "presences": [],
+            "stage_instances": [],
+            "guild_scheduled_events": [],
+            "large": False,
+            "premium_tier": 0,
+            "preferred_locale": "en-US",
+            "nsfw_level": 0,
+        }
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        """Send an event to every identified session (what Discord does for one bot)."""
+        for session in list(self.sessions):
+            if session.identify is not None:
+                await session.dispatch(event, data)
+
+    async def inject_command(
+        self,
+        name: str,
+        options: list[dict[str, Any]] | None = None,
+        *,
+        channel_id: int | None = None,
+        interaction_type: int = 2,
+    ) -> dict[str, Any]:
+        """Deliver a slash-command INTERACTION_CREATE as if a user had typed it.
+
+        Returns the interaction; its callback and followups are recorded on the fake.
+        """
+        fake = self.fake
+        channel = fake.channels[channel_id] if channel_id else fake.default_channel
+        user = {
+            "id": str(fake.ids.next()),
+            "username": "reader",
+            "discriminator": "0",
+            "avatar": None,
+            "global_name": "Reader",
+        }
+        interaction: dict[str, Any] = {
+            "id": str(fake.ids.next()),
+            "application_id": str(fake.application_id),
+            "type": interaction_type,
+            "token": secrets.token_urlsafe(32),
+            "version": 1,
+            "guild_id": str(fake.guild_id),
+            "channel_id": str(channel.id),
+            "channel": channel.to_json(0),
+            "member": {
+                "user": user,
+                "roles": [],
+                "joined_at": "2024-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "permissions": "2147483647",
+                "flags": 0,
+            },
+            "locale": "en-US",
+            "guild_locale": "en-US",
+            "app_permissions": "2147483647",
+            "entitlements": [],
+            "authorizing_integration_owners": {"0": str(fake.guild_id)},
+            "context": 0,
+            "attachment_size_limit": 8 * 1024 * 1024,
+            "data": {"id": str(fake.ids.next()), "name": name, "type": 1, "options": options or []},
+        }
+        self.interactions[interaction["id"]] = interaction
+        await self.dispatch("INTERACTION_CREATE", interaction)
+        return interaction

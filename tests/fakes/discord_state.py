@@ -1,0 +1,153 @@
+"""The world the fake Discord keeps: ids, channels, webhooks, rate buckets, and the JSON
+objects Discord answers with (shaped closely enough for discord.py to parse them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+DISCORD_EPOCH_MS = 1_420_070_400_000
+ChannelState = Literal["ok", "deleted", "forbidden"]
+
+_USER_MENTION = re.compile(r"<@!?(\d+)>")
+_ROLE_MENTION = re.compile(r"<@&(\d+)>")
+
+
+class Snowflakes:
+    """Increasing ids with a real timestamp part, as discord.py derives created_at from them."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+
+    def next(self) -> int:
+        ms = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return (ms << 22) | (next(self._counter) & 0x3FFFFF)
+
+
+@dataclass
+class FakeChannel:
+    id: int
+    guild_id: int
+    name: str
+    state: ChannelState = "ok"
+    messages: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self, position: int) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "guild_id": str(self.guild_id),
+            "name": self.name,
+            "type": 0,
+            "position": position,
+            "permission_overwrites": [],
+            "nsfw": False,
+        }
+
+
+@dataclass
+class FakeWebhook:
+    id: int
+    token: str
+    channel: FakeChannel
+    revoked: bool = False
+
+
+@dataclass
+class Bucket:
+    """A fixed-window counter with the numbers Discord puts in X-RateLimit-* headers."""
+
+    name: str
+    limit: int
+    window: float
+    count: int = 0
+    reset_at: float = 0.0
+
+    def hit(self) -> float | None:
+        """Count one request; seconds to wait if it is over the limit, else None."""
+        now = time.monotonic()
+        if now >= self.reset_at:
+            self.count, self.reset_at = 0, now + self.window
+        if self.count >= self.limit:
+            return self.reset_at - now
+        self.count += 1
+        return None
+
+    def headers(self) -> dict[str, str]:
+        reset_after = max(self.reset_at - time.monotonic(), 0.0)
+        return {
+            "X-RateLimit-Limit": str(self.limit),
+            "X-RateLimit-Remaining": str(max(self.limit - self.count, 0)),
+            "X-RateLimit-Reset": f"{time.time() + reset_after:.3f}",
+            "X-RateLimit-Reset-After": f"{reset_after:.3f}",
+            "X-RateLimit-Bucket": self.name,
+        }
+
+
+def user_json(user_id: int, username: str, *, bot: bool = True) -> dict[str, Any]:
+    return {
+        "id": str(user_id),
+        "username": username,
+        "global_name": None,
+        "discriminator": "0",
+        "avatar": None,
+        "bot": bot,
+        "public_flags": 0,
+    }
+
+
+def fired_mentions(body: dict[str, Any]) -> dict[str, Any]:
+    """Which pings Discord would deliver for this body (only `content` can ping).
+
+    Without `allowed_mentions` Discord parses users, roles and everyone; with it, only
+    what it lists.
+    """
+    content = body.get("content") or ""
+    allowed = body.get("allowed_mentions")
+    parse = {"users", "roles", "everyone"} if allowed is None else set(allowed.get("parse", []))
+    explicit_users = set((allowed or {}).get("users", []))
+    explicit_roles = set((allowed or {}).get("roles", []))
+    users = [u for u in _USER_MENTION.findall(content) if "users" in parse or u in explicit_users]
+    roles = [r for r in _ROLE_MENTION.findall(content) if "roles" in parse or r in explicit_roles]
+    everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
+    return {"users": users, "roles": roles, "everyone": everyone}
+
+
+def message_json(
+    message_id: int,
+    channel: FakeChannel,
+    body: dict[str, Any],
+    author: dict[str, Any],
+    *,
+    webhook_id: int | None = None,
+) -> dict[str, Any]:
+    fired = fired_mentions(body)
+    data: dict[str, Any] = {
+        "id": str(message_id),
+        "channel_id": str(channel.id),
+        "guild_id": str(channel.guild_id),
+        "type": 0,
+        "author": author,
+        "content": body.get("content") or "",
+        "embeds": [dict(embed, type="rich") for embed in body.get("embeds") or []],
+        "timestamp": dt.datetime.now(dt.UTC).isoformat(),
+        "edited_timestamp": None,
+        "tts": bool(body.get("tts", False)),
+        "mention_everyone": fired["everyone"],
+        "mentions": [user_json(int(u), f"user{u}", bot=False) for u in fired["users"]],
+        "mention_roles": fired["roles"],
+        "attachments": [],
+        "pinned": False,
+        "flags": int(body.get("flags", 0)),
+        "components": body.get("components", []),
+    }
+    if "nonce" in body:
+        data["nonce"] = body["nonce"]
+    if webhook_id is not None:
+        data["webhook_id"] = str(webhook_id)
+    if "message_reference" in body:
+        data["message_reference"] = dict(body["message_reference"], channel_id=str(channel.id))
+    return data
