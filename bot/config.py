@@ -62,6 +62,8 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_base: str = "https://slack.com/api/"
+    #: Slack user ids (U...) allowed to manage subscriptions besides workspace admins/owners.
+    slack_admin_users: CommaList = Field(default_factory=list)
 
     discord_webhook_urls: SecretList = Field(default_factory=list)
     slack_webhook_urls: SecretList = Field(default_factory=list)
@@ -74,11 +76,15 @@ class Settings(BaseSettings):
     feed_urls: CommaList = Field(default_factory=list)
     sources: CommaList = Field(default_factory=lambda: ["hf", "markdown"])
     poll_interval: int = Field(default=900, ge=10, le=86_400)
+    #: How many recent days (today in UTC, yesterday, ...) each poll re-reads: late digests
+    #: and vote counts still change after midnight UTC.
+    poll_days: int = Field(default=2, ge=1, le=14)
 
     http_timeout: float = Field(default=20.0, gt=0, le=300)
     http_max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     http_retries: int = Field(default=3, ge=0, le=10)
 
+    http_host: str = Field(default="0.0.0.0", min_length=1)
     http_port: int = Field(default=8080, ge=0, le=65_535)
     default_timezone: str = "UTC"
     default_post_time: str = "09:00"
@@ -86,7 +92,12 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
 
     @field_validator(
-        "feed_urls", "sources", "discord_webhook_urls", "slack_webhook_urls", mode="before"
+        "feed_urls",
+        "sources",
+        "discord_webhook_urls",
+        "slack_webhook_urls",
+        "slack_admin_users",
+        mode="before",
     )
     @classmethod
     def _comma_separated(cls, value: Any) -> Any:

@@ -1,0 +1,216 @@
+"""Slash commands on Slack: slack-bolt glue around `bot.commands`.
+
+Every command is acknowledged at once with an empty ack (well inside Slack's 3 seconds,
+whatever the work costs), then answered through the command's `response_url`, falling
+back to chat.postEphemeral if that URL fails. Management commands need a workspace admin or
+owner (users.info) or a user listed in SLACK_ADMIN_USERS; commands that make the bot post
+check first (conversations.info) that it can post in the channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+from bot.adapters.slack_bot import SlackBotAdapter
+from bot.commands.context import CommandService, Invocation
+from bot.commands.errors import TryLaterError
+from bot.commands.posting import AdapterPoster
+from bot.commands.replies import Reply, Span, Style, render_lines
+from bot.commands.spec import COMMANDS, CommandSpec
+from bot.render.limits import SlackLimits
+from bot.render.markup import escape_slack, slack_link
+from bot.render.slack import render_slack_digest, render_slack_paper
+from bot.render.text import fit, one_line
+from bot.store.rows import ChannelRef, Platform
+
+log = logging.getLogger(__name__)
+
+MANAGER_REQUIREMENT = "a workspace admin or owner (or a user listed in SLACK_ADMIN_USERS)"
+ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
+DM_CHANNEL_NAME = "directmessage"
+REPLY_TEXT_BUDGET = SlackLimits.TOTAL_BLOCK_TEXT // 2
+"""Our lines' share of a reply's block text; a /paper card takes the rest."""
+
+Listener = Callable[..., Awaitable[None]]
+
+
+class SlackCaller:
+    """The caller's role and the bot's access to the channel, asked from the Web API."""
+
+    requirement = MANAGER_REQUIREMENT
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        user_id: str,
+        channel_id: str,
+        admin_users: Collection[str],
+        timeout: float,
+    ) -> None:
+        self._client = client
+        self._user_id = user_id
+        self._channel_id = channel_id
+        self._admin_users = admin_users
+        self._timeout = timeout
+
+    async def can_manage(self) -> bool:
+        if self._user_id in self._admin_users:
+            return True
+        try:
+            async with asyncio.timeout(self._timeout):
+                answer = await self._client.users_info(user=self._user_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "error") if exc.response else "error"
+            log.warning("users.info for a command failed: %s", error)
+            raise TryLaterError(
+                f"I couldn't check your Slack role (users.info answered {error}). "
+                "An admin can add you to SLACK_ADMIN_USERS."
+            ) from None
+        except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
+            log.warning("users.info for a command failed: %s", type(exc).__name__)
+            raise TryLaterError("Slack did not answer in time; please try again.") from None
+        user = answer.get("user") or {}
+        return any(bool(user.get(flag)) for flag in ADMIN_FLAGS)
+
+    async def post_problem(self) -> str | None:
+        try:
+            async with asyncio.timeout(self._timeout):
+                answer = await self._client.conversations_info(channel=self._channel_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "") if exc.response else ""
+            if error == "channel_not_found":
+                return "I can't see it; invite me with /invite"
+            return None  # missing_scope and the like: the post itself will tell
+        except (TimeoutError, SlackClientError, aiohttp.ClientError):
+            return None
+        channel = answer.get("channel") or {}
+        if channel.get("is_archived"):
+            return "it is archived"
+        closed = channel.get("is_private") or channel.get("is_im") or channel.get("is_mpim")
+        if closed and not channel.get("is_member"):
+            return "it is private and I'm not a member; invite me with /invite"
+        return None
+
+
+def _span(span: Span) -> str:
+    if span.url is not None:
+        return slack_link(span.url, span.text)
+    text = escape_slack(span.text)
+    return f"*{text}*" if span.style is Style.BOLD and text else text
+
+
+def _sections(text: str) -> list[dict[str, Any]]:
+    """Text in mrkdwn sections of at most SECTION_TEXT, split between lines."""
+    blocks: list[dict[str, Any]] = []
+    chunk: list[str] = []
+    for line in text.split("\n"):
+        if chunk and len("\n".join([*chunk, line])) > SlackLimits.SECTION_TEXT:
+            blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+            chunk = []
+        chunk.append(fit(line, SlackLimits.SECTION_TEXT, str))
+    if chunk and any(part.strip() for part in chunk):
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(chunk)}})
+    return blocks
+
+
+def reply_body(reply: Reply) -> dict[str, Any]:
+    """`text` and `blocks` for a response_url or chat.postEphemeral."""
+    text = render_lines(reply, _span, limit=REPLY_TEXT_BUDGET, more=lambda n: f"…and {n} more")
+    blocks = _sections(text) if text else []
+    fallback = fit(one_line(reply.plain_text), SlackLimits.TEXT, escape_slack)
+    if reply.card is not None:
+        card = render_slack_paper(reply.card, options=reply.card_options).body
+        card_blocks = list(card.get("blocks", []))
+        if blocks:
+            card_blocks.append({"type": "divider"})
+        blocks = (card_blocks + blocks)[: SlackLimits.BLOCKS]
+        fallback = str(card.get("text", "")) or fallback
+    body: dict[str, Any] = {"text": fallback or "…"}
+    if blocks:
+        body["blocks"] = blocks
+    return body
+
+
+class SlackCommands:
+    """Registers every command on the adapter's bolt app; `install()` before `start()`."""
+
+    def __init__(
+        self,
+        adapter: SlackBotAdapter,
+        service: CommandService,
+        *,
+        admin_users: Collection[str] = (),
+        timeout: float = 10.0,
+    ) -> None:
+        self._adapter = adapter
+        self._service = service
+        self._admin_users = frozenset(admin_users)
+        self._timeout = timeout
+
+    def install(self) -> None:
+        for spec in COMMANDS.values():
+            self._adapter.app.command(f"/{spec.name}")(self._listener(spec))
+
+    def _listener(self, spec: CommandSpec) -> Listener:
+        async def listener(ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
+            await ack()
+            try:
+                reply = await self._service.run(self._invocation(spec, command))
+                await self._deliver(command, reply)
+            except Exception:
+                log.exception("/%s: answering on Slack failed", spec.name)
+
+        return listener
+
+    def _invocation(self, spec: CommandSpec, command: Mapping[str, Any]) -> Invocation:
+        channel_id = str(command.get("channel_id", ""))
+        user_id = str(command.get("user_id", ""))
+        is_dm = channel_id.startswith("D") or command.get("channel_name") == DM_CHANNEL_NAME
+        return Invocation(
+            spec=spec,
+            options={},
+            text=str(command.get("text") or ""),
+            channel=ChannelRef(Platform.SLACK, str(command.get("team_id", "")), channel_id),
+            user_id=user_id,
+            is_dm=is_dm,
+            caller=SlackCaller(
+                self._adapter.client,
+                user_id=user_id,
+                channel_id=channel_id,
+                admin_users=self._admin_users,
+                timeout=self._timeout,
+            ),
+            poster=AdapterPoster(self._adapter, channel_id, render_slack_digest),
+        )
+
+    async def _deliver(self, command: Mapping[str, Any], reply: Reply) -> None:
+        body = reply_body(reply)
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        url = command.get("response_url")
+        if url:
+            webhook = AsyncWebhookClient(
+                str(url), timeout=max(int(self._timeout), 1), session=self._adapter.client.session
+            )
+            try:
+                async with asyncio.timeout(self._timeout):
+                    answer = await webhook.send(**body, response_type=response_type)
+                if answer.status_code == 200:
+                    return
+                log.warning("response_url answered %s; falling back", answer.status_code)
+            except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
+                log.warning("response_url failed (%s); falling back", type(exc).__name__)
+        async with asyncio.timeout(self._timeout):
+            await self._adapter.client.chat_postEphemeral(
+                channel=str(command.get("channel_id", "")),
+                user=str(command.get("user_id", "")),
+                **body,
+            )

@@ -1,0 +1,283 @@
+"""The composition root of `papers-bot run`: builds every part once, starts them in order,
+and stops them in reverse on the way out.
+
+Start order: store (migrations) -> the one HTTP session -> adapters -> poller -> web server
+-> scheduler. Stop order is the exact reverse (an `AsyncExitStack`): no new jobs, in-flight
+polls finish or are cancelled, the web server closes, then adapters, the session and the
+store. Everything a later stage needs (the delivery worker of the outbox, the Slack HTTP
+endpoint) hangs off an `App` attribute, so wiring it in is a few lines here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TextIO
+
+import aiohttp
+import sqlalchemy as sa
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot import __version__
+from bot.adapters.base import Adapter
+from bot.adapters.factory import AdapterPool, DestinationKind, configured_webhooks
+from bot.config import ConfigError, Settings
+from bot.errors import PapersBotError
+from bot.metrics import MetricsRegistry
+from bot.models import SourceKind
+from bot.poller import Clock, DigestHook, NewDigest, Poller, PollMetrics, PollSettings, utc_now
+from bot.render.discord import render_discord_digest
+from bot.render.options import RenderOptions
+from bot.scheduler import Scheduler
+from bot.selection import Selection, select_papers
+from bot.sources.dated import TemplateError, validate_template
+from bot.sources.http import USER_AGENT, Fetcher, client_timeout
+from bot.store import Store, StoreError, open_store
+from bot.web import CheckResult, WebServer
+
+log = logging.getLogger(__name__)
+
+#: A source is "not ready" once this many poll intervals went by without a good poll.
+STALE_AFTER_POLLS = 3
+#: How long a stop waits for a running poll before cancelling it.
+STOP_GRACE_SECONDS = 5.0
+DRY_RUN_SELECTION = Selection(top_n=10, min_votes=0)
+
+
+class StartupError(PapersBotError):
+    """The bot cannot start as configured (store unreachable, port taken, ...)."""
+
+
+class ConsolePreview:
+    """Dry-run `on_new_digest` hook: the post a subscription with the defaults would get,
+    written through the console adapter so the operator sees it on stdout."""
+
+    def __init__(
+        self,
+        adapter: Adapter,
+        *,
+        selection: Selection = DRY_RUN_SELECTION,
+        options: RenderOptions | None = None,
+    ) -> None:
+        self._adapter = adapter
+        self._selection = selection
+        self._options = options or RenderOptions()
+
+    async def __call__(self, event: NewDigest) -> None:
+        digest = event.digest
+        papers = select_papers(digest.papers, self._selection)
+        messages = render_discord_digest(digest, papers, options=self._options)
+        target = f"dry-run:{digest.source.value}"
+        for message in messages:
+            await self._adapter.send(target, message)
+
+
+async def log_new_digest(event: NewDigest) -> None:
+    """Stand-in hook while platforms are configured but the outbox does not exist yet."""
+    log.info(
+        "new %s digest of %s: %d new papers (posting to platforms is not wired yet)",
+        event.digest.source.value,
+        event.digest.date,
+        len(event.new_keys),
+    )
+
+
+def check_sources(settings: Settings) -> list[SourceKind]:
+    """The enabled sources, refusing settings that would make a poll fail every time."""
+    kinds = [SourceKind(name) for name in dict.fromkeys(settings.sources)]
+    if not kinds:
+        raise ConfigError("SOURCES: no source enabled; use any of hf, markdown, feed")
+    if SourceKind.MARKDOWN in kinds:
+        try:
+            validate_template(settings.digest_url_template)
+        except TemplateError as exc:
+            raise ConfigError(f"DIGEST_URL_TEMPLATE: {exc}") from None
+    if SourceKind.FEED in kinds and not settings.feed_urls:
+        raise ConfigError("SOURCES includes feed but FEED_URLS is empty")
+    return kinds
+
+
+def platform_summary(settings: Settings) -> str:
+    if settings.is_dry_run:
+        return "dry run: console"
+    names = [
+        n
+        for n, on in (("discord", settings.has_discord_bot), ("slack", settings.has_slack_bot))
+        if on
+    ]
+    names += sorted({d.kind.value for d in configured_webhooks(settings)})
+    return "platforms: " + ", ".join(names)
+
+
+def store_summary(settings: Settings, store: Store) -> str:
+    """Where data goes, for the ready line (never the URL: it may hold a password)."""
+    if settings.database_url is None:
+        return f"{store.backend.value} {settings.data_dir / 'papers-bot.db'}"
+    return store.backend.value
+
+
+class App:
+    """One running bot. `run(stop)` returns after `stop` is set and everything is closed."""
+
+    def __init__(
+        self, settings: Settings, *, console: TextIO | None = None, clock: Clock = utc_now
+    ) -> None:
+        self.settings = settings
+        self.sources = check_sources(settings)
+        self.platforms = platform_summary(settings)
+        self.metrics = MetricsRegistry()
+        self.poll_metrics = PollMetrics(self.metrics)
+        self._job_failures = self.metrics.counter(
+            "papers_bot_job_failures_total", "Scheduler jobs that raised unexpectedly.", ("job",)
+        )
+        self.metrics.gauge("papers_bot_start_time_seconds", "Unix time the bot started.").set(
+            clock().timestamp()
+        )
+        self._console = console
+        self._clock = clock
+        self.scheduler = Scheduler(on_failure=self._count_job_failure)
+        self.web = WebServer(
+            self.metrics,
+            host=settings.http_host,
+            port=settings.http_port,
+            access_log=settings.log_level == "DEBUG",
+        )
+        self.store: Store | None = None
+        self.session: aiohttp.ClientSession | None = None
+        self.adapters: AdapterPool | None = None
+        self.poller: Poller | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        async with contextlib.AsyncExitStack() as stack:
+            await self.start(stack)
+            await stop.wait()
+            log.info("stopping")
+        log.info("stopped")
+
+    async def start(self, stack: contextlib.AsyncExitStack) -> None:
+        """Start every part, registering its stop on `stack` (which unwinds in reverse)."""
+        settings = self.settings
+        self.store = store = await self._open_store(stack)
+        self.session = session = await stack.enter_async_context(
+            aiohttp.ClientSession(
+                timeout=client_timeout(settings.http_timeout),
+                headers={"User-Agent": USER_AGENT},
+            )
+        )
+        self.adapters = await stack.enter_async_context(
+            AdapterPool(settings, session, console_stream=self._console)
+        )
+        hook = await self.new_digest_hook()
+        self.poller = Poller(
+            PollSettings.from_settings(settings),
+            Fetcher.from_settings(session, settings),
+            store,
+            self.poll_metrics,
+            on_new_digest=hook,
+            clock=self._clock,
+        )
+        self._add_health_checks()
+        await self._start_web()
+        stack.push_async_callback(self.web.stop)
+        for kind in self.sources:
+            self.scheduler.add_interval_job(
+                f"poll:{kind.value}", self._poll_job(kind), settings.poll_interval
+            )
+        self.scheduler.start()
+        stack.push_async_callback(self.scheduler.stop, grace=STOP_GRACE_SECONDS)
+        log.info(
+            "papers-bot %s ready: sources %s every %ds (last %d days); store %s; %s; web port %s",
+            __version__,
+            ",".join(k.value for k in self.sources),
+            settings.poll_interval,
+            settings.poll_days,
+            store_summary(settings, store),
+            self.platforms,
+            self.web.port,
+        )
+
+    async def new_digest_hook(self) -> DigestHook:
+        """What happens to a digest with new papers; the outbox planner replaces this."""
+        if self.settings.is_dry_run:
+            assert self.adapters is not None
+            return ConsolePreview(await self.adapters.get(DestinationKind.CONSOLE))
+        return log_new_digest
+
+    async def _open_store(self, stack: contextlib.AsyncExitStack) -> Store:
+        try:
+            return await stack.enter_async_context(open_store(self.settings.resolved_database_url))
+        except (SQLAlchemyError, OSError) as exc:
+            first_line = (str(exc).strip().splitlines() or [""])[0]
+            raise StoreError(f"cannot open the store: {type(exc).__name__}: {first_line}") from None
+
+    async def _start_web(self) -> None:
+        try:
+            await self.web.start()
+        except OSError as exc:
+            where = f"{self.settings.http_host}:{self.settings.http_port}"
+            raise StartupError(f"web server on {where}: {exc.strerror or exc}") from None
+        log.info(
+            "web server listening on %s:%s (/healthz, /livez, /metrics)",
+            self.settings.http_host,
+            self.web.port,
+        )
+
+    def _poll_job(self, kind: SourceKind) -> Callable[[], Awaitable[None]]:
+        async def job() -> None:
+            assert self.poller is not None
+            await self.poller.poll(kind)
+
+        return job
+
+    def _count_job_failure(self, job_id: str, _exc: BaseException) -> None:
+        self._job_failures.inc(job=job_id)
+
+    def _add_health_checks(self) -> None:
+        self.web.add_check("store", self._check_store)
+        self.web.add_check("scheduler", self._check_scheduler)
+        self.web.add_check("sources", self._check_sources)
+
+    async def _check_store(self) -> CheckResult:
+        assert self.store is not None
+        async with self.store.db.read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+        return CheckResult(True, {"backend": self.store.backend.value})
+
+    async def _check_scheduler(self) -> CheckResult:
+        jobs = [
+            {
+                "id": j.id,
+                "next_run": j.next_run.isoformat() if j.next_run else None,
+                "running": j.running,
+            }
+            for j in self.scheduler.jobs()
+        ]
+        return CheckResult(self.scheduler.running, {"jobs": jobs})
+
+    async def _check_sources(self) -> CheckResult:
+        assert self.poller is not None
+        health = self.poller.health()
+        oldest_good = self._clock() - dt.timedelta(
+            seconds=STALE_AFTER_POLLS * self.settings.poll_interval
+        )
+        detail: dict[str, object] = {}
+        ok = True
+        for kind in self.sources:
+            state = health.get(kind)
+            fresh = bool(state and state.last_success and state.last_success >= oldest_good)
+            ok = ok and fresh
+            detail[kind.value] = {
+                "ok": fresh,
+                "last_success": _iso(state.last_success if state else None),
+                "last_attempt": _iso(state.last_attempt if state else None),
+                "last_error": state.last_error if state else None,
+                "consecutive_failures": state.consecutive_failures if state else 0,
+            }
+        return CheckResult(ok, detail)
+
+
+def _iso(moment: dt.datetime | None) -> str | None:
+    return moment.isoformat() if moment else None

@@ -1,0 +1,105 @@
+"""`papers-bot preview FILE --platform discord|slack [--json]`: see a post before it is sent.
+
+Without --json it draws the messages in the terminal; with --json it prints, for the
+digest, ONE line holding a JSON array of the exact request bodies in sending order
+(Discord create-message bodies / Slack chat.postMessage arguments without `channel`;
+a Slack thread-layout reply gets its `thread_ts` from the sender, so it is absent here).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from bot.errors import PapersBotError
+
+
+class PreviewArgumentError(PapersBotError):
+    """The options can't describe a preview (e.g. a negative --top)."""
+
+
+def _non_negative(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
+    return number
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "preview",
+        help="show how a digest will look on Discord or Slack",
+        description="Render a digest file for a platform: a terminal preview, or with --json "
+        "one line holding a JSON array of the exact request bodies.",
+    )
+    parser.add_argument("file", metavar="FILE", type=Path, help="markdown digest or HF JSON")
+    parser.add_argument("--platform", required=True, choices=["discord", "slack"])
+    parser.add_argument("--json", action="store_true", help="print request bodies as JSON")
+    parser.add_argument("--top", type=_non_negative, metavar="N", help="only the N best papers")
+    parser.add_argument(
+        "--min-votes", type=_non_negative, default=0, metavar="V", help="skip papers below V"
+    )
+    parser.add_argument(
+        "--keyword", action="append", default=[], metavar="K", help="keep papers matching K"
+    )
+    parser.add_argument(
+        "--layout", choices=["channel", "thread"], default="channel", help="Slack layout"
+    )
+    parser.add_argument("--locale", choices=["en", "ko"], help="labels (default: the digest's)")
+    parser.add_argument(
+        "--video-domain",
+        action="append",
+        default=[],
+        metavar="HOST",
+        help="a Slack unfurl domain whose videos get a video block",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Heavy imports stay here so `papers-bot --help` is instant.
+    from bot.render.discord import render_discord_digest  # noqa: PLC0415
+    from bot.render.options import RenderOptions, SlackLayout  # noqa: PLC0415
+    from bot.render.slack import render_slack_digest  # noqa: PLC0415
+    from bot.selection import Selection, select_papers  # noqa: PLC0415
+    from bot.sources.files import load_digest_file  # noqa: PLC0415
+
+    digest = load_digest_file(args.file)
+    selection = Selection(top_n=args.top, min_votes=args.min_votes, keywords=tuple(args.keyword))
+    papers = select_papers(digest.papers, selection)
+    options = RenderOptions(
+        slack_layout=SlackLayout(args.layout),
+        locale=args.locale,
+        slack_video_domains=frozenset(d.lower() for d in args.video_domain),
+    )
+    render = render_discord_digest if args.platform == "discord" else render_slack_digest
+    messages = render(digest, papers, options=options)
+    if args.json:
+        line = json.dumps([m.body for m in messages], ensure_ascii=False) + "\n"
+        _write_utf8(line)
+        return 0
+    from rich.console import Console  # noqa: PLC0415
+
+    from bot.render.terminal import preview_renderables  # noqa: PLC0415
+
+    console = Console()
+    for renderable in preview_renderables(messages):
+        console.print(renderable)
+    return 0
+
+
+def _write_utf8(text: str) -> None:
+    """JSON is UTF-8 whatever the locale says; a closed pipe (`| head`) is not an error."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    try:
+        if buffer is None:
+            sys.stdout.write(text)
+        else:
+            sys.stdout.flush()
+            buffer.write(text.encode("utf-8"))
+            buffer.flush()
+    except BrokenPipeError:
+        pass

@@ -1,0 +1,70 @@
+"""`papers-bot run`: the long-running bot, until SIGTERM or Ctrl-C.
+
+The first signal starts a graceful stop (polls finish or are cancelled, everything closes,
+exit code 0); a second one restores the default handlers, so a third Ctrl-C kills at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+log = logging.getLogger("bot.run")
+
+#: Libraries whose INFO lines are per-run chatter ("Running job ...") rather than news.
+CHATTY_LOGGERS = ("apscheduler", "alembic", "aiohttp.access")
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="run the bot: poll sources, post digests, serve /healthz and /metrics",
+        description="Run the bot until SIGTERM or Ctrl-C. With no platform configured it "
+        "is a dry run that prints what it would post.",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bot.config import load_settings  # noqa: PLC0415
+    from bot.logs import configure_logging  # noqa: PLC0415
+
+    settings = load_settings()
+    configure_logging(settings)
+    if settings.log_level != "DEBUG":
+        for name in CHATTY_LOGGERS:
+            logging.getLogger(name).setLevel(logging.WARNING)
+    asyncio.run(_serve(settings))
+    return 0
+
+
+async def _serve(settings: Settings) -> None:
+    from bot.app import App  # noqa: PLC0415
+
+    app = App(settings)
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    signals = (signal.SIGTERM, signal.SIGINT)
+
+    def on_signal(received: signal.Signals) -> None:
+        if not stop.is_set():
+            log.info("%s received: stopping gracefully", received.name)
+            stop.set()
+            return
+        log.warning("%s received again: the next one stops at once", received.name)
+        for sig in signals:
+            loop.remove_signal_handler(sig)
+
+    for sig in signals:
+        loop.add_signal_handler(sig, on_signal, sig)
+    try:
+        await app.run(stop)
+    finally:
+        for sig in signals:
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,252 @@
+"""Validating what people type: every option value of every command goes through here.
+
+Values arrive typed from Discord (ints, strings, booleans) and as text from Slack; both
+paths end in the same checks, so a limit is enforced once. Each check returns a clean
+value or raises `InvalidArgumentError` naming the option and the rule, quoting at most a
+short, one-line piece of what was typed. Nothing here touches the store: a bad value is
+refused before anything changes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+import zoneinfo
+from collections.abc import Mapping
+
+from bot.commands.errors import InvalidArgumentError
+from bot.commands.replies import echo
+from bot.config import KNOWN_SOURCES, parse_post_time
+from bot.models import SourceKind
+from bot.render.options import SlackLayout
+from bot.render.text import one_line
+
+MIN_VOTES_MAX = 100_000
+TOP_MAX = 50
+KEYWORDS_MAX = 10
+KEYWORD_CHARS = 40
+KEYWORDS_TEXT_CHARS = KEYWORDS_MAX * (KEYWORD_CHARS + 2)
+QUERY_CHARS = 300
+REASON_CHARS = 200
+TIMEZONE_CHARS = 64
+EARLIEST_DAY = dt.date(2020, 1, 1)
+
+CLEAR_WORDS = frozenset({"none", "-", "clear", "off"})
+ALL_WORDS = frozenset({"all", "any", "*"})
+LATEST_WORDS = frozenset({"latest", "last", "newest"})
+
+_INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
+# Letters and digits of any script, combining marks, spaces and a few joiners ("C++",
+# "GPT-4o", "vision-language", "R&D"); anything that is markup or mention syntax on some
+# platform (@ < > * _ ~ ` | [ ] #...) is refused rather than stored.
+_KEYWORD_PUNCTUATION = frozenset(" -+.'&/:()")
+_OPTION = Mapping[str, object]
+
+
+def _text(option: str, value: object, limit: int) -> str:
+    """One clean line of text, or an error when it is not text or too long."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(option, "expected text")
+    cleaned = one_line(value)
+    if len(cleaned) > limit:
+        raise InvalidArgumentError(option, f"too long ({len(cleaned)} characters; at most {limit})")
+    return cleaned
+
+
+def integer(option: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool):
+        raise InvalidArgumentError(option, "expected a whole number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
+        number = int(value.strip())
+    else:
+        raise InvalidArgumentError(option, f"expected a whole number, got {echo(value)}")
+    if not low <= number <= high:
+        raise InvalidArgumentError(option, f"must be between {low} and {high}, got {number}")
+    return number
+
+
+def min_votes(value: object) -> int:
+    return integer("min_votes", value, 0, MIN_VOTES_MAX)
+
+
+def top(value: object) -> int:
+    return integer("top", value, 1, TOP_MAX)
+
+
+def flag(option: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in {"true", "yes", "1", "on"}:
+        return True
+    if isinstance(value, str) and value.strip().lower() in {"false", "no", "0", "off"}:
+        return False
+    raise InvalidArgumentError(option, f"expected yes or no, got {echo(value)}")
+
+
+def post_time(value: object) -> str:
+    text = _text("time", value, 5)
+    try:
+        parsed = parse_post_time(text)
+    except ValueError:
+        raise InvalidArgumentError(
+            "time", f"expected a 24-hour time as HH:MM (e.g. 09:30), got {echo(value)}"
+        ) from None
+    return parsed.strftime("%H:%M")
+
+
+def timezone(value: object) -> str:
+    """An IANA zone name as the tz database spells it; a wrong case gets a suggestion."""
+    if isinstance(value, str) and len(value) > TIMEZONE_CHARS:
+        raise InvalidArgumentError("timezone", f"too long (at most {TIMEZONE_CHARS} characters)")
+    name = _text("timezone", value, TIMEZONE_CHARS)
+    if _is_zone(name):
+        return name
+    hint = _zone_hint(name)
+    suffix = f"; did you mean {hint}?" if hint else " (e.g. Europe/Berlin, Asia/Seoul, UTC)"
+    raise InvalidArgumentError("timezone", f"unknown IANA time zone {echo(name)}{suffix}")
+
+
+def _is_zone(name: str) -> bool:
+    if not name or name.startswith(("/", ".")) or ".." in name or "\\" in name:
+        return False
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+def _zone_hint(name: str) -> str | None:
+    """The zone whose name differs only in case or separators (asia/seoul, Asia Seoul)."""
+    wanted = name.casefold().replace(" ", "_")
+    for zone in zoneinfo.available_timezones():
+        if zone.casefold() == wanted:
+            return zone
+    return None
+
+
+def keywords(value: object) -> tuple[str, ...]:
+    """Comma-separated words or phrases; "none" clears them."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError("keywords", "expected text")
+    if len(value) > KEYWORDS_TEXT_CHARS:
+        raise InvalidArgumentError(
+            "keywords",
+            f"too long ({len(value)} characters); give at most {KEYWORDS_MAX} keywords "
+            f"of up to {KEYWORD_CHARS} characters each",
+        )
+    text = one_line(unicodedata.normalize("NFKC", value))
+    if text.casefold() in CLEAR_WORDS:
+        return ()
+    found: list[str] = []
+    for raw in text.split(","):
+        word = " ".join(raw.split())
+        if not word:
+            continue
+        _check_keyword(word)
+        if word.casefold() not in {w.casefold() for w in found}:
+            found.append(word)
+    if not found:
+        raise InvalidArgumentError("keywords", 'give words separated by commas, or "none"')
+    if len(found) > KEYWORDS_MAX:
+        raise InvalidArgumentError("keywords", f"at most {KEYWORDS_MAX} keywords, got {len(found)}")
+    return tuple(found)
+
+
+def _check_keyword(word: str) -> None:
+    if len(word) > KEYWORD_CHARS:
+        raise InvalidArgumentError(
+            "keywords", f"{echo(word)} is longer than {KEYWORD_CHARS} characters"
+        )
+    bad = sorted({ch for ch in word if not _keyword_char(ch)})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad[:5])
+        raise InvalidArgumentError(
+            "keywords",
+            f"only letters, digits, spaces and - + . ' & / : ( ) are allowed; not {shown}",
+        )
+    if not any(ch.isalnum() for ch in word):
+        raise InvalidArgumentError("keywords", f"{echo(word)} has no letter or digit")
+
+
+def _keyword_char(ch: str) -> bool:
+    if ch in _KEYWORD_PUNCTUATION:
+        return True
+    return unicodedata.category(ch)[0] in {"L", "N", "M"}
+
+
+def sources(value: object) -> tuple[SourceKind, ...]:
+    """One or more of the known sources, comma-separated; "all" means no filter."""
+    text = _text("source", value, 100).casefold()
+    if text in ALL_WORDS:
+        return ()
+    chosen: list[SourceKind] = []
+    for raw in text.replace(" ", ",").split(","):
+        name = raw.strip()
+        if not name:
+            continue
+        if name not in KNOWN_SOURCES:
+            raise InvalidArgumentError(
+                "source", f"unknown source {echo(name)}; use {', '.join(KNOWN_SOURCES)} or all"
+            )
+        kind = SourceKind(name)
+        if kind not in chosen:
+            chosen.append(kind)
+    if not chosen:
+        raise InvalidArgumentError("source", f"use {', '.join(KNOWN_SOURCES)} or all")
+    return tuple(chosen)
+
+
+def layout(value: object) -> SlackLayout:
+    text = _text("layout", value, 20).casefold()
+    try:
+        return SlackLayout(text)
+    except ValueError:
+        known = ", ".join(item.value for item in SlackLayout)
+        raise InvalidArgumentError(
+            "layout", f"unknown layout {echo(value)}; use one of {known}"
+        ) from None
+
+
+def day(value: object, today: dt.date) -> dt.date | None:
+    """A date (YYYY-MM-DD, today, yesterday); None means the latest digest."""
+    text = _text("date", value, 20).casefold()
+    if text in LATEST_WORDS:
+        return None
+    if text == "today":
+        return today
+    if text == "yesterday":
+        return today - dt.timedelta(days=1)
+    try:
+        parsed = dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidArgumentError(
+            "date", f"expected YYYY-MM-DD, today, yesterday or latest, got {echo(value)}"
+        ) from None
+    if not EARLIEST_DAY <= parsed <= today + dt.timedelta(days=1):
+        raise InvalidArgumentError(
+            "date", f"must be between {EARLIEST_DAY.isoformat()} and today, got {parsed}"
+        )
+    return parsed
+
+
+def query(value: object) -> str:
+    text = _text("query", value, QUERY_CHARS)
+    if not any(ch.isalnum() for ch in text):
+        raise InvalidArgumentError("query", "give an arXiv id, a paper URL or some words")
+    return text
+
+
+def reason(value: object) -> str:
+    return _text("reason", value, REASON_CHARS)
+
+
+def optional(options: _OPTION, name: str) -> object | None:
+    """The raw value of an option the user gave, None when absent or left empty."""
+    value = options.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return value

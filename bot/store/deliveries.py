@@ -1,0 +1,222 @@
+"""The delivery outbox: plan rows once, claim due ones, record how each attempt ended.
+
+Planning is insert-if-absent on (subscription, kind, item), so any number of planners, in any
+number of processes, create each delivery once. Claiming moves rows to in-flight with a lease;
+a worker that dies mid-send leaves a lease that expires and the row becomes due again.
+PostgreSQL claims with FOR UPDATE SKIP LOCKED so workers never wait on each other; SQLite has
+one writer at a time, which gives the same exclusivity.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from bot.store.engine import Backend, Database
+from bot.store.rows import Delivery, DeliveryKind, DeliveryState, PlannedDelivery
+from bot.store.schema import deliveries, subscriptions
+
+DEFAULT_LEASE = dt.timedelta(minutes=5)
+MAX_ERROR_CHARS = 2000
+
+_t = deliveries.c
+
+
+def idempotency_key(subscription_id: int, kind: DeliveryKind, item_key: str) -> str:
+    """Stable across processes and restarts, so platforms' own dedupe (nonces) can use it."""
+    raw = f"{subscription_id}\x1f{kind.value}\x1f{item_key}".encode()
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def _from_row(row: sa.RowMapping) -> Delivery:
+    return Delivery(
+        id=row["id"],
+        subscription_id=row["subscription_id"],
+        kind=DeliveryKind(row["kind"]),
+        item_key=row["item_key"],
+        state=DeliveryState(row["state"]),
+        attempts=row["attempts"],
+        next_attempt_at=row["next_attempt_at"],
+        lease_until=row["lease_until"],
+        idempotency_key=row["idempotency_key"],
+        platform_message_id=row["platform_message_id"],
+        last_error=row["last_error"],
+        payload=dict(row["payload"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        sent_at=row["sent_at"],
+    )
+
+
+def _order(rows: Sequence[Delivery]) -> list[Delivery]:
+    return sorted(rows, key=lambda d: (d.next_attempt_at, d.id))
+
+
+class DeliveryRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def plan(
+        self, items: Sequence[PlannedDelivery], *, now: dt.datetime | None = None
+    ) -> list[Delivery]:
+        """Create the deliveries not planned before; returns only those created now."""
+        if not items:
+            return []
+        now = now or dt.datetime.now(dt.UTC)
+        rows = [
+            {
+                "subscription_id": item.subscription_id,
+                "kind": item.kind.value,
+                "item_key": item.item_key,
+                "state": DeliveryState.PENDING.value,
+                "attempts": 0,
+                "next_attempt_at": item.not_before or now,
+                "idempotency_key": idempotency_key(item.subscription_id, item.kind, item.item_key),
+                "payload": item.payload,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for item in items
+        ]
+        stmt = self._db.insert(deliveries).on_conflict_do_nothing().returning(*deliveries.c)
+        async with self._db.write() as conn:
+            created = (await conn.execute(stmt, rows)).mappings().all()
+        return _order([_from_row(r) for r in created])
+
+    async def claim_due(
+        self,
+        *,
+        limit: int = 20,
+        lease: dt.timedelta = DEFAULT_LEASE,
+        now: dt.datetime | None = None,
+    ) -> list[Delivery]:
+        """Take up to `limit` due rows (of unpaused subscriptions) for sending, oldest first."""
+        now = now or dt.datetime.now(dt.UTC)
+        active = sa.exists().where(
+            subscriptions.c.id == _t.subscription_id, subscriptions.c.paused.is_(False)
+        )
+        due = (
+            sa.select(_t.id)
+            .where(
+                sa.or_(
+                    sa.and_(
+                        _t.state.in_([DeliveryState.PENDING.value, DeliveryState.FAILED.value]),
+                        _t.next_attempt_at <= now,
+                    ),
+                    sa.and_(_t.state == DeliveryState.IN_FLIGHT.value, _t.lease_until <= now),
+                ),
+                active,
+            )
+            .order_by(_t.next_attempt_at, _t.id)
+            .limit(limit)
+        )
+        if self._db.backend is Backend.POSTGRES:
+            due = due.with_for_update(of=deliveries, skip_locked=True)
+        stmt = (
+            deliveries.update()
+            .where(_t.id.in_(due.scalar_subquery()))
+            .values(
+                state=DeliveryState.IN_FLIGHT.value,
+                attempts=_t.attempts + 1,
+                lease_until=now + lease,
+                updated_at=now,
+            )
+            .returning(*deliveries.c)
+        )
+        async with self._db.write() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return _order([_from_row(r) for r in rows])
+
+    async def _finish(self, delivery_id: int, values: dict[str, Any]) -> bool:
+        """Only an in-flight row can finish: a late answer for a re-claimed row is ignored."""
+        stmt = (
+            deliveries.update()
+            .where(_t.id == delivery_id, _t.state == DeliveryState.IN_FLIGHT.value)
+            .values(lease_until=None, **values)
+        )
+        async with self._db.write() as conn:
+            result = await conn.execute(stmt)
+        return bool(result.rowcount)
+
+    async def mark_sent(
+        self,
+        delivery_id: int,
+        *,
+        platform_message_id: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        now = now or dt.datetime.now(dt.UTC)
+        return await self._finish(
+            delivery_id,
+            {
+                "state": DeliveryState.SENT.value,
+                "platform_message_id": platform_message_id,
+                "sent_at": now,
+                "updated_at": now,
+                "last_error": None,
+            },
+        )
+
+    async def mark_failed(
+        self,
+        delivery_id: int,
+        error: str,
+        *,
+        retry_at: dt.datetime,
+        now: dt.datetime | None = None,
+    ) -> bool:
+        """A failure worth retrying at `retry_at` (the worker computes backoff/Retry-After)."""
+        now = now or dt.datetime.now(dt.UTC)
+        return await self._finish(
+            delivery_id,
+            {
+                "state": DeliveryState.FAILED.value,
+                "next_attempt_at": retry_at,
+                "last_error": error[:MAX_ERROR_CHARS],
+                "updated_at": now,
+            },
+        )
+
+    async def mark_dead(
+        self, delivery_id: int, error: str, *, now: dt.datetime | None = None
+    ) -> bool:
+        """Give up for good (channel gone, permission denied, too many attempts)."""
+        now = now or dt.datetime.now(dt.UTC)
+        return await self._finish(
+            delivery_id,
+            {
+                "state": DeliveryState.DEAD.value,
+                "last_error": error[:MAX_ERROR_CHARS],
+                "updated_at": now,
+            },
+        )
+
+    async def get(self, delivery_id: int) -> Delivery | None:
+        async with self._db.read() as conn:
+            result = await conn.execute(sa.select(deliveries).where(_t.id == delivery_id))
+            row = result.mappings().first()
+        return None if row is None else _from_row(row)
+
+    async def list(
+        self, *, subscription_id: int | None = None, state: DeliveryState | None = None
+    ) -> list[Delivery]:
+        query = sa.select(deliveries).order_by(_t.id)
+        if subscription_id is not None:
+            query = query.where(_t.subscription_id == subscription_id)
+        if state is not None:
+            query = query.where(_t.state == state.value)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).mappings().all()
+        return [_from_row(r) for r in rows]
+
+    async def counts(self) -> dict[DeliveryState, int]:
+        """Rows per state, for metrics and the health endpoint."""
+        query = sa.select(_t.state, sa.func.count()).group_by(_t.state)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        found = {DeliveryState(state): int(n) for state, n in rows}
+        return {state: found.get(state, 0) for state in DeliveryState}

@@ -1,0 +1,76 @@
+"""Reading digests back: what a source published for a day, its fetch validators, the newest day."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+
+from bot.models import SourceKind
+from bot.store.engine import Database
+from bot.store.rows import FetchValidators, StoredDigest
+from bot.store.schema import digest_papers, digests, papers
+
+
+class DigestRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, source: SourceKind, date: dt.date) -> StoredDigest | None:
+        async with self._db.read() as conn:
+            row = (
+                (
+                    await conn.execute(
+                        sa.select(digests).where(
+                            digests.c.source == source.value, digests.c.date == date
+                        )
+                    )
+                )
+                .mappings()
+                .first()
+            )
+            if row is None:
+                return None
+            keys = (
+                await conn.scalars(
+                    sa.select(papers.c.key)
+                    .join(digest_papers, digest_papers.c.paper_id == papers.c.id)
+                    .where(digest_papers.c.digest_id == row["id"])
+                    .order_by(digest_papers.c.position)
+                )
+            ).all()
+        return StoredDigest(
+            id=row["id"],
+            source=SourceKind(row["source"]),
+            date=row["date"],
+            language=row["language"],
+            origin=row["origin"],
+            validators=FetchValidators(row["etag"], row["last_modified"]),
+            fetched_at=row["fetched_at"],
+            content_hash=row["content_hash"],
+            paper_keys=tuple(keys),
+        )
+
+    async def validators(self, source: SourceKind, date: dt.date) -> FetchValidators | None:
+        """What to send as If-None-Match / If-Modified-Since; None when never fetched."""
+        query = sa.select(digests.c.etag, digests.c.last_modified).where(
+            digests.c.source == source.value, digests.c.date == date
+        )
+        async with self._db.read() as conn:
+            row = (await conn.execute(query)).first()
+        return None if row is None else FetchValidators(row.etag, row.last_modified)
+
+    async def latest_date(self, source: SourceKind | None = None) -> dt.date | None:
+        query = sa.select(sa.func.max(digests.c.date))
+        if source is not None:
+            query = query.where(digests.c.source == source.value)
+        async with self._db.read() as conn:
+            value = (await conn.execute(query)).scalar_one_or_none()
+        return value if isinstance(value, dt.date) else None
+
+    async def dates(self, source: SourceKind | None = None) -> list[dt.date]:
+        query = sa.select(digests.c.date).distinct().order_by(digests.c.date)
+        if source is not None:
+            query = query.where(digests.c.source == source.value)
+        async with self._db.read() as conn:
+            return list((await conn.scalars(query)).all())

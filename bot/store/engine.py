@@ -1,0 +1,168 @@
+"""Engine set-up for both backends, and the transaction helpers every query goes through.
+
+SQLite is one writer at a time across processes: write transactions start with BEGIN IMMEDIATE
+so two processes never both read-then-upgrade and die with "database is locked", and writes
+from one process queue on an asyncio lock instead of spinning in SQLite's busy handler.
+PostgreSQL needs neither: row locks and unique indexes arbitrate there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Table, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.store.errors import DatabaseUrlError, SqliteFeatureError
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+# FTS5's trigram tokenizer arrived in SQLite 3.34.0.
+SQLITE_MIN_TRIGRAM = (3, 34, 0)
+_WRITE_OPTION = "papers_bot_write"
+
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "postgresql+asyncpg": "postgresql+asyncpg",
+    "postgresql+psycopg2": "postgresql+asyncpg",
+    "postgresql+psycopg": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+    "sqlite+aiosqlite": "sqlite+aiosqlite",
+    "sqlite+pysqlite": "sqlite+aiosqlite",
+}
+
+
+class Backend(StrEnum):
+    SQLITE = "sqlite"
+    POSTGRES = "postgresql"
+
+
+def async_url(url: str) -> URL:
+    """Accept the URLs operators write (`postgresql://`, `sqlite:///`) and pick async drivers."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise DatabaseUrlError(f"DATABASE_URL is not a database URL: {_redact(url)}") from None
+    driver = _ASYNC_DRIVERS.get(parsed.drivername)
+    if driver is None:
+        raise DatabaseUrlError(
+            f"unsupported database {parsed.drivername!r}; use sqlite:///PATH or postgresql://..."
+        )
+    parsed = parsed.set(drivername=driver)
+    if driver.startswith("postgresql") and "sslmode" in parsed.query:
+        # asyncpg spells libpq's sslmode as `ssl`.
+        query = dict(parsed.query)
+        query["ssl"] = query.pop("sslmode")
+        parsed = parsed.set(query=query)
+    return parsed
+
+
+def _redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable>"
+
+
+def backend_of(engine: AsyncEngine) -> Backend:
+    return Backend.SQLITE if engine.dialect.name == "sqlite" else Backend.POSTGRES
+
+
+def check_sqlite_features() -> None:
+    if sqlite3.sqlite_version_info < SQLITE_MIN_TRIGRAM:
+        raise SqliteFeatureError(
+            f"SQLite {sqlite3.sqlite_version} is too old for archive search (needs FTS5 trigram, "
+            "3.34+); upgrade SQLite or use PostgreSQL"
+        )
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # Driver-level autocommit: SQLAlchemy's "begin" hook below emits BEGIN itself, so
+    # write transactions can say IMMEDIATE.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    for pragma in (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+    ):
+        cursor.execute(pragma)
+    cursor.close()
+
+
+def _on_sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get(_WRITE_OPTION, False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+async def create_engine(
+    database_url: str, *, echo: bool = False, search_path: str | None = None
+) -> AsyncEngine:
+    """`search_path` (PostgreSQL only) lets tests and shared servers keep to their own schema."""
+    url = async_url(database_url)
+    if url.drivername.startswith("sqlite"):
+        check_sqlite_features()
+        if url.database and url.database != ":memory:":
+            await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
+        engine = create_async_engine(url, echo=echo)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
+        return engine
+    # Search patterns are bound parameters; generic plans would not see them and could skip
+    # the trigram indexes, so always plan with the actual values.
+    server_settings = {"plan_cache_mode": "force_custom_plan"}
+    if search_path:
+        server_settings["search_path"] = search_path
+    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+
+
+class Database:
+    """An engine plus the one rule about how writes begin on each backend."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.backend = backend_of(engine)
+        self._write_lock = asyncio.Lock() if self.backend is Backend.SQLITE else None
+
+    @classmethod
+    async def open(
+        cls, database_url: str, *, echo: bool = False, search_path: str | None = None
+    ) -> Database:
+        return cls(await create_engine(database_url, echo=echo, search_path=search_path))
+
+    def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
+        """An INSERT that knows ON CONFLICT (both backends spell it the same way)."""
+        if self.backend is Backend.SQLITE:
+            return sqlite.insert(table)
+        return postgresql.insert(table)
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """One transaction that may write; commits on success, rolls back on error."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+            return
+        async with self._write_lock, self.engine.connect() as raw:
+            conn = await raw.execution_options(**{_WRITE_OPTION: True})
+            async with conn.begin():
+                yield conn

@@ -1,0 +1,172 @@
+"""Reading papers back: by key, by id in bulk, a day's digest ranked, vote history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.models import Media, MediaKind, SourceKind
+from bot.store.engine import Database
+from bot.store.merge import PaperState, SummaryState
+from bot.store.rows import DayPaper, StoredPaper, Summary, VotePoint
+from bot.store.schema import digest_papers, digests, paper_summaries, paper_votes, papers
+
+# SQLite allows 32,766 bound parameters; stay far below for IN lists.
+IN_CHUNK = 500
+
+
+def chunks(values: Sequence[Any], size: int = IN_CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _media(row: sa.RowMapping) -> Media | None:
+    if not row["media_url"]:
+        return None
+    return Media(MediaKind(row["media_kind"]), row["media_url"])
+
+
+def state_from_row(
+    row: sa.RowMapping, summaries: dict[tuple[SourceKind, str], SummaryState]
+) -> PaperState:
+    return PaperState(
+        key=row["key"],
+        arxiv_id=row["arxiv_id"],
+        title=row["title"],
+        url=row["url"],
+        authors=tuple(row["authors"]),
+        authors_truncated=row["authors_truncated"],
+        media=_media(row),
+        github_url=row["github_url"],
+        project_url=row["project_url"],
+        keywords=tuple(row["keywords"]),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+        votes=row["votes"],
+        votes_date=row["votes_date"],
+        summaries=summaries,
+    )
+
+
+def stored_from_state(paper_id: int, state: PaperState) -> StoredPaper:
+    return StoredPaper(
+        id=paper_id,
+        key=state.key,
+        arxiv_id=state.arxiv_id,
+        title=state.title,
+        url=state.url,
+        authors=state.authors,
+        authors_truncated=state.authors_truncated,
+        media=state.media,
+        github_url=state.github_url,
+        project_url=state.project_url,
+        keywords=state.keywords,
+        first_seen=state.first_seen,
+        last_seen=state.last_seen,
+        votes=state.votes,
+        summaries=tuple(
+            Summary(source, language, s.bullets, s.abstract)
+            for (source, language), s in sorted(state.summaries.items())
+        ),
+    )
+
+
+async def load_summaries(
+    conn: AsyncConnection, ids: Sequence[int]
+) -> dict[int, dict[tuple[SourceKind, str], SummaryState]]:
+    found: dict[int, dict[tuple[SourceKind, str], SummaryState]] = {i: {} for i in ids}
+    for part in chunks(ids):
+        result = await conn.execute(
+            sa.select(paper_summaries).where(paper_summaries.c.paper_id.in_(part))
+        )
+        for row in result.mappings():
+            found[row["paper_id"]][(SourceKind(row["source"]), row["language"])] = SummaryState(
+                tuple(row["bullets"]), row["abstract"]
+            )
+    return found
+
+
+async def load_states(
+    conn: AsyncConnection, where: sa.ColumnElement[bool]
+) -> dict[int, PaperState]:
+    rows = (await conn.execute(sa.select(papers).where(where))).mappings().all()
+    summaries = await load_summaries(conn, [r["id"] for r in rows])
+    return {r["id"]: state_from_row(r, summaries[r["id"]]) for r in rows}
+
+
+async def load_papers(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, StoredPaper]:
+    found: dict[int, StoredPaper] = {}
+    for part in chunks(list(dict.fromkeys(ids))):
+        states = await load_states(conn, papers.c.id.in_(part))
+        found.update({i: stored_from_state(i, s) for i, s in states.items()})
+    return found
+
+
+class PaperRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, key: str) -> StoredPaper | None:
+        """By paper key: the arXiv id, or "title:<normalized title>" for papers without one."""
+        async with self._db.read() as conn:
+            states = await load_states(conn, papers.c.key == key)
+        return next((stored_from_state(i, s) for i, s in states.items()), None)
+
+    async def get_many(self, ids: Sequence[int]) -> list[StoredPaper]:
+        async with self._db.read() as conn:
+            found = await load_papers(conn, ids)
+        return [found[i] for i in ids if i in found]
+
+    async def count(self) -> int:
+        async with self._db.read() as conn:
+            return int(
+                (await conn.execute(sa.select(sa.func.count()).select_from(papers))).one()[0]
+            )
+
+    async def vote_history(self, paper_id: int) -> list[VotePoint]:
+        query = (
+            sa.select(paper_votes.c.observed_at, paper_votes.c.votes)
+            .where(paper_votes.c.paper_id == paper_id)
+            .order_by(paper_votes.c.observed_at, paper_votes.c.id)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [VotePoint(observed_at, votes) for observed_at, votes in rows]
+
+    async def of_day(
+        self,
+        date: dt.date,
+        *,
+        source: SourceKind | None = None,
+        min_votes: int | None = None,
+        limit: int | None = None,
+    ) -> list[DayPaper]:
+        """A day's papers over its digests, best voted first (unknown votes last), each once."""
+        query = (
+            sa.select(digest_papers.c.paper_id, digest_papers.c.position, digest_papers.c.votes)
+            .join(digests, digests.c.id == digest_papers.c.digest_id)
+            .where(digests.c.date == date)
+            .order_by(digests.c.source, digest_papers.c.position)
+        )
+        if source is not None:
+            query = query.where(digests.c.source == source.value)
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+            seen: dict[int, tuple[int, int | None]] = {}
+            for paper_id, position, votes in rows:
+                if paper_id not in seen:
+                    seen[paper_id] = (position, votes)
+                elif votes is not None and (seen[paper_id][1] or -1) < votes:
+                    seen[paper_id] = (seen[paper_id][0], votes)
+            loaded = await load_papers(conn, list(seen))
+        day = [
+            DayPaper(position, votes, loaded[paper_id])
+            for paper_id, (position, votes) in seen.items()
+            if min_votes is None or (votes is not None and votes >= min_votes)
+        ]
+        day.sort(key=lambda d: (d.votes is None, -(d.votes or 0), d.position))
+        return day[:limit] if limit is not None else day

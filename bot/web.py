@@ -1,0 +1,148 @@
+"""The bot's own HTTP server: /healthz (readiness), /livez (liveness) and /metrics.
+
+Other parts of the bot mount their endpoints here before start (`add_routes`), so the Slack
+HTTP endpoint shares the one port with health and metrics. Readiness is a list of named
+checks the composition root supplies; each runs with a timeout, so one hung dependency
+makes /healthz answer 503 quickly instead of hanging the orchestrator's probe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from bot.metrics import CONTENT_TYPE, MetricsRegistry
+
+log = logging.getLogger(__name__)
+
+CHECK_TIMEOUT = 5.0
+SHUTDOWN_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    ok: bool
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+HealthCheck = Callable[[], Awaitable[CheckResult]]
+
+
+class WebServer:
+    """One aiohttp application on HTTP_HOST:HTTP_PORT; port 0 picks a free port."""
+
+    def __init__(
+        self,
+        metrics: MetricsRegistry,
+        *,
+        host: str = "0.0.0.0",
+        port: int = 8080,
+        check_timeout: float = CHECK_TIMEOUT,
+        access_log: bool = False,
+    ) -> None:
+        self._metrics = metrics
+        self._host = host
+        self._port = port
+        self._check_timeout = check_timeout
+        self._access_log = access_log
+        self._checks: dict[str, HealthCheck] = {}
+        self._app = web.Application()
+        self._app.router.add_get("/healthz", self._healthz)
+        self._app.router.add_get("/livez", self._livez)
+        self._app.router.add_get("/metrics", self._metrics_page)
+        self._runner: web.AppRunner | None = None
+        self._started = time.monotonic()
+        self.port: int | None = None
+
+    def add_check(self, name: str, check: HealthCheck) -> None:
+        """A readiness condition shown under `checks.<name>`; may be added at any time."""
+        self._checks[name] = check
+
+    def add_routes(self, routes: Iterable[web.AbstractRouteDef]) -> None:
+        """Mount more endpoints (the Slack HTTP endpoint); only before `start()`."""
+        if self._runner is not None:
+            raise RuntimeError("routes must be added before the web server starts")
+        self._app.router.add_routes(routes)
+
+    @property
+    def url(self) -> str | None:
+        if self.port is None:
+            return None
+        host = "127.0.0.1" if self._host in ("0.0.0.0", "") else self._host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> int:
+        """Listen; returns the bound port (the chosen one when configured as 0)."""
+        runner = web.AppRunner(
+            self._app,
+            handle_signals=False,
+            access_log=log if self._access_log else None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self._host, self._port)
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self._runner = runner
+        self.port = int(runner.addresses[0][1])
+        self._started = time.monotonic()
+        return self.port
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def readiness(self) -> dict[str, Any]:
+        """Every check's result (run concurrently); `ready` only when all of them pass."""
+        names = list(self._checks)
+        results = await asyncio.gather(*(self._run_check(n) for n in names))
+        checks = {name: {"ok": r.ok, **r.detail} for name, r in zip(names, results, strict=True)}
+        ready = all(r.ok for r in results)
+        return {
+            "status": "ok" if ready else "unavailable",
+            "live": True,
+            "ready": ready,
+            "uptime_seconds": round(time.monotonic() - self._started, 3),
+            "checks": checks,
+        }
+
+    async def _run_check(self, name: str) -> CheckResult:
+        try:
+            async with asyncio.timeout(self._check_timeout):
+                return await self._checks[name]()
+        except TimeoutError:
+            return CheckResult(False, {"error": f"no answer within {self._check_timeout:g}s"})
+        except Exception as exc:
+            log.warning("health check %s failed: %s: %s", name, type(exc).__name__, exc)
+            return CheckResult(False, {"error": f"{type(exc).__name__}: {exc}"})
+
+    async def _healthz(self, _request: web.Request) -> web.Response:
+        report = await self.readiness()
+        return web.json_response(
+            report, status=200 if report["ready"] else 503, dumps=_dumps, headers=_NO_CACHE
+        )
+
+    async def _livez(self, _request: web.Request) -> web.Response:
+        return web.json_response({"live": True}, headers=_NO_CACHE)
+
+    async def _metrics_page(self, _request: web.Request) -> web.Response:
+        body = self._metrics.render().encode("utf-8")
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, **_NO_CACHE})
+
+
+_NO_CACHE = {"Cache-Control": "no-store"}
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)

@@ -1,0 +1,319 @@
+"""The poller against the fake source and a real SQLite store: what gets stored, announced,
+counted, and what a failing source leaves behind."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from bot.errors import PapersBotError
+from bot.metrics import MetricsRegistry
+from bot.models import SourceKind
+from bot.poller import NewDigest, Poller, PollMetrics, PollReport, PollSettings, recent_days
+from bot.sources.http import Backoff, Fetcher
+from bot.store import Store, open_store
+from tests.app.content import (
+    HF_PAPERS,
+    LATE_PAPER,
+    MARKDOWN_PAPERS,
+    hf_items,
+    markdown_digest,
+    with_votes,
+)
+from tests.fakes.source import FakeSource
+
+DAY = dt.date(2025, 1, 7)
+NOON = dt.datetime(2025, 1, 7, 12, 0, tzinfo=dt.UTC)
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom">
+  <title>Synthetic papers</title>
+  <updated>2025-01-07T06:00:00Z</updated>
+  <entry>
+    <title>Feeds of Fern Transformers</title>
+    <link href="https://arxiv.org/abs/2501.00301"/>
+    <id>oai:arXiv.org:2501.00301</id>
+    <updated>2025-01-07T06:00:00Z</updated>
+    <summary>Ferns grow. Transformers follow.</summary>
+  </entry>
+</feed>
+"""
+
+
+class Announcements:
+    """The replaceable hook, recording what it was given."""
+
+    def __init__(self) -> None:
+        self.events: list[NewDigest] = []
+
+    async def __call__(self, event: NewDigest) -> None:
+        self.events.append(event)
+
+
+@pytest_asyncio.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    async with open_store(f"sqlite:///{tmp_path / 'poller.db'}") as opened:
+        yield opened
+
+
+@pytest_asyncio.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client:
+        yield client
+
+
+@pytest.fixture
+def registry() -> MetricsRegistry:
+    return MetricsRegistry()
+
+
+def make_poller(
+    fake: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+    hook: Announcements | None = None,
+    *,
+    feeds: tuple[str, ...] = (),
+    template: str | None = None,
+) -> Poller:
+    fetcher = Fetcher(
+        session,
+        timeout=5.0,
+        retries=1,
+        backoff=Backoff(base=0.001, cap=0.01, rng=random.Random(3)),
+    )
+    settings = PollSettings(
+        hf_api_url=fake.hf_url,
+        digest_url_template=template or fake.digest_template,
+        feed_urls=feeds,
+        days=2,
+    )
+    return Poller(
+        settings, fetcher, store, PollMetrics(registry), on_new_digest=hook, clock=lambda: NOON
+    )
+
+
+def statuses(report: PollReport) -> list[str]:
+    return [o.status for o in report.outcomes]
+
+
+def test_recent_days_are_utc_days_oldest_first() -> None:
+    late_evening_in_seoul = dt.datetime(
+        2025, 1, 8, 1, 30, tzinfo=dt.timezone(dt.timedelta(hours=9))
+    )
+    assert recent_days(late_evening_in_seoul, 3) == [
+        dt.date(2025, 1, 5),
+        dt.date(2025, 1, 6),
+        dt.date(2025, 1, 7),
+    ]
+
+
+async def test_first_poll_stores_and_announces_then_an_unchanged_day_costs_a_304(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    fake_source.add_digest(DAY, markdown_digest(DAY))
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+
+    first = await poller.poll(SourceKind.MARKDOWN)
+
+    assert first.ok
+    assert statuses(first) == ["not_published", "fetched"]  # yesterday 404, today 200
+    assert len(hook.events) == 1
+    event = hook.events[0]
+    assert event.first_time
+    assert [p.title for p in event.new_papers] == [e.title for e in MARKDOWN_PAPERS]
+    stored = await store.digests.get(SourceKind.MARKDOWN, DAY)
+    assert stored is not None
+    assert stored.paper_keys == tuple(e.arxiv_id for e in MARKDOWN_PAPERS)
+    assert stored.validators.etag is not None
+
+    second = await poller.poll(SourceKind.MARKDOWN)
+
+    assert statuses(second) == ["not_published", "not_modified"]
+    assert len(hook.events) == 1
+    today_path = fake_source.digest_url(DAY).removeprefix(fake_source.base_url)
+    today_requests = fake_source.requests_to(today_path)
+    assert len(today_requests) == 2
+    assert "If-None-Match" not in today_requests[0].headers
+    assert today_requests[1].headers["If-None-Match"] == stored.validators.etag
+    text = registry.render()
+    assert 'papers_bot_polls_total{source="markdown",status="fetched"} 1' in text
+    assert 'papers_bot_polls_total{source="markdown",status="not_modified"} 1' in text
+    assert 'papers_bot_polls_total{source="markdown",status="not_published"} 2' in text
+    assert 'papers_bot_papers_inserted_total{source="markdown"} 3' in text
+    assert poller.health()[SourceKind.MARKDOWN].last_success == NOON
+
+
+async def test_a_digest_that_gains_a_paper_announces_only_the_new_one(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    fake_source.add_digest(DAY, markdown_digest(DAY))
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+    await poller.poll(SourceKind.MARKDOWN)
+
+    fake_source.add_digest(DAY, markdown_digest(DAY, (*MARKDOWN_PAPERS, LATE_PAPER)))
+    report = await poller.poll(SourceKind.MARKDOWN)
+
+    assert statuses(report) == ["not_published", "fetched"]
+    assert len(hook.events) == 2
+    assert not hook.events[1].first_time
+    assert hook.events[1].new_keys == {LATE_PAPER.arxiv_id}
+    assert len(hook.events[1].digest.papers) == 4
+
+
+async def test_a_failing_source_is_counted_and_the_last_good_state_stays(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    fake_source.add_digest(DAY, markdown_digest(DAY))
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+    await poller.poll(SourceKind.MARKDOWN)
+    fake_source.add_digest(DAY, markdown_digest(DAY, (*MARKDOWN_PAPERS, LATE_PAPER)))
+    fake_source.fail_next(100, 500, path_prefix="/digests/")
+
+    report = await poller.poll(SourceKind.MARKDOWN)
+
+    assert not report.ok
+    # A server failing after the retries fails the same way for the other day: skipped.
+    assert statuses(report) == ["error", "skipped"]
+    assert "HTTP 500" in (report.outcomes[0].error or "")
+    stored = await store.digests.get(SourceKind.MARKDOWN, DAY)
+    assert stored is not None
+    assert LATE_PAPER.arxiv_id not in stored.paper_keys
+    health = poller.health()[SourceKind.MARKDOWN]
+    assert health.last_success == NOON
+    assert health.consecutive_failures == 1
+    assert "HTTP 500" in (health.last_error or "")
+    assert 'papers_bot_poll_errors_total{source="markdown",kind="fetch"} 1' in registry.render()
+    assert len(hook.events) == 1
+
+    fake_source.faults.clear()
+    recovered = await poller.poll(SourceKind.MARKDOWN)
+
+    assert recovered.ok
+    assert hook.events[-1].new_keys == {LATE_PAPER.arxiv_id}
+    assert poller.health()[SourceKind.MARKDOWN].consecutive_failures == 0
+
+
+@pytest.mark.parametrize("body", ["hello, this is not a digest at all\n", b"## Daily \xff\xfe\n"])
+async def test_a_garbage_body_is_a_parse_error_and_stores_nothing(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+    body: str | bytes,
+) -> None:
+    fake_source.add_digest(DAY, body)
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+
+    report = await poller.poll(SourceKind.MARKDOWN)
+
+    assert statuses(report) == ["not_published", "error"]
+    assert await store.digests.get(SourceKind.MARKDOWN, DAY) is None
+    assert hook.events == []
+    text = registry.render()
+    assert 'papers_bot_poll_errors_total{source="markdown",kind="parse"} 1' in text
+    assert 'papers_bot_last_successful_poll_timestamp_seconds{source="markdown"}' not in text
+
+
+async def test_an_unreachable_host_fails_once_and_skips_the_other_days(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    template = f"http://127.0.0.1:{closed_port}/{{yyyy}}/{{mm}}/{{dd}}.md"
+    poller = make_poller(fake_source, session, store, registry, template=template)
+
+    report = await poller.poll(SourceKind.MARKDOWN)
+
+    assert statuses(report) == ["error", "skipped"]
+    assert "connection failed" in (report.outcomes[0].error or "")
+    assert SourceKind.MARKDOWN in poller.health()
+    assert poller.health()[SourceKind.MARKDOWN].last_success is None
+
+
+async def test_hf_vote_changes_are_stored_without_a_new_announcement(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    fake_source.add_hf_day(DAY, hf_items(DAY))
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+    await poller.poll(SourceKind.HF)
+    fake_source.add_hf_day(DAY, hf_items(DAY, with_votes(HF_PAPERS, 99)))
+
+    report = await poller.poll(SourceKind.HF)
+
+    assert statuses(report) == ["not_published", "fetched"]
+    assert len(hook.events) == 1
+    paper = await store.papers.get(HF_PAPERS[0].arxiv_id)
+    assert paper is not None
+    assert paper.votes == 99
+    history = await store.papers.vote_history(paper.id)
+    assert [point.votes for point in history] == [HF_PAPERS[0].votes, 99]
+    assert 'papers_bot_vote_changes_total{source="hf"} 4' in registry.render()
+
+
+async def test_feeds_are_fetched_conditionally_with_remembered_validators(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    url = fake_source.add_feed("papers.atom", FEED, "application/atom+xml")
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook, feeds=(url,))
+
+    first = await poller.poll(SourceKind.FEED)
+    second = await poller.poll(SourceKind.FEED)
+
+    assert statuses(first) == ["fetched"]
+    assert statuses(second) == ["not_modified"]
+    assert [p.title for e in hook.events for p in e.new_papers] == ["Feeds of Fern Transformers"]
+    requests = fake_source.requests_to("/feeds/")
+    assert "If-None-Match" in requests[1].headers
+
+
+async def test_a_failing_hook_does_not_fail_the_poll_or_lose_the_digest(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: MetricsRegistry,
+) -> None:
+    class Broken(Announcements):
+        async def __call__(self, event: NewDigest) -> None:
+            raise PapersBotError("console closed")
+
+    fake_source.add_digest(DAY, markdown_digest(DAY))
+    poller = make_poller(fake_source, session, store, registry, Broken())
+
+    report = await poller.poll(SourceKind.MARKDOWN)
+
+    assert report.ok
+    assert await store.digests.get(SourceKind.MARKDOWN, DAY) is not None
+    assert 'papers_bot_poll_errors_total{source="markdown",kind="hook"} 1' in registry.render()

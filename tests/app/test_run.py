@@ -1,0 +1,237 @@
+"""`papers-bot run` as a real process against the fake source: the dry-run posts, health,
+metrics, conditional polling, a misbehaving source, and a clean stop on SIGTERM."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_asyncio
+
+from tests.app.content import (
+    HF_PAPERS,
+    MARKDOWN_PAPERS,
+    hf_items,
+    markdown_digest,
+)
+from tests.app.process import BotProcess
+from tests.fakes.source import FakeSource
+
+POLL_INTERVAL = 10  # the smallest the settings allow
+
+
+def bot_env(fake: FakeSource, data_dir: Path, **extra: str) -> dict[str, str]:
+    return {
+        "DATA_DIR": str(data_dir),
+        "HTTP_HOST": "127.0.0.1",
+        "HTTP_PORT": "0",
+        "POLL_INTERVAL": str(POLL_INTERVAL),
+        "HTTP_RETRIES": "0",
+        "HTTP_TIMEOUT": "5",
+        "SOURCES": "hf,markdown",
+        "DIGEST_URL_TEMPLATE": fake.digest_template,
+        "HF_API_URL": fake.hf_url,
+        "LOG_LEVEL": "INFO",
+        "LOG_FORMAT": "text",
+        **extra,
+    }
+
+
+def utc_today() -> dt.date:
+    return dt.datetime.now(dt.UTC).date()
+
+
+@pytest_asyncio.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+        yield client
+
+
+@pytest_asyncio.fixture
+async def bots() -> AsyncIterator[list[BotProcess]]:
+    """Every bot a test starts is killed at the end, whatever happened."""
+    started: list[BotProcess] = []
+    yield started
+    for bot in started:
+        await bot.kill()
+
+
+async def get_json(http: aiohttp.ClientSession, url: str) -> tuple[int, Any]:
+    async with http.get(url) as resp:
+        return resp.status, await resp.json()
+
+
+async def get_text(http: aiohttp.ClientSession, url: str) -> str:
+    async with http.get(url) as resp:
+        assert resp.status == 200
+        return await resp.text()
+
+
+async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
+    fake_source: FakeSource,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    bots: list[BotProcess],
+) -> None:
+    today = utc_today()
+    fake_source.add_digest(today, markdown_digest(today))
+    fake_source.add_hf_day(today, hf_items(today))
+    data_dir = tmp_path / "data"
+    env = bot_env(fake_source, data_dir)
+
+    bot = await BotProcess.start(env, tmp_path)
+    bots.append(bot)
+    port = await bot.wait_for_port()
+    base = f"http://127.0.0.1:{port}"
+
+    titles = {e.title for e in MARKDOWN_PAPERS + HF_PAPERS}
+    posts = await bot.wait_for_posts(titles)
+    assert {p["target"] for p in posts} == {"dry-run:markdown", "dry-run:hf"}
+    assert all(p["platform"] == "discord" for p in posts)
+    first_md = await bot.wait_for_log(r"poll markdown: .*fetched 3 papers \(3 new\)")
+    await bot.wait_for_log(r"poll hf: .*fetched 2 papers \(2 new\)")
+
+    status, health = await get_json(http, base + "/healthz")
+    assert status == 200, health
+    assert health["checks"]["store"]["ok"] is True
+    assert health["checks"]["scheduler"]["ok"] is True
+    assert {j["id"] for j in health["checks"]["scheduler"]["jobs"]} == {"poll:hf", "poll:markdown"}
+    assert health["checks"]["sources"]["markdown"]["last_success"] is not None
+    metrics = await get_text(http, base + "/metrics")
+    assert 'papers_bot_polls_total{source="markdown",status="fetched"} 1' in metrics
+    assert re.search(r'papers_bot_polls_total\{source="hf",status="fetched"\} [1-9]', metrics)
+    assert 'papers_bot_papers_inserted_total{source="markdown"} 3' in metrics
+
+    # The next poll of an unchanged digest is a conditional GET answered 304, nothing else.
+    await bot.wait_for_log(r"poll markdown: .*\d not modified", after=first_md + 1)
+    today_path = fake_source.digest_url(today).removeprefix(fake_source.base_url)
+    requests = fake_source.requests_to(today_path)
+    assert len(requests) >= 2
+    assert "If-None-Match" not in requests[0].headers
+    assert requests[-1].headers.get("If-None-Match")
+    metrics = await get_text(http, base + "/metrics")
+    assert 'papers_bot_polls_total{source="markdown",status="not_modified"}' in metrics
+    printed = len(bot.stdout)
+
+    assert await bot.stop() == 0
+    assert len(bot.stdout) == printed  # nothing re-posted
+    assert any("stopped" in line for line in bot.stderr[-3:]), bot.log
+    assert not any("Traceback" in line for line in bot.stderr), bot.log
+    database = data_dir / "papers-bot.db"
+    # A clean close checkpoints SQLite's write-ahead log and removes it.
+    assert not (data_dir / "papers-bot.db-wal").exists()
+    with sqlite3.connect(database) as conn:
+        sources = {row[0] for row in conn.execute("SELECT source FROM digests")}
+    assert sources == {"markdown", "hf"}
+
+    # A restart remembers the validators: its very first poll is already a 304.
+    again = await BotProcess.start(env, tmp_path)
+    bots.append(again)
+    await again.wait_for_log(r"poll markdown: .*\d not modified")
+    await again.wait_for_log(r"poll hf: .*fetched 2 papers \(0 new\)")
+    assert await again.stop() == 0
+    assert again.stdout == []
+
+
+async def test_a_failing_source_is_logged_and_the_bot_recovers(
+    fake_source: FakeSource,
+    tmp_path: Path,
+    http: aiohttp.ClientSession,
+    bots: list[BotProcess],
+) -> None:
+    today = utc_today()
+    fake_source.fail_next(1_000_000, 500, path_prefix="/api/")
+    fake_source.add_digest(today, "<html>an error page, not a digest</html>\n")
+    bot = await BotProcess.start(bot_env(fake_source, tmp_path / "data"), tmp_path)
+    bots.append(bot)
+    port = await bot.wait_for_port()
+    base = f"http://127.0.0.1:{port}"
+
+    await bot.wait_for_log(r"poll hf: .*failed: fetch error: .*HTTP 500")
+    bad_md = await bot.wait_for_log(
+        r"poll markdown: .*failed: parse error: .*not a markdown digest"
+    )
+
+    status, health = await get_json(http, base + "/healthz")
+    assert status == 503
+    assert health["live"] is True
+    assert health["checks"]["store"]["ok"] is True
+    sources = health["checks"]["sources"]
+    assert sources["ok"] is False
+    assert "HTTP 500" in sources["hf"]["last_error"]
+    assert sources["markdown"]["consecutive_failures"] >= 1
+    metrics = await get_text(http, base + "/metrics")
+    assert 'papers_bot_poll_errors_total{source="hf",kind="fetch"}' in metrics
+    assert 'papers_bot_poll_errors_total{source="markdown",kind="parse"}' in metrics
+    assert bot.stdout == []
+    assert bot.proc.returncode is None
+
+    # The sources come back: the next polls store and post, and the bot turns ready.
+    fake_source.faults.clear()
+    fake_source.add_digest(today, markdown_digest(today))
+    await bot.wait_for_posts({e.title for e in MARKDOWN_PAPERS})
+    await bot.wait_for_log(r"poll markdown: .*fetched 3 papers", after=bad_md + 1)
+    await bot.wait_for_log(r"poll hf: .*not published", after=bad_md + 1)
+    status, health = await get_json(http, base + "/healthz")
+    assert status == 200, health
+
+    assert await bot.stop() == 0
+    assert not any("Traceback" in line for line in bot.stderr), bot.log
+
+
+def run_cli(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"POLL_INTERVAL": "soon"}, "POLL_INTERVAL"),
+        ({"SOURCES": "feed"}, "FEED_URLS is empty"),
+        ({"DIGEST_URL_TEMPLATE": "https://example.org/{year}.md"}, "DIGEST_URL_TEMPLATE"),
+    ],
+)
+def test_bad_configuration_is_one_line_and_exit_2(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    done = run_cli(tmp_path, **env)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert expected in lines[0]
+
+
+def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(
+            tmp_path,
+            HTTP_HOST="127.0.0.1",
+            HTTP_PORT=str(port),
+            DATA_DIR=str(tmp_path / "data"),
+            HF_API_URL="http://127.0.0.1:9/api",
+        )
+    assert done.returncode == 2, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("papers-bot run: web server on 127.0.0.1:")
+    assert "Traceback" not in done.stderr

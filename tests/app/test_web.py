@@ -1,0 +1,123 @@
+"""/healthz, /livez and /metrics of the bot's web server, and mounting more routes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from bot.metrics import MetricsRegistry
+from bot.web import CheckResult, WebServer
+
+
+@pytest_asyncio.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10)) as client:
+        yield client
+
+
+async def ok_check() -> CheckResult:
+    return CheckResult(True, {"backend": "sqlite"})
+
+
+async def failing_check() -> CheckResult:
+    return CheckResult(False, {"last_error": "HTTP 500"})
+
+
+async def raising_check() -> CheckResult:
+    raise ConnectionError("database is gone")
+
+
+async def hanging_check() -> CheckResult:
+    await asyncio.Event().wait()
+    raise AssertionError("unreachable")
+
+
+async def started(server: WebServer) -> str:
+    await server.start()
+    assert server.port
+    return f"http://127.0.0.1:{server.port}"
+
+
+async def test_healthz_is_200_when_every_check_passes(session: aiohttp.ClientSession) -> None:
+    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    server.add_check("store", ok_check)
+    base = await started(server)
+    try:
+        async with session.get(base + "/healthz") as resp:
+            assert resp.status == 200
+            body = await resp.json()
+    finally:
+        await server.stop()
+    assert body["ready"] is True
+    assert body["live"] is True
+    assert body["checks"] == {"store": {"ok": True, "backend": "sqlite"}}
+
+
+@pytest.mark.parametrize("bad", [failing_check, raising_check, hanging_check])
+async def test_healthz_is_503_when_a_check_fails_raises_or_hangs(
+    session: aiohttp.ClientSession, bad: object
+) -> None:
+    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0, check_timeout=0.2)
+    server.add_check("store", ok_check)
+    server.add_check("sources", bad)  # type: ignore[arg-type]
+    base = await started(server)
+    try:
+        async with session.get(base + "/healthz") as resp:
+            assert resp.status == 503
+            body = await resp.json()
+        async with session.get(base + "/livez") as resp:
+            assert resp.status == 200
+    finally:
+        await server.stop()
+    assert body["ready"] is False
+    assert body["checks"]["store"]["ok"] is True
+    assert body["checks"]["sources"]["ok"] is False
+
+
+async def test_metrics_page_is_prometheus_text(session: aiohttp.ClientSession) -> None:
+    registry = MetricsRegistry()
+    registry.counter("papers_bot_test_total", "A test counter.", ("source",)).inc(source="hf")
+    server = WebServer(registry, host="127.0.0.1", port=0)
+    base = await started(server)
+    try:
+        async with session.get(base + "/metrics") as resp:
+            assert resp.status == 200
+            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+            text = await resp.text()
+    finally:
+        await server.stop()
+    assert 'papers_bot_test_total{source="hf"} 1' in text
+
+
+async def test_routes_mount_before_start_only(session: aiohttp.ClientSession) -> None:
+    async def events(request: web.Request) -> web.Response:
+        return web.json_response({"echo": await request.json()})
+
+    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    server.add_routes([web.post("/slack/events", events)])
+    base = await started(server)
+    try:
+        async with session.post(base + "/slack/events", json={"type": "ping"}) as resp:
+            assert resp.status == 200
+            assert await resp.json() == {"echo": {"type": "ping"}}
+        with pytest.raises(RuntimeError, match="before the web server starts"):
+            server.add_routes([web.post("/late", events)])
+    finally:
+        await server.stop()
+
+
+async def test_a_taken_port_fails_start_cleanly() -> None:
+    first = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    port = await first.start()
+    try:
+        second = WebServer(MetricsRegistry(), host="127.0.0.1", port=port)
+        with pytest.raises(OSError, match=r"(?i)address already in use"):
+            await second.start()
+        await second.stop()
+    finally:
+        await first.stop()

@@ -1,0 +1,152 @@
+"""Slash-command interactions as Discord sends them over the gateway, with the knobs the
+shared fake's `inject_command` does not expose: the member's permissions, the bot's
+permissions in the channel, DMs, and autocomplete (type 4). Also reads back the answer a
+command got, whether direct (callback type 4) or deferred (type 5, then a follow-up)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from tests.fakes.discord import FakeDiscord
+
+ALL = str((1 << 50) - 1)
+NONE = "0"
+VIEW_SEND_EMBED = str((1 << 10) | (1 << 11) | (1 << 14))
+MANAGE_CHANNELS = 1 << 4
+APPLICATION_COMMAND, AUTOCOMPLETE = 2, 4
+CHANNEL_MESSAGE, DEFERRED, AUTOCOMPLETE_RESULT = 4, 5, 8
+EPHEMERAL, SUPPRESS_EMBEDS = 64, 4
+
+OPTION_TYPES = {str: 3, int: 4, bool: 5}
+
+
+def options_payload(options: dict[str, Any], focused: str | None = None) -> list[dict[str, Any]]:
+    found = []
+    for name, value in options.items():
+        item: dict[str, Any] = {"name": name, "type": OPTION_TYPES[type(value)], "value": value}
+        if name == focused:
+            item["focused"] = True
+        found.append(item)
+    return found
+
+
+async def inject(
+    fake: FakeDiscord,
+    name: str,
+    options: dict[str, Any] | None = None,
+    *,
+    permissions: str = ALL,
+    app_permissions: str = ALL,
+    in_dm: bool = False,
+    focused: str | None = None,
+    channel_id: int | None = None,
+) -> dict[str, Any]:
+    """Dispatch INTERACTION_CREATE to the connected bot; returns the interaction."""
+    channel = fake.channels[channel_id] if channel_id else fake.default_channel
+    user = {
+        "id": str(fake.ids.next()),
+        "username": "reader",
+        "discriminator": "0",
+        "avatar": None,
+        "global_name": "Reader",
+    }
+    interaction: dict[str, Any] = {
+        "id": str(fake.ids.next()),
+        "application_id": str(fake.application_id),
+        "type": AUTOCOMPLETE if focused else APPLICATION_COMMAND,
+        "token": secrets.token_urlsafe(32),
+        "version": 1,
+        "locale": "en-US",
+        "app_permissions": app_permissions,
+        "entitlements": [],
+        "attachment_size_limit": 8 * 1024 * 1024,
+        "data": {
+            "id": str(fake.ids.next()),
+            "name": name,
+            "type": 1,
+            "options": options_payload(options or {}, focused),
+        },
+    }
+    if in_dm:
+        dm_channel_id = str(fake.ids.next())
+        interaction |= {
+            "channel_id": dm_channel_id,
+            "channel": {"id": dm_channel_id, "type": 1, "recipients": [user]},
+            "user": user,
+            "context": 1,
+            "authorizing_integration_owners": {"0": str(fake.guild_id)},
+        }
+    else:
+        interaction |= {
+            "guild_id": str(fake.guild_id),
+            "guild_locale": "en-US",
+            "channel_id": str(channel.id),
+            "channel": channel.to_json(0),
+            "member": {
+                "user": user,
+                "roles": [],
+                "joined_at": "2024-01-01T00:00:00+00:00",
+                "deaf": False,
+                "mute": False,
+                "permissions": permissions,
+                "flags": 0,
+            },
+            "context": 0,
+            "authorizing_integration_owners": {"0": str(fake.guild_id)},
+        }
+    fake.gateway.interactions[interaction["id"]] = interaction
+    await fake.gateway.dispatch("INTERACTION_CREATE", interaction)
+    return interaction
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    callback_type: int
+    content: str
+    embeds: list[dict[str, Any]]
+    flags: int
+    choices: list[dict[str, Any]]
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def deferred(self) -> bool:
+        return self.callback_type == DEFERRED
+
+
+async def answer_of(fake: FakeDiscord, interaction: dict[str, Any]) -> Answer:
+    """The answer the user finally saw: the callback, or the follow-up after a defer."""
+    interaction_id = interaction["id"]
+
+    def callback() -> dict[str, Any] | None:
+        for item in fake.interaction_responses:
+            if item["interaction_id"] == interaction_id:
+                return item
+        return None
+
+    await fake.wait_until(lambda: callback() is not None, within=10)
+    first = callback()
+    assert first is not None
+    data = first.get("data") or {}
+    if first["type"] != DEFERRED:
+        return Answer(
+            first["type"],
+            data.get("content") or "",
+            data.get("embeds") or [],
+            int(data.get("flags", 0)),
+            data.get("choices") or [],
+        )
+    path = f"/webhooks/{fake.application_id}/{interaction['token']}"
+    await fake.wait_until(lambda: bool(fake.requests_to(path, "POST")), within=10)
+    body = fake.requests_to(path, "POST")[0].json()
+    return Answer(
+        DEFERRED,
+        body.get("content") or "",
+        body.get("embeds") or [],
+        int(data.get("flags", 0)) | int(body.get("flags", 0)),
+        [],
+    )

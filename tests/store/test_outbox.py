@@ -1,0 +1,160 @@
+"""Subscriptions and the delivery outbox (both backends)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from bot.models import SourceKind
+from bot.store import Store
+from bot.store.rows import (
+    ChannelRef,
+    DeliveryKind,
+    DeliveryState,
+    PlannedDelivery,
+    Platform,
+    SubscriptionSettings,
+)
+
+T0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.UTC)
+CHANNEL = ChannelRef(Platform.DISCORD, "guild-1", "chan-1")
+OTHER = ChannelRef(Platform.SLACK, "T01", "C01")
+
+
+async def _subscribe(store: Store, channel: ChannelRef = CHANNEL) -> int:
+    sub = await store.subscriptions.save(channel, SubscriptionSettings(), actor="u1", now=T0)
+    return sub.id
+
+
+async def test_subscription_is_created_then_updated_in_place(store: Store) -> None:
+    created = await store.subscriptions.save(
+        CHANNEL,
+        SubscriptionSettings(min_votes=5, keywords=("LLM",), sources=(SourceKind.HF,)),
+        actor="alice",
+        now=T0,
+    )
+    later = T0 + dt.timedelta(hours=1)
+    updated = await store.subscriptions.save(
+        CHANNEL,
+        SubscriptionSettings(top_n=3, post_time="18:30", timezone="Asia/Seoul"),
+        actor="bob",
+        now=later,
+    )
+    assert updated.id == created.id
+    assert updated.settings == SubscriptionSettings(
+        top_n=3, post_time="18:30", timezone="Asia/Seoul"
+    )
+    assert (updated.created_by, updated.created_at) == ("alice", T0)
+    assert (updated.updated_by, updated.updated_at) == ("bob", later)
+    assert await store.subscriptions.get(CHANNEL) == updated
+    assert len(await store.subscriptions.list()) == 1
+
+
+async def test_pause_resume_list_and_delete(store: Store) -> None:
+    await _subscribe(store)
+    await _subscribe(store, OTHER)
+    paused = await store.subscriptions.set_paused(CHANNEL, True, reason="missing access")
+    assert paused is not None
+    assert (paused.paused, paused.paused_reason) == (True, "missing access")
+    active = await store.subscriptions.list(active_only=True)
+    assert [s.channel for s in active] == [OTHER]
+    assert [s.channel for s in await store.subscriptions.list(platform=Platform.DISCORD)] == [
+        CHANNEL
+    ]
+    resumed = await store.subscriptions.set_paused(CHANNEL, False)
+    assert resumed is not None
+    assert (resumed.paused, resumed.paused_reason) == (False, None)
+
+    assert await store.subscriptions.delete(CHANNEL)
+    assert not await store.subscriptions.delete(CHANNEL)
+    assert await store.subscriptions.get(CHANNEL) is None
+    missing = ChannelRef(Platform.SLACK, "T09", "C09")
+    assert await store.subscriptions.set_paused(missing, True) is None
+
+
+async def test_planning_twice_creates_each_delivery_once(store: Store) -> None:
+    sub = await _subscribe(store)
+    items = [
+        PlannedDelivery(sub, DeliveryKind.DIGEST, "2024-05-06", payload={"date": "2024-05-06"}),
+        PlannedDelivery(sub, DeliveryKind.ALERT, "2405.00001"),
+    ]
+    first = await store.deliveries.plan(items, now=T0)
+    second = await store.deliveries.plan(items, now=T0)
+    assert len(first) == 2
+    assert second == []
+    rows = await store.deliveries.list(subscription_id=sub)
+    assert len(rows) == 2
+    assert len({r.idempotency_key for r in rows}) == 2
+    assert rows[0].payload == {"date": "2024-05-06"}
+    assert all(r.state is DeliveryState.PENDING for r in rows)
+
+
+async def test_claim_send_fail_retry_and_dead(store: Store) -> None:
+    sub = await _subscribe(store)
+    later = T0 + dt.timedelta(hours=2)
+    await store.deliveries.plan(
+        [
+            PlannedDelivery(sub, DeliveryKind.DIGEST, "a"),
+            PlannedDelivery(sub, DeliveryKind.DIGEST, "b"),
+            PlannedDelivery(sub, DeliveryKind.DIGEST, "later", not_before=later),
+        ],
+        now=T0,
+    )
+    claimed = await store.deliveries.claim_due(now=T0)
+    assert [d.item_key for d in claimed] == ["a", "b"]
+    assert all(d.state is DeliveryState.IN_FLIGHT and d.attempts == 1 for d in claimed)
+    assert await store.deliveries.claim_due(now=T0) == []  # leased, not due again
+
+    a, b = claimed
+    assert await store.deliveries.mark_sent(a.id, platform_message_id="m-1", now=T0)
+    assert not await store.deliveries.mark_sent(a.id, now=T0)  # already finished
+    retry = T0 + dt.timedelta(minutes=1)
+    assert await store.deliveries.mark_failed(b.id, "HTTP 503", retry_at=retry, now=T0)
+    assert await store.deliveries.claim_due(now=T0) == []
+    [again] = await store.deliveries.claim_due(now=retry)
+    assert (again.id, again.attempts, again.last_error) == (b.id, 2, "HTTP 503")
+    assert await store.deliveries.mark_dead(b.id, "HTTP 403 missing access", now=retry)
+
+    sent = await store.deliveries.get(a.id)
+    assert sent is not None
+    assert (sent.state, sent.platform_message_id, sent.sent_at) == (DeliveryState.SENT, "m-1", T0)
+    [late] = await store.deliveries.claim_due(now=later)
+    assert late.item_key == "later"
+    counts = await store.deliveries.counts()
+    assert counts[DeliveryState.SENT] == 1
+    assert counts[DeliveryState.DEAD] == 1
+    assert counts[DeliveryState.IN_FLIGHT] == 1
+    assert counts[DeliveryState.PENDING] == 0
+
+
+async def test_expired_lease_makes_a_delivery_due_again(store: Store) -> None:
+    sub = await _subscribe(store)
+    await store.deliveries.plan([PlannedDelivery(sub, DeliveryKind.PAPER, "x")], now=T0)
+    lease = dt.timedelta(minutes=5)
+    [first] = await store.deliveries.claim_due(now=T0, lease=lease)
+    assert await store.deliveries.claim_due(now=T0 + lease - dt.timedelta(seconds=1)) == []
+    [second] = await store.deliveries.claim_due(now=T0 + lease)
+    assert second.id == first.id
+    assert second.attempts == 2
+
+
+async def test_paused_subscriptions_are_not_claimed_and_delete_cascades(store: Store) -> None:
+    sub = await _subscribe(store)
+    await store.deliveries.plan([PlannedDelivery(sub, DeliveryKind.DIGEST, "d")], now=T0)
+    await store.subscriptions.set_paused(CHANNEL, True, reason="kicked")
+    assert await store.deliveries.claim_due(now=T0) == []
+    await store.subscriptions.set_paused(CHANNEL, False)
+    assert len(await store.deliveries.claim_due(now=T0)) == 1
+    await store.subscriptions.delete(CHANNEL)
+    assert await store.deliveries.list() == []
+
+
+async def test_claim_respects_the_limit(store: Store) -> None:
+    sub = await _subscribe(store)
+    await store.deliveries.plan(
+        [PlannedDelivery(sub, DeliveryKind.PAPER, f"p{i}") for i in range(5)], now=T0
+    )
+    first = await store.deliveries.claim_due(limit=3, now=T0)
+    rest = await store.deliveries.claim_due(limit=3, now=T0)
+    assert len(first) == 3
+    assert len(rest) == 2
+    assert not {d.id for d in first} & {d.id for d in rest}
