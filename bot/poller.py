@@ -289,13 +289,14 @@ class Poller:
         name = source.value
         try:
             result = await target.fetch()
-            if target.remember is not None:
-                target.remember(result)
             outcome = TargetOutcome(target.label, result.status.value)
             if result.digest is not None:
                 outcome = await self._store_digest(
                     source, target.label, result.digest, result.validators
                 )
+            # Only once stored: validators for a body we lost would turn it into a 304.
+            if target.remember is not None:
+                target.remember(result)
         except (SourceError, StoreError, SQLAlchemyError) as exc:
             kind = _error_kind(exc)
             message = f"{kind} error: {_one_line(exc)}"
