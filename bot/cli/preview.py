@@ -1,4 +1,8 @@
-"""`papers-bot preview FILE --platform discord|slack [--json]`: see a post before it is sent.
+"""`papers-bot preview [--date D | FILE] --platform discord|slack [--json]`: see a post
+before it is sent.
+
+FILE is a digest file (markdown or HF JSON); --date D takes the day's papers from the store
+(what `import` or the running bot saved), ranked as the store ranks them.
 
 Without --json it draws the messages in the terminal; with --json it prints, for the
 digest, ONE line holding a JSON array of the exact request bodies in sending order
@@ -9,16 +13,21 @@ a Slack thread-layout reply gets its `thread_ts` from the sender, so it is absen
 from __future__ import annotations
 
 import argparse
+import asyncio
+import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import PapersBotError
 
+if TYPE_CHECKING:
+    from bot.models import Digest
 
-class PreviewArgumentError(PapersBotError):
-    """The options can't describe a preview (e.g. a negative --top)."""
+
+class NoStoredDayError(PapersBotError):
+    """--date names a day the store has no papers for."""
 
 
 def _non_negative(value: str) -> int:
@@ -35,7 +44,12 @@ def register(subparsers: Any) -> None:
         description="Render a digest file for a platform: a terminal preview, or with --json "
         "one line holding a JSON array of the exact request bodies.",
     )
-    parser.add_argument("file", metavar="FILE", type=Path, help="markdown digest or HF JSON")
+    parser.add_argument(
+        "file", metavar="FILE", type=Path, nargs="?", help="markdown digest or HF JSON"
+    )
+    parser.add_argument(
+        "--date", type=dt.date.fromisoformat, metavar="D", help="a day from the store instead"
+    )
     parser.add_argument("--platform", required=True, choices=["discord", "slack"])
     parser.add_argument("--json", action="store_true", help="print request bodies as JSON")
     parser.add_argument("--top", type=_non_negative, metavar="N", help="only the N best papers")
@@ -56,7 +70,7 @@ def register(subparsers: Any) -> None:
         metavar="HOST",
         help="a Slack unfurl domain whose videos get a video block",
     )
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -67,7 +81,12 @@ def run(args: argparse.Namespace) -> int:
     from bot.selection import Selection, select_papers  # noqa: PLC0415
     from bot.sources.files import load_digest_file  # noqa: PLC0415
 
-    digest = load_digest_file(args.file)
+    if (args.file is None) == (args.date is None):
+        args.parser.error("give either FILE or --date D")
+    if args.file is not None:
+        digest = load_digest_file(args.file)
+    else:
+        digest = asyncio.run(_stored_day(args.date, args.locale))
     selection = Selection(top_n=args.top, min_votes=args.min_votes, keywords=tuple(args.keyword))
     papers = select_papers(digest.papers, selection)
     options = RenderOptions(
@@ -103,3 +122,21 @@ def _write_utf8(text: str) -> None:
             buffer.flush()
     except BrokenPipeError:
         pass
+
+
+async def _stored_day(date: dt.date, language: str | None) -> Digest:
+    """The day's papers as the store has them merged over sources, as one digest."""
+    from collections import Counter  # noqa: PLC0415
+
+    from bot.config import load_settings  # noqa: PLC0415
+    from bot.models import Digest  # noqa: PLC0415
+    from bot.store import open_store  # noqa: PLC0415
+
+    settings = load_settings()
+    async with open_store(settings.resolved_database_url) as store:
+        day = await store.papers.of_day(date)
+    if not day:
+        raise NoStoredDayError(f"no papers stored for {date}; import or fetch that day first")
+    papers = tuple(item.paper.to_paper(language, date=date) for item in day)
+    majority = Counter(p.language for p in papers).most_common(1)[0][0]
+    return Digest(date=date, source=papers[0].source, papers=papers, language=majority)

@@ -85,7 +85,9 @@ def korean_digest() -> Digest:
             votes=19,
             authors=("한지민",),
             media=Media.from_url("https://example.org/figs/scene.svg"),
-            bullets=("단일 이미지에서 3D 장면을 복원합니다. 자세한 내용은 [프로젝트](https://example.org/3d)에서.",),
+            bullets=(
+                "단일 이미지에서 3D 장면을 복원합니다. 자세한 내용은 [프로젝트](https://example.org/3d)에서.",
+            ),
         ),
     )
     return Digest(date=DAY, source=SourceKind.MARKDOWN, papers=papers, language="ko")

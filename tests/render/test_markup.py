@@ -123,3 +123,9 @@ def test_https_url_and_hosts() -> None:
 )
 def test_displayable_images(url: str, ok: bool) -> None:
     assert is_displayable_image(url) is ok
+
+
+def test_discord_half_link_left_by_truncation_is_inert() -> None:
+    out = discord_markdown("see [x](javascript:alert… and \\[y](javascript:z)")
+    assert "](" not in out.replace("\\](", "")
+    assert out == "see \\[x\\](javascript:alert… and \\\\y"

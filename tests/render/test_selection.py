@@ -12,9 +12,7 @@ from tests.render.samples import paper
 
 
 def numbered(votes: list[int | None]) -> list[Paper]:
-    return [
-        paper(title=f"P{n}", arxiv_id=f"2403.{n:05d}", votes=v) for n, v in enumerate(votes)
-    ]
+    return [paper(title=f"P{n}", arxiv_id=f"2403.{n:05d}", votes=v) for n, v in enumerate(votes)]
 
 
 def titles(papers: list[Paper]) -> list[str]:
@@ -94,9 +92,7 @@ def test_keywords_any_of() -> None:
     st.one_of(st.none(), st.integers(0, 40)),
     st.integers(0, 25),
 )
-def test_selection_properties(
-    votes: list[int | None], top_n: int | None, min_votes: int
-) -> None:
+def test_selection_properties(votes: list[int | None], top_n: int | None, min_votes: int) -> None:
     papers = numbered(votes)
     chosen = select_papers(papers, Selection(top_n=top_n, min_votes=min_votes))
     if top_n is not None:

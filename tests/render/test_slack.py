@@ -43,7 +43,11 @@ def test_channel_layout() -> None:
     header = messages[0].body
     assert header["blocks"][0] == {
         "type": "header",
-        "text": {"type": "plain_text", "text": "📚 Hugging Face Daily Papers · 2024-03-14", "emoji": True},
+        "text": {
+            "type": "plain_text",
+            "text": "📚 Hugging Face Daily Papers · 2024-03-14",
+            "emoji": True,
+        },
     }
     assert "<https://huggingface.co/papers/date/2024-03-14|" in all_text(messages[0])
     assert header["text"] == "Hugging Face Daily Papers · 2024-03-14: 3 papers"
@@ -135,7 +139,9 @@ def test_hostile_text_is_inert() -> None:
 
 
 def test_huge_summary_is_split_into_sections_and_capped() -> None:
-    long = paper(bullets=tuple(f"문장 {n}번은 꽤 길게 이어지는 요약 문장입니다. " * 12 for n in range(60)))
+    long = paper(
+        bullets=tuple(f"문장 {n}번은 꽤 길게 이어지는 요약 문장입니다. " * 12 for n in range(60))
+    )
     card = render_slack_paper(long)
     assert_valid([card])
     sections = blocks_of(card, "section")

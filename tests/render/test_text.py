@@ -171,4 +171,7 @@ def test_one_giant_author_is_truncated() -> None:
 
 
 def test_authors_empty() -> None:
-    assert format_authors([" ", ""], truncated_at_source=False, max_names=3, limit=50, more=_more) == ""
+    assert (
+        format_authors([" ", ""], truncated_at_source=False, max_names=3, limit=50, more=_more)
+        == ""
+    )

@@ -36,7 +36,10 @@ def good_slack() -> dict[str, Any]:
             {"type": "header", "text": {"type": "plain_text", "text": "Daily <!channel>"}},
             {
                 "type": "section",
-                "text": {"type": "mrkdwn", "text": "*<https://example.org/p?a=1&amp;b=2|A &lt;b&gt;>*"},
+                "text": {
+                    "type": "mrkdwn",
+                    "text": "*<https://example.org/p?a=1&amp;b=2|A &lt;b&gt;>*",
+                },
             },
             {"type": "context", "elements": [{"type": "mrkdwn", "text": "👍 3"}]},
             {"type": "image", "image_url": "https://example.org/a.png", "alt_text": "A paper"},
@@ -186,3 +189,11 @@ def test_slack_plain_text_may_hold_angle_brackets() -> None:
     body = good_slack()
     assert "<!channel>" in body["blocks"][0]["text"]["text"]
     assert slack_message_violations(body) == []
+
+
+def test_discord_escaped_brackets_are_text_but_an_escaped_backslash_is_not() -> None:
+    body = good_discord()
+    body["embeds"][0]["description"] = "\\[x\\](javascript:y)"
+    assert discord_message_violations(body) == []
+    body["embeds"][0]["description"] = "[x\\\\](javascript:y)"
+    assert discord_message_violations(body)
