@@ -91,6 +91,26 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 
+    #: A post missed while the bot was down is still made on restart within this many minutes.
+    post_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
+    #: What a subscription gets on a day with nothing new or nothing matching: nothing, or a note.
+    no_papers_policy: Literal["skip", "note"] = "skip"
+    #: Vote-threshold alerts look at papers of this many recent days (0 turns alerts off).
+    alert_days: int = Field(default=2, ge=0, le=14)
+    #: Consecutive failed attempts at one message before its delivery is dead-lettered.
+    delivery_max_attempts: int = Field(default=8, ge=1, le=100)
+    #: Posts sent at the same time per platform (each post is one channel's messages in order).
+    delivery_concurrency: int = Field(default=32, ge=1, le=1000)
+    #: How long a claimed delivery stays ours without a heartbeat (PostgreSQL multi-process).
+    delivery_lease_seconds: float = Field(default=60.0, ge=1.0, le=3600.0)
+    #: Proactive limits: Discord's global budget per bot, and Slack's per-workspace budget.
+    discord_global_per_second: float = Field(default=50.0, gt=0, le=10_000)
+    discord_channel_per_5s: int = Field(default=5, ge=1, le=1000)
+    slack_channel_per_second: float = Field(default=1.0, gt=0, le=1000)
+    slack_workspace_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+    #: How often subscription changes made from chat are picked up (seconds).
+    subscription_sync_seconds: int = Field(default=30, ge=1, le=3600)
+
     @field_validator(
         "feed_urls",
         "sources",

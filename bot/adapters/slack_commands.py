@@ -23,7 +23,7 @@ from bot.adapters.slack_bot import SlackBotAdapter
 from bot.commands.context import CommandService, Invocation
 from bot.commands.errors import TryLaterError
 from bot.commands.posting import AdapterPoster
-from bot.commands.replies import Reply, Span, Style, render_lines
+from bot.commands.replies import TONE_MARKS, Reply, Span, Style, render_lines
 from bot.commands.spec import COMMANDS, CommandSpec
 from bot.render.limits import SlackLimits
 from bot.render.markup import escape_slack, slack_link
@@ -126,7 +126,9 @@ def reply_body(reply: Reply) -> dict[str, Any]:
     """`text` and `blocks` for a response_url or chat.postEphemeral."""
     text = render_lines(reply, _span, limit=REPLY_TEXT_BUDGET, more=lambda n: f"…and {n} more")
     blocks = _sections(text) if text else []
-    fallback = fit(one_line(reply.plain_text), SlackLimits.TEXT, escape_slack)
+    mark = TONE_MARKS.get(reply.tone)
+    plain_text = f"{mark} {reply.plain_text}" if mark else reply.plain_text
+    fallback = fit(one_line(plain_text), SlackLimits.TEXT, escape_slack)
     if reply.card is not None:
         card = render_slack_paper(reply.card, options=reply.card_options).body
         card_blocks = list(card.get("blocks", []))

@@ -89,6 +89,8 @@ def flag(option: str, value: object) -> bool:
 def post_time(value: object) -> str:
     text = _text("time", value, 5)
     try:
+        if not text.isascii():  # int() would read Arabic-Indic or full-width digits
+            raise ValueError(text)
         parsed = parse_post_time(text)
     except ValueError:
         raise InvalidArgumentError(

@@ -36,19 +36,15 @@ class Suggestion:
 
 
 def paper_line(number: int, paper: StoredPaper, *, votes: int | None = None) -> Line:
-    """ "3. Title · 👍 12 · 2024-05-06", the title linked to the paper's page."""
+    """ "3) Title · 👍 12 · 2024-05-06", the title linked to the paper's page."""
     title = truncate(one_line(paper.title), LIST_TITLE_CHARS) or "(untitled)"
     url = safe_url(HF_PAPER_URL.format(arxiv_id=paper.arxiv_id) if paper.arxiv_id else None)
     url = url or safe_url(paper.url)
     shown = paper.votes if votes is None else votes
     tail = f" · {VOTE_MARK} {shown if shown is not None else '?'} · {paper.first_seen}"
     title_span = link(title, url) if url else plain(title)
-    return (plain(f"{number}. "), title_span, plain(tail))
-
-
-def _share(invocation: Invocation) -> bool:
-    value = a.optional(invocation.options, "share")
-    return False if value is None else a.flag("share", value)
+    # "3)" rather than "3.": Discord would turn "3." at a line start into a list item.
+    return (plain(f"{number}) "), title_span, plain(tail))
 
 
 async def paper(env: CommandEnv, invocation: Invocation) -> Reply:
@@ -69,7 +65,6 @@ async def paper(env: CommandEnv, invocation: Invocation) -> Reply:
         lines.extend(paper_line(number, hit.paper) for number, hit in enumerate(others, 2))
     return Reply(
         tuple(lines),
-        ephemeral=not _share(invocation),
         card=best.to_paper(),
         card_options=RenderOptions(summary_limit=CARD_SUMMARY_CHARS),
     )
@@ -84,7 +79,6 @@ async def papers(env: CommandEnv, invocation: Invocation) -> Reply:
     min_votes = 0 if raw_votes is None else a.min_votes(raw_votes)
     raw_top = a.optional(options, "top")
     top = DEFAULT_TOP if raw_top is None else a.top(raw_top)
-    share = _share(invocation)
 
     latest = await env.store.digests.latest_date()
     if latest is None:
@@ -105,14 +99,13 @@ async def papers(env: CommandEnv, invocation: Invocation) -> Reply:
         return Reply(
             (tuple(heading), (plain(f"No paper that day has {min_votes} or more votes."),)),
             tone=Tone.INFO,
-            ephemeral=not share,
         )
     lines = [tuple(heading)]
     lines.extend(
         paper_line(number, item.paper, votes=item.votes)
         for number, item in enumerate(ranked[:top], 1)
     )
-    return Reply(tuple(lines), ephemeral=not share, more=max(0, len(ranked) - top))
+    return Reply(tuple(lines), more=max(0, len(ranked) - top))
 
 
 async def suggest(env: CommandEnv, text: str, *, limit: int) -> list[Suggestion]:

@@ -28,7 +28,7 @@ from bot.commands.errors import (
 )
 from bot.commands.lookup import Suggestion
 from bot.commands.permissions import check_allowed
-from bot.commands.replies import Reply
+from bot.commands.replies import Reply, Tone
 from bot.commands.text_options import parse_text
 
 log = logging.getLogger(__name__)
@@ -54,8 +54,9 @@ SUGGEST_LIMIT = 10
 
 @dataclass(frozen=True, slots=True)
 class Prepared:
-    """A command that passed its checks; `ephemeral` is known before it runs, so an
-    adapter can defer with the right visibility."""
+    """A command that passed its checks. Its answer is public only when the user asked
+    (`share`); that is known before it runs, so an adapter can defer with the right
+    visibility."""
 
     ephemeral: bool
     run: Callable[[], Awaitable[Reply]]
@@ -83,7 +84,10 @@ class Commands:
             return Reply.error(GENERIC_FAILURE)
 
         async def run() -> Reply:
-            return await self._run(invocation)
+            reply = await self._run(invocation)
+            if reply.tone in (Tone.ERROR, Tone.REFUSED):
+                return reply  # a failure is only ever shown to the person who asked
+            return dataclasses.replace(reply, ephemeral=ephemeral)
 
         return Prepared(ephemeral=ephemeral, run=run)
 

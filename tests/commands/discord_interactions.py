@@ -5,6 +5,7 @@ command got, whether direct (callback type 4) or deferred (type 5, then a follow
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -108,6 +109,11 @@ class Answer:
     embeds: list[dict[str, Any]]
     flags: int
     choices: list[dict[str, Any]]
+
+    @property
+    def text(self) -> str:
+        """The content as a reader sees it: markdown escapes resolved."""
+        return re.sub(r"\\(.)", r"\1", self.content)
 
     @property
     def ephemeral(self) -> bool:
