@@ -27,7 +27,7 @@ _DISCORD_MENTION_AT = regex.compile(r"@(?=everyone|here)", regex.IGNORECASE)
 _DISCORD_TAG_OPEN = regex.compile(r"<(?=[@#/]|a?:\w*:|t:)")
 _DISCORD_ESCAPE = regex.compile(r"([\\*_~`|\[\]<>])")
 _DISCORD_BRACKETS = regex.compile(r"([\\\[\]])")
-_DISCORD_LINE_START = regex.compile(r"(?m)^(\s*)([#>+\-]|\d+\.)")
+_DISCORD_LINE_START = regex.compile(r"(?m)^(\s*)([#>+\-]|\d+(?=\.))")
 
 # Private-use sentinels stand for Slack emphasis markers while markdown ones are rewritten;
 # `clean_text` strips private-use code points from input, so they can't collide.
@@ -48,10 +48,19 @@ def neutralize_discord_mentions(text: str) -> str:
     return defused
 
 
+def _escape_line_start(match: regex.Match[str]) -> str:
+    """Discord shows a backslash before a digit literally, so an ordered-list marker is
+    defused after its number (`1\\.`), a heading/quote/bullet marker before itself."""
+    indent, marker = match.group(1), match.group(2)
+    if marker.isdigit():
+        return f"{indent}{marker}\\"
+    return f"{indent}\\{marker}"
+
+
 def escape_discord_markdown(text: str) -> str:
     """Verbatim text for Discord: every markdown character backslash-escaped."""
     text = _DISCORD_ESCAPE.sub(r"\\\1", text)
-    text = _DISCORD_LINE_START.sub(r"\1\\\2", text)
+    text = _DISCORD_LINE_START.sub(_escape_line_start, text)
     return neutralize_discord_mentions(text)
 
 
