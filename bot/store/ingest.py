@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Digest, Paper
-from bot.store.engine import Database
+from bot.store.engine import Backend, Database
 from bot.store.merge import PaperState, merge, new_state
 from bot.store.papers import chunks, load_states
 from bot.store.rows import FetchValidators, SaveResult
@@ -30,7 +30,7 @@ def content_hash(digest: Digest) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _columns(state: PaperState) -> dict[str, Any]:
+def _columns(state: PaperState, *, words: bool) -> dict[str, Any]:
     return {
         "key": state.key,
         "arxiv_id": state.arxiv_id,
@@ -41,6 +41,7 @@ def _columns(state: PaperState) -> dict[str, Any]:
         "authors_truncated": state.authors_truncated,
         "search_authors": state.search_authors,
         "search_body": state.search_body,
+        "search_words": state.search_words if words else None,
         "media_kind": state.media.kind.value if state.media else None,
         "media_url": state.media.url if state.media else None,
         "github_url": state.github_url,
@@ -93,6 +94,8 @@ class DigestWriter:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Only PostgreSQL's word index reads search_words (see bot.store.words).
+        self._words = db.backend is Backend.POSTGRES
         insert_digest = db.insert(digests)
         self._upsert_digest = insert_digest.on_conflict_do_update(
             index_elements=["source", "date"],
@@ -178,7 +181,7 @@ class DigestWriter:
                 batch.add(paper)
         ids = await self._insert_papers(conn, batch, now)
         updates = [
-            {**_columns(state), "_id": batch.existing[key][0], "updated_at": now}
+            {**_columns(state, words=self._words), "_id": batch.existing[key][0], "updated_at": now}
             for key, state in batch.states.items()
             if key in batch.existing and batch.existing[key][1] != state
         ]
@@ -212,7 +215,7 @@ class DigestWriter:
     ) -> dict[str, int]:
         ids = {key: pid for key, (pid, _) in batch.existing.items()}
         inserts = [
-            {**_columns(s), "created_at": now, "updated_at": now}
+            {**_columns(s, words=self._words), "created_at": now, "updated_at": now}
             for k, s in batch.states.items()
             if k not in batch.existing
         ]

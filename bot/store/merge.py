@@ -13,6 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field, replace
 
 from bot.models import Media, Paper, SourceKind, normalize_title
+from bot.store.words import split_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,10 @@ class PaperState:
             if summary.abstract:
                 parts.append(summary.abstract)
         return "\n".join(parts)
+
+    @property
+    def search_words(self) -> str:
+        return " ".join(split_words(f"{self.title}\n{self.search_authors}\n{self.search_body}"))
 
 
 def _summary_of(paper: Paper) -> SummaryState | None:

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from bot.models import normalize_title
+from bot.store.words import WORD, split_words
 
 MAX_QUERY_CHARS = 300
 MAX_TERMS = 8
@@ -30,7 +31,6 @@ _ARXIV_PREFIX = re.compile(r"^arxiv:\s*", re.IGNORECASE)
 _URL = re.compile(r"^https?://\S+$", re.IGNORECASE)
 _PHRASE = re.compile(r'"([^"]*)"')
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-_WORD = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,7 @@ def _split_terms(text: str) -> list[str]:
         terms.append(" ".join(match.group(1).split()))
         last = match.end()
     terms.extend(text[last:].replace('"', " ").split())
-    return [t for t in terms if _WORD.search(t)]
+    return [t for t in terms if WORD.search(t)]
 
 
 def _group_short(terms: list[str]) -> list[str]:
@@ -112,7 +112,7 @@ def plan(query: str) -> SearchPlan:
         arxiv_id=arxiv_id,
         url=url,
         title_norm=normalize_title(text),
-        terms=tuple(Term(t, tuple(_WORD.findall(t))) for t in terms[:MAX_TERMS]),
+        terms=tuple(Term(t, tuple(split_words(t))) for t in terms[:MAX_TERMS]),
     )
 
 

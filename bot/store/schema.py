@@ -64,6 +64,7 @@ papers = sa.Table(
     sa.Column("authors_truncated", sa.Boolean, nullable=False),
     sa.Column("search_authors", sa.Text, nullable=False),
     sa.Column("search_body", sa.Text, nullable=False),
+    sa.Column("search_words", sa.Text, nullable=True),
     sa.Column("media_kind", sa.Text, nullable=True),
     sa.Column("media_url", sa.Text, nullable=True),
     sa.Column("github_url", sa.Text, nullable=True),

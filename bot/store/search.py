@@ -30,6 +30,9 @@ from bot.store.schema import papers
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
+# Ranking is over at most this many matches per index (the newest on SQLite), so a query as
+# broad as "model" costs the same as a precise one.
+CANDIDATES = 300
 
 _p = papers.c
 # These spell the index expressions of the migration; PostgreSQL only uses an index for the
@@ -38,8 +41,7 @@ _pg_names: sa.ColumnElement[str] = sa.literal_column(
     "(papers.title || ' ' || papers.search_authors)"
 )
 _pg_words: sa.ColumnElement[str] = sa.literal_column(
-    "to_tsvector('simple'::regconfig, "
-    "papers.title || ' ' || papers.search_authors || ' ' || papers.search_body)"
+    "to_tsvector('simple'::regconfig, coalesce(papers.search_words, ''))"
 )
 _simple: sa.ColumnElement[str] = sa.literal_column("'simple'::regconfig")
 _LIKE_ESCAPE = "/"
@@ -67,22 +69,58 @@ def like_pattern(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _fts_ids(table: str, match: str) -> sa.Select[int]:
+def _sqlite_candidates(
+    table: str, match: str, where: list[sa.ColumnElement[bool]]
+) -> sa.Select[int]:
     fts = sa.table(table, sa.column("rowid"))
-    return sa.select(fts.c.rowid).where(sa.literal_column(table).op("MATCH")(match))
+    return (
+        sa.select(fts.c.rowid)
+        .join(papers, _p.id == fts.c.rowid)
+        .where(sa.literal_column(table).op("MATCH")(match), *where)
+        .order_by(fts.c.rowid.desc())
+        .limit(CANDIDATES)
+    )
 
 
-def term_condition(backend: Backend, term: Term) -> sa.ColumnElement[bool]:
-    """Papers where the term is a substring of title/authors or a word-prefix run anywhere."""
+def candidates(
+    backend: Backend, search: SearchPlan, where: list[sa.ColumnElement[bool]]
+) -> sa.CompoundSelect[int] | sa.Select[int]:
+    """Ids of papers where every term is a word-prefix run anywhere, plus those where every
+    term is a substring of the title or authors; at most CANDIDATES of each (see module doc)."""
+    substring = all(t.substring for t in search.terms)
     if backend is Backend.SQLITE:
-        ids = _fts_ids("paper_words", fts5_words(term))
-        if term.substring:
-            ids = sa.union(ids, _fts_ids("paper_names", fts5_substring(term)))  # type: ignore[assignment]
-        return _p.id.in_(ids)
-    words = _pg_words.op("@@")(sa.func.to_tsquery(_simple, tsquery_words(term)))
-    if not term.substring:
+        words = _sqlite_candidates(
+            "paper_words", " AND ".join(f"({fts5_words(t)})" for t in search.terms), where
+        )
+        if not substring:
+            return words
+        names = _sqlite_candidates(
+            "paper_names", " AND ".join(fts5_substring(t) for t in search.terms), where
+        )
+        return _union(words, names)
+    query = " & ".join(f"({tsquery_words(t)})" for t in search.terms)
+    words = (
+        sa.select(_p.id)
+        .where(_pg_words.op("@@")(sa.func.to_tsquery(_simple, query)), *where)
+        .limit(CANDIDATES)
+    )
+    if not substring:
         return words
-    return sa.or_(_pg_names.ilike(like_pattern(term.text), escape=_LIKE_ESCAPE), words)
+    names = (
+        sa.select(_p.id)
+        .where(
+            *(_pg_names.ilike(like_pattern(t.text), escape=_LIKE_ESCAPE) for t in search.terms),
+            *where,
+        )
+        .limit(CANDIDATES)
+    )
+    return _union(words, names)
+
+
+def _union(*parts: sa.Select[int]) -> sa.CompoundSelect[int]:
+    # SQLite refuses LIMIT inside the arms of a UNION unless each arm is a subquery.
+    subqueries = [part.subquery() for part in parts]
+    return sa.union(*(sa.select(sub.c[0]) for sub in subqueries))
 
 
 def _contains_all(column: sa.ColumnElement[str], terms: tuple[Term, ...]) -> sa.ColumnElement[bool]:
@@ -124,7 +162,7 @@ class Searcher:
         where = (filters or SearchFilters()).where()
         async with self._db.read() as conn:
             found = await self._lookups(conn, search, where, limit)
-            if search.terms and len(found) < limit:
+            if search.terms and not found:
                 for paper_id in await self._full_text(conn, search, where, limit + len(found)):
                     found.setdefault(paper_id, "text")
             ids = list(found)[:limit]
@@ -138,14 +176,15 @@ class Searcher:
         where: list[sa.ColumnElement[bool]],
         limit: int,
     ) -> dict[int, str]:
-        """Exact hits: the paper an id or URL names, then exact titles."""
+        """Exact hits: the paper an id or URL names, else papers with exactly this title.
+        An exact hit is the answer: no full-text padding after it."""
         found: dict[int, str] = {}
         checks: list[tuple[str, sa.ColumnElement[bool]]] = []
         if search.arxiv_id:
             checks.append(("arxiv_id", _p.arxiv_id == search.arxiv_id))
         if search.url:
             checks.append(("url", _p.url == search.url))
-        if search.title_norm:
+        if search.title_norm and not checks:
             checks.append(("title", _p.title_norm == search.title_norm))
         for match, condition in checks:
             query = _ranked(sa.select(_p.id).where(condition, *where)).limit(limit)
@@ -160,10 +199,6 @@ class Searcher:
         where: list[sa.ColumnElement[bool]],
         limit: int,
     ) -> list[int]:
-        tier = _tier(search)
-        query = (
-            sa.select(_p.id)
-            .where(*(term_condition(self._db.backend, t) for t in search.terms), *where)
-            .order_by(tier)
-        )
+        ids = candidates(self._db.backend, search, where).subquery()
+        query = sa.select(_p.id).where(_p.id.in_(sa.select(ids.c[0]))).order_by(_tier(search))
         return list((await conn.scalars(_ranked(query).limit(limit))).all())

@@ -22,7 +22,7 @@ from bot.store.schema import metadata
 
 pytestmark = pytest.mark.corpus
 CONCURRENCY = 4
-HANGUL = re.compile(r"[\uac00-\ud7a3]")
+HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]+$")
 
 
 async def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
@@ -80,7 +80,9 @@ def _unique_korean_phrases(papers: list[Paper]) -> dict[str, str]:
             for bullet in paper.bullets
             for a, b in itertools.pairwise(bullet.casefold().split())
         }
-        korean = sorted(p for p in seen if HANGUL.search(p) and len(p) >= 5)
+        korean = sorted(
+            p for p in seen if all(HANGUL_WORD.match(w) for w in p.split()) and len(p) >= 5
+        )
         if paper.key not in phrases_of:
             phrases_of[paper.key] = korean
             counts.update(set(korean))

@@ -54,6 +54,7 @@ def upgrade() -> None:
         sa.Column("authors_truncated", sa.Boolean, nullable=False),
         sa.Column("search_authors", sa.Text, nullable=False),
         sa.Column("search_body", sa.Text, nullable=False),
+        sa.Column("search_words", sa.Text, nullable=True),
         sa.Column("media_kind", sa.Text, nullable=True),
         sa.Column("media_url", sa.Text, nullable=True),
         sa.Column("github_url", sa.Text, nullable=True),
@@ -193,7 +194,7 @@ def _postgres_search() -> None:
     )
     op.execute(
         "CREATE INDEX ix_papers_words ON papers USING gin "
-        "(to_tsvector('simple'::regconfig, title || ' ' || search_authors || ' ' || search_body))"
+        "(to_tsvector('simple'::regconfig, coalesce(search_words, '')))"
     )
 
 
