@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli._types import iso_day, non_negative_int
 from bot.errors import PapersBotError
 
 if TYPE_CHECKING:
@@ -32,20 +32,6 @@ class PostArgumentError(PapersBotError):
     """The command line names no digest or no usable destination."""
 
 
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {value!r}") from None
-
-
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
-    return number
-
-
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "post",
@@ -54,7 +40,7 @@ def register(subparsers: Any) -> None:
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("file", metavar="FILE", type=Path, nargs="?", help="digest file")
-    source.add_argument("--date", type=_day, metavar="D", help="fetch the digest of day D")
+    source.add_argument("--date", type=iso_day, metavar="D", help="fetch the digest of day D")
     parser.add_argument(
         "--to",
         action="append",
@@ -62,8 +48,10 @@ def register(subparsers: Any) -> None:
         metavar="DEST",
         help="discord:<channel_id>, slack:<channel_id> or webhook:<url> (repeatable)",
     )
-    parser.add_argument("--top", type=_non_negative, default=10, metavar="N", help="best N papers")
-    parser.add_argument("--min-votes", type=_non_negative, default=0, metavar="V")
+    parser.add_argument(
+        "--top", type=non_negative_int, default=10, metavar="N", help="best N papers"
+    )
+    parser.add_argument("--min-votes", type=non_negative_int, default=0, metavar="V")
     parser.add_argument("--layout", choices=["channel", "thread"], default="channel")
     parser.add_argument("--dry-run", action="store_true", help="print instead of sending")
     parser.set_defaults(handler=run)

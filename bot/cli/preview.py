@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli._types import iso_day, non_negative_int
 from bot.errors import PapersBotError
 
 if TYPE_CHECKING:
@@ -28,13 +29,6 @@ if TYPE_CHECKING:
 
 class NoStoredDayError(PapersBotError):
     """--date names a day the store has no papers for."""
-
-
-def _non_negative(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {number}")
-    return number
 
 
 def register(subparsers: Any) -> None:
@@ -47,14 +41,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "file", metavar="FILE", type=Path, nargs="?", help="markdown digest or HF JSON"
     )
-    parser.add_argument(
-        "--date", type=dt.date.fromisoformat, metavar="D", help="a day from the store instead"
-    )
+    parser.add_argument("--date", type=iso_day, metavar="D", help="a day from the store instead")
     parser.add_argument("--platform", required=True, choices=["discord", "slack"])
     parser.add_argument("--json", action="store_true", help="print request bodies as JSON")
-    parser.add_argument("--top", type=_non_negative, metavar="N", help="only the N best papers")
+    parser.add_argument("--top", type=non_negative_int, metavar="N", help="only the N best papers")
     parser.add_argument(
-        "--min-votes", type=_non_negative, default=0, metavar="V", help="skip papers below V"
+        "--min-votes", type=non_negative_int, default=0, metavar="V", help="skip papers below V"
     )
     parser.add_argument(
         "--keyword", action="append", default=[], metavar="K", help="keep papers matching K"
