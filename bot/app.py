@@ -1,11 +1,12 @@
 """The composition root of `papers-bot run`: builds every part once, starts them in order,
 and stops them in reverse on the way out.
 
-Start order: store (migrations) -> the one HTTP session -> adapters -> poller -> web server
--> scheduler. Stop order is the exact reverse (an `AsyncExitStack`): no new jobs, in-flight
-polls finish or are cancelled, the web server closes, then adapters, the session and the
-store. Everything a later stage needs (the delivery worker of the outbox, the Slack HTTP
-endpoint) hangs off an `App` attribute, so wiring it in is a few lines here.
+Start order: store (migrations) -> the one HTTP session -> adapters -> delivery engine
+(worker, subscription jobs, missed posts) -> poller -> web server -> scheduler. Stop order is
+the exact reverse (an `AsyncExitStack`): no new jobs, in-flight polls finish or are cancelled,
+the web server closes, posts in flight finish their current message and are released to the
+outbox, then adapters, the session and the store close. A dry run (no platform configured)
+goes through the same engine, with the console as its only destination.
 """
 
 from __future__ import annotations
@@ -22,17 +23,16 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
-from bot.adapters.base import Adapter
+from bot.adapters.base import AdapterError
 from bot.adapters.factory import AdapterPool, DestinationKind, configured_webhooks
 from bot.config import ConfigError, Settings
+from bot.delivery.engine import DeliveryEngine
+from bot.delivery.jobs import JOB_PREFIX
 from bot.errors import PapersBotError
 from bot.metrics import MetricsRegistry
 from bot.models import SourceKind
-from bot.poller import Clock, DigestHook, NewDigest, Poller, PollMetrics, PollSettings, utc_now
-from bot.render.discord import render_discord_digest
-from bot.render.options import RenderOptions
+from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
 from bot.scheduler import Scheduler
-from bot.selection import Selection, select_papers
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
 from bot.store import Store, StoreError, open_store
@@ -44,45 +44,12 @@ log = logging.getLogger(__name__)
 STALE_AFTER_POLLS = 3
 #: How long a stop waits for a running poll before cancelling it.
 STOP_GRACE_SECONDS = 5.0
-DRY_RUN_SELECTION = Selection(top_n=10, min_votes=0)
+#: How long start-up waits for one platform to log in before going on without it.
+ADAPTER_START_TIMEOUT = 30.0
 
 
 class StartupError(PapersBotError):
     """The bot cannot start as configured (store unreachable, port taken, ...)."""
-
-
-class ConsolePreview:
-    """Dry-run `on_new_digest` hook: the post a subscription with the defaults would get,
-    written through the console adapter so the operator sees it on stdout."""
-
-    def __init__(
-        self,
-        adapter: Adapter,
-        *,
-        selection: Selection = DRY_RUN_SELECTION,
-        options: RenderOptions | None = None,
-    ) -> None:
-        self._adapter = adapter
-        self._selection = selection
-        self._options = options or RenderOptions()
-
-    async def __call__(self, event: NewDigest) -> None:
-        digest = event.digest
-        papers = select_papers(digest.papers, self._selection)
-        messages = render_discord_digest(digest, papers, options=self._options)
-        target = f"dry-run:{digest.source.value}"
-        for message in messages:
-            await self._adapter.send(target, message)
-
-
-async def log_new_digest(event: NewDigest) -> None:
-    """Stand-in hook while platforms are configured but the outbox does not exist yet."""
-    log.info(
-        "new %s digest of %s: %d new papers (posting to platforms is not wired yet)",
-        event.digest.source.value,
-        event.digest.date,
-        len(event.new_keys),
-    )
 
 
 def check_sources(settings: Settings) -> list[SourceKind]:
@@ -148,7 +115,9 @@ class App:
         self.store: Store | None = None
         self.session: aiohttp.ClientSession | None = None
         self.adapters: AdapterPool | None = None
+        self.engine: DeliveryEngine | None = None
         self.poller: Poller | None = None
+        self._adapter_errors: dict[DestinationKind, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         async with contextlib.AsyncExitStack() as stack:
@@ -167,16 +136,21 @@ class App:
                 headers={"User-Agent": USER_AGENT},
             )
         )
-        self.adapters = await stack.enter_async_context(
+        self.adapters = adapters = await stack.enter_async_context(
             AdapterPool(settings, session, console_stream=self._console)
         )
-        hook = await self.new_digest_hook()
+        await self._start_adapters(adapters)
+        self.engine = engine = DeliveryEngine(
+            settings, store, adapters, self.scheduler, self.metrics, clock=self._clock
+        )
+        await engine.start()
+        stack.push_async_callback(engine.stop)
         self.poller = Poller(
             PollSettings.from_settings(settings),
             Fetcher.from_settings(session, settings),
             store,
             self.poll_metrics,
-            on_new_digest=hook,
+            on_new_digest=engine.on_new_digest,
             clock=self._clock,
         )
         self._add_health_checks()
@@ -189,22 +163,43 @@ class App:
         self.scheduler.start()
         stack.push_async_callback(self.scheduler.stop, grace=STOP_GRACE_SECONDS)
         log.info(
-            "papers-bot %s ready: sources %s every %ds (last %d days); store %s; %s; web port %s",
+            "papers-bot %s ready: sources %s every %ds (last %d days); store %s; %s; "
+            "%d scheduled subscription(s); web port %s",
             __version__,
             ",".join(k.value for k in self.sources),
             settings.poll_interval,
             settings.poll_days,
             store_summary(settings, store),
             self.platforms,
+            engine.jobs.count,
             self.web.port,
         )
 
-    async def new_digest_hook(self) -> DigestHook:
-        """What happens to a digest with new papers; the outbox planner replaces this."""
+    def configured_destinations(self) -> list[DestinationKind]:
         if self.settings.is_dry_run:
-            assert self.adapters is not None
-            return ConsolePreview(await self.adapters.get(DestinationKind.CONSOLE))
-        return log_new_digest
+            return [DestinationKind.CONSOLE]
+        kinds = [
+            kind
+            for kind, on in (
+                (DestinationKind.DISCORD, self.settings.has_discord_bot),
+                (DestinationKind.SLACK, self.settings.has_slack_bot),
+            )
+            if on
+        ]
+        kinds += [d.kind for d in configured_webhooks(self.settings)]
+        return list(dict.fromkeys(kinds))
+
+    async def _start_adapters(self, pool: AdapterPool) -> None:
+        """Log in to every configured platform now, so a refused token shows at start-up
+        and in /healthz; the bot still starts (the worker retries the login later)."""
+        for kind in self.configured_destinations():
+            try:
+                async with asyncio.timeout(ADAPTER_START_TIMEOUT):
+                    await pool.get(kind)
+            except (AdapterError, ConfigError, TimeoutError) as exc:
+                message = str(exc) or type(exc).__name__
+                self._adapter_errors[kind] = message
+                log.error("%s did not start: %s", kind.value, message)
 
     async def _open_store(self, stack: contextlib.AsyncExitStack) -> Store:
         try:
@@ -228,7 +223,9 @@ class App:
     def _poll_job(self, kind: SourceKind) -> Callable[[], Awaitable[None]]:
         async def job() -> None:
             assert self.poller is not None
+            assert self.engine is not None
             await self.poller.poll(kind)
+            await self.engine.after_poll(kind)
 
         return job
 
@@ -239,6 +236,8 @@ class App:
         self.web.add_check("store", self._check_store)
         self.web.add_check("scheduler", self._check_scheduler)
         self.web.add_check("sources", self._check_sources)
+        self.web.add_check("adapters", self._check_adapters)
+        self.web.add_check("delivery", self._check_delivery)
 
     async def _check_store(self) -> CheckResult:
         assert self.store is not None
@@ -247,15 +246,52 @@ class App:
         return CheckResult(True, {"backend": self.store.backend.value})
 
     async def _check_scheduler(self) -> CheckResult:
-        jobs = [
-            {
-                "id": j.id,
-                "next_run": j.next_run.isoformat() if j.next_run else None,
-                "running": j.running,
-            }
-            for j in self.scheduler.jobs()
-        ]
-        return CheckResult(self.scheduler.running, {"jobs": jobs})
+        """Every job but the per-subscription post jobs, which are counted (there may be
+        thousands), with the next of them."""
+        jobs, posts = [], []
+        for j in self.scheduler.jobs():
+            if j.id.startswith(JOB_PREFIX):
+                posts.append(j)
+                continue
+            jobs.append(
+                {
+                    "id": j.id,
+                    "next_run": j.next_run.isoformat() if j.next_run else None,
+                    "running": j.running,
+                }
+            )
+        upcoming = min((j.next_run for j in posts if j.next_run), default=None)
+        detail = {"jobs": jobs, "post_jobs": len(posts), "next_post": _iso(upcoming)}
+        return CheckResult(self.scheduler.running, detail)
+
+    async def _check_adapters(self) -> CheckResult:
+        """Each configured platform logged in; a failed one is retried before answering."""
+        assert self.adapters is not None
+        detail: dict[str, object] = {}
+        for kind in self.configured_destinations():
+            if kind in self._adapter_errors:
+                try:
+                    async with asyncio.timeout(ADAPTER_START_TIMEOUT / 10):
+                        await self.adapters.get(kind)
+                    del self._adapter_errors[kind]
+                except (AdapterError, ConfigError, TimeoutError) as exc:
+                    self._adapter_errors[kind] = str(exc) or type(exc).__name__
+            error = self._adapter_errors.get(kind)
+            detail[kind.value] = {"ok": error is None, "error": error}
+        return CheckResult(not self._adapter_errors, detail)
+
+    async def _check_delivery(self) -> CheckResult:
+        assert self.engine is not None
+        assert self.store is not None
+        worker = self.engine.worker
+        counts = await self.store.deliveries.counts()
+        detail = {
+            "worker_running": worker.running,
+            "in_flight_here": worker.in_flight,
+            "outbox": {state.value: n for state, n in counts.items()},
+            "last_error": worker.last_error,
+        }
+        return CheckResult(worker.running and worker.last_error is None, detail)
 
     async def _check_sources(self) -> CheckResult:
         assert self.poller is not None

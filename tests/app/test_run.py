@@ -77,6 +77,17 @@ async def get_text(http: aiohttp.ClientSession, url: str) -> str:
         return await resp.text()
 
 
+def assert_closed_cleanly(data_dir: Path) -> None:
+    database = data_dir / "papers-bot.db"
+    # A clean close checkpoints SQLite's write-ahead log and removes it.
+    assert not (data_dir / "papers-bot.db-wal").exists()
+    with sqlite3.connect(database) as conn:
+        sources = {row[0] for row in conn.execute("SELECT source FROM digests")}
+        states = [row[0] for row in conn.execute("SELECT state FROM deliveries")]
+    assert sources == {"markdown", "hf"}
+    assert states == ["sent", "sent"]  # the dry-run posts went through the outbox
+
+
 async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     fake_source: FakeSource,
     tmp_path: Path,
@@ -105,7 +116,10 @@ async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     assert status == 200, health
     assert health["checks"]["store"]["ok"] is True
     assert health["checks"]["scheduler"]["ok"] is True
-    assert {j["id"] for j in health["checks"]["scheduler"]["jobs"]} == {"poll:hf", "poll:markdown"}
+    jobs = {j["id"] for j in health["checks"]["scheduler"]["jobs"]}
+    assert jobs == {"poll:hf", "poll:markdown", "subscriptions:sync"}
+    assert health["checks"]["adapters"] == {"ok": True, "console": {"ok": True, "error": None}}
+    assert health["checks"]["delivery"]["ok"] is True
     assert health["checks"]["sources"]["markdown"]["last_success"] is not None
     metrics = await get_text(http, base + "/metrics")
     assert 'papers_bot_polls_total{source="markdown",status="fetched"} 1' in metrics
@@ -127,12 +141,7 @@ async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     assert len(bot.stdout) == printed  # nothing re-posted
     assert any("stopped" in line for line in bot.stderr[-3:]), bot.log
     assert not any("Traceback" in line for line in bot.stderr), bot.log
-    database = data_dir / "papers-bot.db"
-    # A clean close checkpoints SQLite's write-ahead log and removes it.
-    assert not (data_dir / "papers-bot.db-wal").exists()
-    with sqlite3.connect(database) as conn:
-        sources = {row[0] for row in conn.execute("SELECT source FROM digests")}
-    assert sources == {"markdown", "hf"}
+    assert_closed_cleanly(data_dir)
 
     # A restart remembers the validators: its very first poll is already a 304.
     again = await BotProcess.start(env, tmp_path)

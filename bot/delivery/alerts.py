@@ -1,0 +1,62 @@
+"""Live vote-threshold alerts: a paper that was below a channel's minimum votes when the
+day's digest went out, and crosses it later, gets one alert in that channel.
+
+Runs after each poll of the HF API (which re-reads the recent days and stores new vote
+counts). Each (channel, paper) alert is an outbox row keyed by the paper, so it is planned
+once however many polls see the paper above the threshold.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+
+from bot.delivery import queries
+from bot.delivery.content import day_digest
+from bot.delivery.planner import Planner
+from bot.selection import passes_min_votes
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+
+
+class VoteAlerts:
+    def __init__(self, store: Store, planner: Planner, *, days: int, clock: Clock) -> None:
+        self._store = store
+        self._planner = planner
+        self._days = days
+        self._clock = clock
+
+    async def check(self) -> int:
+        """Plan the alerts now due; returns how many were planned."""
+        if self._days <= 0:
+            return 0
+        since = self._clock().astimezone(dt.UTC).date() - dt.timedelta(days=self._days)
+        posted = [p for p in await queries.posted_digests(self._store.db, since=since) if p.watch]
+        if not posted:
+            return 0
+        subs = {s.id: s for s in await self._store.subscriptions.list(active_only=True)}
+        done = await queries.alerted_keys(self._store.db, list(subs))
+        planned = 0
+        for item in posted:
+            sub = subs.get(item.subscription_id)
+            if sub is None or sub.settings.min_votes <= 0:
+                continue
+            digest = await day_digest(
+                self._store,
+                dt.date.fromisoformat(item.day),
+                sub.settings.sources,
+                language=sub.settings.language,
+            )
+            for paper in digest.papers if digest else ():
+                if paper.key not in item.watch or (sub.id, paper.key) in done:
+                    continue
+                if passes_min_votes(paper, sub.settings.min_votes) and paper.votes is not None:
+                    planned += await self._planner.plan_alert(sub, paper)
+                    done.add((sub.id, paper.key))
+        if planned:
+            log.info("vote alerts: %d planned", planned)
+        return planned

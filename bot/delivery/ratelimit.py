@@ -1,0 +1,143 @@
+"""Proactive rate limiting: never send what the platform would answer with 429.
+
+Each scope (Discord's global budget, one Discord channel, one Slack workspace, one Slack
+channel, one webhook) is a sliding window: at most `limit` sends in any `period`. A sliding
+window is safe against every server-side scheme in use (Discord's fixed windows, Slack's
+refilling buckets) because any interval of `period` holds at most `limit` of our sends; the
+period is stretched by a small margin for the network jitter between our clock and theirs.
+A send waits until every scope it touches has room, then counts in all of them at once.
+
+Live feedback: a 429 that still gets through blocks its scope for the Retry-After it
+carried. Discord's per-route X-RateLimit-* headers are tracked by discord.py itself, under
+us, which waits out an exhausted bucket before sending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.adapters.factory import DestinationKind
+from bot.delivery.targets import Route
+
+Clock = Callable[[], float]
+JITTER_MARGIN = 0.02
+JITTER_FLOOR = 0.01
+
+
+@dataclass
+class Window:
+    limit: int
+    period: float
+    sent: deque[float] = field(default_factory=deque)
+    blocked_until: float = 0.0
+
+    def wait(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - self.period:
+            self.sent.popleft()
+        wait = max(0.0, self.blocked_until - now)
+        if len(self.sent) >= self.limit:
+            wait = max(wait, self.sent[0] + self.period - now)
+        return wait
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    limit: int
+    period: float
+
+    @classmethod
+    def per_minute(cls, count: int) -> Limit:
+        """N a minute as the smallest window holding whole sends (600/min: 10 per second)."""
+        per_second = count / 60
+        limit = max(1, math.floor(per_second))
+        return cls(limit, limit / per_second)
+
+    def stretched(self) -> Limit:
+        return Limit(self.limit, self.period * (1 + JITTER_MARGIN) + JITTER_FLOOR)
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """The documented numbers (see PLATFORM_LIMITS.md), overridable from settings."""
+
+    discord_global: Limit = Limit(50, 1.0)
+    discord_channel: Limit = Limit(5, 5.0)
+    discord_webhook: Limit = Limit(5, 2.0)
+    slack_channel: Limit = Limit(1, 1.0)
+    slack_workspace: Limit = Limit(5, 1.0)
+    slack_webhook: Limit = Limit(1, 1.0)
+
+    def scopes(self, route: Route) -> list[tuple[str, Limit]]:
+        """The windows one send to `route` counts in."""
+        kind = route.kind
+        if kind is DestinationKind.DISCORD:
+            return [
+                ("discord:global", self.discord_global),
+                (f"discord:channel:{route.target}", self.discord_channel),
+            ]
+        if kind is DestinationKind.SLACK:
+            return [
+                (f"slack:workspace:{route.workspace}", self.slack_workspace),
+                (f"slack:channel:{route.target}", self.slack_channel),
+            ]
+        if kind is DestinationKind.DISCORD_WEBHOOK:
+            return [(f"discord:webhook:{route.label}", self.discord_webhook)]
+        if kind is DestinationKind.SLACK_WEBHOOK:
+            return [(f"slack:webhook:{route.label}", self.slack_webhook)]
+        return []
+
+
+class RateLimiter:
+    def __init__(self, limits: Limits | None = None, *, clock: Clock = time.monotonic) -> None:
+        self.limits = limits or Limits()
+        self._clock = clock
+        self._windows: dict[str, Window] = {}
+
+    def _windows_for(self, route: Route) -> list[Window]:
+        found = []
+        for key, limit in self.limits.scopes(route):
+            window = self._windows.get(key)
+            if window is None:
+                stretched = limit.stretched()
+                window = self._windows[key] = Window(stretched.limit, stretched.period)
+            found.append(window)
+        return found
+
+    def delay(self, route: Route) -> float:
+        """Seconds until a send to `route` fits every window (0: now)."""
+        now = self._clock()
+        return max((w.wait(now) for w in self._windows_for(route)), default=0.0)
+
+    async def acquire(self, route: Route) -> float:
+        """Wait for room, then count the send; returns the seconds waited."""
+        waited = 0.0
+        windows = self._windows_for(route)
+        while True:
+            now = self._clock()
+            wait = max((w.wait(now) for w in windows), default=0.0)
+            if wait <= 0:
+                for window in windows:
+                    window.sent.append(now)
+                return waited
+            await asyncio.sleep(wait)
+            waited += wait
+
+    def block(self, route: Route, seconds: float) -> None:
+        """A 429 got through: hold the route's narrowest scope for `seconds`."""
+        windows = self._windows_for(route)
+        if windows:
+            windows[-1].blocked_until = max(windows[-1].blocked_until, self._clock() + seconds)
+
+    def prune(self) -> None:
+        """Forget idle windows (thousands of channels post once a day)."""
+        now = self._clock()
+        for key in [k for k, w in self._windows.items() if w.wait(now) <= 0 and not w.sent]:
+            del self._windows[key]
+
+    def scopes_in_use(self) -> Sequence[str]:
+        return list(self._windows)

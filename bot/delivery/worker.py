@@ -1,0 +1,431 @@
+"""The delivery worker: claims due posts from the outbox and gets them to the platforms.
+
+One task per post (one channel's messages, in order), up to `concurrency` per platform, so
+a slow Slack workspace never holds Discord back. For each message: if it may already have
+landed, ask the platform first (`reconcile`); wait for the rate limiter; send with the
+message's own idempotency key; write the progress. Failures end the attempt:
+- 429: retry after Retry-After (not counted against the post);
+- transient (5xx, timeout, dropped connection): exponential backoff with jitter, and the
+  message is marked uncertain so the retry looks before it sends;
+- target gone (403/404, channel archived, webhook deleted): the subscription is paused
+  with the reason, the post waits for /resume;
+- rejected payload (400): a rendering bug; that message is skipped, the rest go out;
+- `max_attempts` consecutive failures of one message: dead-lettered with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.adapters.base import (
+    Adapter,
+    AdapterError,
+    AuthenticationError,
+    RateLimitedError,
+    Receipt,
+    RejectedPayloadError,
+    TargetGoneError,
+)
+from bot.adapters.factory import DestinationKind
+from bot.delivery import queries
+from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.payload import PayloadError, Post
+from bot.delivery.ratelimit import RateLimiter
+from bot.delivery.reconcile import find_landed
+from bot.delivery.targets import Route, Router, UnroutableError
+from bot.delivery.timing import backoff
+from bot.store import Store
+from bot.store.engine import Backend
+from bot.store.rows import ChannelRef, Platform
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+IDLE_RECHECK = 2.0
+QUIET_RECHECK = 30.0
+COUNTS_EVERY = 5.0
+PAUSE_ACTOR = "delivery"
+STOP_GRACE = 10.0
+
+
+class AdapterSource(Protocol):
+    """What the worker needs from the adapter pool (`AdapterPool`)."""
+
+    async def get(self, kind: DestinationKind) -> Adapter: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerSettings:
+    concurrency: int = 32
+    max_attempts: int = 8
+    lease: dt.timedelta = dt.timedelta(seconds=60)
+
+
+@dataclass
+class _Active:
+    claimed: queries.Claimed
+    task: asyncio.Task[None] | None = None
+    sending: bool = False
+    stop_after_message: bool = False
+
+
+def _error_kind(exc: AdapterError) -> str:
+    if isinstance(exc, RateLimitedError):
+        return "rate_limited"
+    if isinstance(exc, TargetGoneError):
+        return "target_gone"
+    if isinstance(exc, RejectedPayloadError):
+        return "rejected"
+    if isinstance(exc, AuthenticationError):
+        return "auth"
+    return "transient"
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        store: Store,
+        adapters: AdapterSource,
+        router: Router,
+        limiter: RateLimiter,
+        metrics: DeliveryMetrics,
+        *,
+        settings: WorkerSettings | None = None,
+        clock: Clock,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._store = store
+        self._adapters = adapters
+        self._router = router
+        self._limiter = limiter
+        self._metrics = metrics
+        self._settings = settings or WorkerSettings()
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._active: dict[int, _Active] = {}
+        self._loop_task: asyncio.Task[None] | None = None
+        self._heartbeat_task: asyncio.Task[None] | None = None
+        self._counts_at = 0.0
+        self.last_error: str | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._loop_task is not None and not self._loop_task.done()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._active)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def start(self) -> None:
+        if self._store.backend is Backend.SQLITE:
+            orphans = await queries.expire_leases(self._store.db, now=self._clock())
+            if orphans:
+                log.warning(
+                    "%d post(s) were in flight when the bot last stopped; checking", orphans
+                )
+        self._loop_task = asyncio.create_task(self._loop(), name="delivery-worker")
+        self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="delivery-lease")
+
+    async def stop(self, *, grace: float = STOP_GRACE) -> None:
+        """Claim nothing more; posts finish their current message and are released."""
+        self._stopping = True
+        self.wake()
+        for active in self._active.values():
+            active.stop_after_message = True
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop_task
+        tasks = [a.task for a in self._active.values() if a.task is not None]
+        if tasks:
+            log.info("waiting for %d post(s) in flight", len(tasks))
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if self._heartbeat_task is not None:
+            self._heartbeat_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._heartbeat_task
+
+    # -- the claim loop ------------------------------------------------------------------
+    async def _loop(self) -> None:
+        platforms = self._router.platforms()
+        while not self._stopping:
+            self._wake.clear()
+            claimed_any = False
+            try:
+                for platform in platforms:
+                    claimed_any |= await self._claim(platform)
+                await self._refresh_counts()
+                wait = await self._next_wait(platforms, claimed_any)
+            except Exception as exc:  # the store is down: say so, try again shortly
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.warning("delivery worker: %s", self.last_error)
+                wait = IDLE_RECHECK
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(wait):
+                    await self._wake.wait()
+
+    async def _claim(self, platform: Platform) -> bool:
+        busy = [a for a in self._active.values() if a.claimed.platform is platform]
+        free = self._settings.concurrency - len(busy)
+        if free <= 0:
+            return False
+        claimed = await queries.claim(
+            self._store.db,
+            platforms=[platform],
+            limit=free,
+            lease=self._settings.lease,
+            now=self._clock(),
+            exclude=[a.claimed.subscription_id for a in busy],
+        )
+        for row in claimed:
+            active = _Active(row)
+            self._active[row.id] = active
+            active.task = asyncio.create_task(self._deliver(active), name=f"delivery-{row.id}")
+        self.last_error = None
+        return bool(claimed)
+
+    async def _next_wait(self, platforms: list[Platform], claimed_any: bool) -> float:
+        if claimed_any:
+            return 0.0
+        due = await queries.next_due(self._store.db, platforms=platforms)
+        if due is None:
+            return QUIET_RECHECK
+        seconds = (due - self._clock()).total_seconds()
+        return IDLE_RECHECK if seconds <= 0 else min(seconds, QUIET_RECHECK)
+
+    async def _refresh_counts(self) -> None:
+        now = time.monotonic()
+        if now - self._counts_at >= COUNTS_EVERY:
+            self._counts_at = now
+            self._metrics.set_counts(await self._store.deliveries.counts())
+
+    async def _heartbeat(self) -> None:
+        every = self._settings.lease.total_seconds() / 3
+        while True:
+            await asyncio.sleep(every)
+            ids = list(self._active)
+            with contextlib.suppress(Exception):
+                await queries.extend_leases(
+                    self._store.db, ids, until=self._clock() + self._settings.lease
+                )
+
+    # -- one post --------------------------------------------------------------------------
+    async def _deliver(self, active: _Active) -> None:
+        claimed = active.claimed
+        post: Post | None = None
+        try:
+            post = Post.from_payload(claimed.payload)
+            route = self._router.route(claimed.platform, claimed.workspace_id, claimed.channel_id)
+            adapter = await self._adapters.get(route.kind)
+            await self._send_all(active, adapter, route, post)
+        except asyncio.CancelledError:
+            await self._release(claimed, post, uncertain=active.sending)
+            raise
+        except (PayloadError, UnroutableError) as exc:
+            self._metrics.errors.inc(platform=claimed.platform.value, kind="unroutable")
+            await self._dead(claimed, post, str(exc))
+        except AdapterError as exc:  # the adapter could not even start (login refused...)
+            await self._failed(claimed, post or Post(()), exc, uncertain=False)
+        except Exception:
+            log.exception("delivery %d failed unexpectedly", claimed.id)
+            await self._failed(
+                claimed, post or Post(()), AdapterError("unexpected error"), uncertain=False
+            )
+        finally:
+            self._active.pop(claimed.id, None)
+            self.wake()
+
+    async def _send_all(self, active: _Active, adapter: Adapter, route: Route, post: Post) -> None:
+        claimed = active.claimed
+        platform = claimed.platform.value
+        uncertain = post.uncertain or claimed.orphaned
+        since = claimed.previous_update
+        while not post.done:
+            if active.stop_after_message:
+                await self._release(claimed, post, uncertain=False)
+                return
+            index = post.next_index
+            message = post.messages[index]
+            key = f"{claimed.idempotency_key}.{index}"
+            header = post.header_id()
+            reply_to = (
+                Receipt(message.platform, route.target, header)
+                if message.in_thread and header
+                else None
+            )
+            receipt: Receipt | None = None
+            try:
+                if uncertain:
+                    receipt = await find_landed(
+                        adapter, route.target, message, key, since=since, now=self._clock()
+                    )
+                    outcome = "found" if receipt else "resend"
+                    self._metrics.reconciled.inc(platform=platform, outcome=outcome)
+                if receipt is None:
+                    waited = await self._limiter.acquire(route)
+                    if waited:
+                        self._metrics.limiter_wait.inc(waited, platform=platform)
+                    started = time.perf_counter()
+                    active.sending = True
+                    try:
+                        receipt = await adapter.send(
+                            route.target, message, reply_to=reply_to, idempotency_key=key
+                        )
+                    finally:
+                        active.sending = False
+                        self._metrics.send_duration.observe(
+                            time.perf_counter() - started, platform=platform
+                        )
+                    self._metrics.messages.inc(platform=platform)
+            except RejectedPayloadError as exc:
+                self._metrics.errors.inc(platform=platform, kind="rejected")
+                log.error("delivery %d message %d rejected, skipped: %s", claimed.id, index, exc)
+                post = post.advanced(None, f"message {index} rejected: {exc}")
+            except AdapterError as exc:
+                await self._on_error(claimed, route, post, exc)
+                return
+            else:
+                assert receipt is not None
+                post = post.advanced(receipt.message_id)
+            uncertain = False
+            if not post.done and not await self._progress(claimed, post):
+                return
+        await self._sent(claimed, post)
+
+    async def _progress(self, claimed: queries.Claimed, post: Post) -> bool:
+        kept = await queries.save_progress(
+            self._store.db,
+            claimed.id,
+            post.to_payload(),
+            lease_until=self._clock() + self._settings.lease,
+        )
+        if not kept:
+            log.warning("delivery %d was taken over by another worker; leaving it", claimed.id)
+        return kept
+
+    async def _sent(self, claimed: queries.Claimed, post: Post) -> None:
+        now = self._clock()
+        last = next((m for m in reversed(post.sent) if m), None)
+        first = next((m for m in post.sent if m), last)
+        await queries.mark_sent(
+            self._store.db,
+            claimed.id,
+            post.to_payload(),
+            message_id=first,
+            error="; ".join(post.problems) or None,
+            now=now,
+        )
+        self._metrics.latency.observe(
+            (now - claimed.created_at).total_seconds(), platform=claimed.platform.value
+        )
+
+    async def _on_error(
+        self, claimed: queries.Claimed, route: Route, post: Post, exc: AdapterError
+    ) -> None:
+        platform = claimed.platform.value
+        kind = _error_kind(exc)
+        self._metrics.errors.inc(platform=platform, kind=kind)
+        if isinstance(exc, RateLimitedError):
+            self._metrics.rate_limited.inc(platform=platform)
+            self._limiter.block(route, exc.retry_after)
+            retry_at = self._clock() + dt.timedelta(seconds=exc.retry_after)
+            await queries.mark_failed(
+                self._store.db,
+                claimed.id,
+                post.failed(uncertain=False, counted=False).to_payload(),
+                error=str(exc),
+                retry_at=retry_at,
+                now=self._clock(),
+            )
+            return
+        if isinstance(exc, TargetGoneError):
+            await self._pause(claimed, str(exc))
+            await queries.mark_failed(
+                self._store.db,
+                claimed.id,
+                post.failed(uncertain=False, counted=False).to_payload(),
+                error=str(exc),
+                retry_at=self._clock(),
+                now=self._clock(),
+            )
+            return
+        await self._failed(claimed, post, exc, uncertain=not isinstance(exc, AuthenticationError))
+
+    async def _failed(
+        self, claimed: queries.Claimed, post: Post, exc: AdapterError, *, uncertain: bool
+    ) -> None:
+        post = post.failed(uncertain=uncertain)
+        if post.tries >= self._settings.max_attempts:
+            await self._dead(claimed, post, f"{post.tries} attempts failed; last: {exc}")
+            return
+        delay = backoff(post.tries, rng=self._rng)
+        log.info(
+            "delivery %d to %s failed (%s); retry %d in %.0fs",
+            claimed.id,
+            claimed.channel_id,
+            exc,
+            post.tries,
+            delay,
+        )
+        await queries.mark_failed(
+            self._store.db,
+            claimed.id,
+            post.to_payload(),
+            error=str(exc),
+            retry_at=self._clock() + dt.timedelta(seconds=delay),
+            now=self._clock(),
+        )
+
+    async def _dead(self, claimed: queries.Claimed, post: Post | None, reason: str) -> None:
+        log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel_id, reason)
+        self._metrics.dead.inc(platform=claimed.platform.value)
+        payload = post.to_payload() if post is not None else claimed.payload
+        await queries.mark_dead(
+            self._store.db, claimed.id, payload, error=reason, now=self._clock()
+        )
+
+    async def _pause(self, claimed: queries.Claimed, detail: str) -> None:
+        channel = ChannelRef(claimed.platform, claimed.workspace_id, claimed.channel_id)
+        reason = f"the bot cannot post there: {detail}"
+        await self._store.subscriptions.set_paused(
+            channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
+        )
+        self._metrics.paused.inc(platform=claimed.platform.value)
+        log.warning("subscription %s paused: %s", claimed.channel_id, reason)
+
+    async def _release(
+        self, claimed: queries.Claimed, post: Post | None, *, uncertain: bool
+    ) -> None:
+        """Hand a post back at shutdown, due at once, with what we know of its progress."""
+        if post is None:
+            payload = claimed.payload
+        else:
+            payload = post.failed(uncertain=uncertain or post.uncertain, counted=False).to_payload()
+        with contextlib.suppress(Exception):
+            await asyncio.shield(
+                queries.mark_failed(
+                    self._store.db,
+                    claimed.id,
+                    payload,
+                    error="released at shutdown",
+                    retry_at=self._clock(),
+                    now=self._clock(),
+                )
+            )

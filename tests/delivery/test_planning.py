@@ -1,0 +1,125 @@
+"""Planning: cron jobs follow the subscriptions table, missed posts inside the grace
+period are made once, the no-papers policy, and vote-threshold alerts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.delivery.jobs import job_id
+from bot.delivery.payload import Post
+from bot.delivery.planner import Outcome
+from bot.sources.markdown import parse_markdown_digest
+from bot.store import Store
+from bot.store.rows import ChannelRef, DeliveryKind, Platform, SubscriptionSettings
+from tests.app.content import Entry, markdown_digest
+from tests.delivery.support import FakeClock, running_engine
+from tests.fakes.slack import FakeSlack
+
+DAY = dt.date(2025, 3, 3)
+NOW = dt.datetime(2025, 3, 4, 9, 20, tzinfo=dt.UTC)
+ENTRIES = (
+    Entry("2503.00001", "Bright Paper About Agents", 40),
+    Entry("2503.00002", "Quiet Paper About Agents", 3),
+    Entry("2503.00003", "Loud Paper About Proteins", 25),
+)
+
+
+def slack_ref(channel: str = "C0PAPERS01") -> ChannelRef:
+    return ChannelRef(Platform.SLACK, "T0FAKE0001", channel)
+
+
+def engine_env(fake: FakeSlack) -> dict[str, Any]:
+    return {"slack_bot_token": fake.bot_token, "slack_api_base": fake.api_base}
+
+
+async def save_day(store: Store, entries: tuple[Entry, ...] = ENTRIES) -> None:
+    digest = parse_markdown_digest(markdown_digest(DAY, entries), day=DAY)
+    await store.writer.save(digest)
+
+
+async def test_jobs_follow_subscription_changes(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    async with running_engine(f"sqlite:///{tmp_path / 'b.db'}", **engine_env(fake_slack)) as bot:
+        store, jobs = bot.store, bot.engine.jobs
+        sub = await store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="07:00"))
+        other = await store.subscriptions.save(
+            slack_ref("C2"), SubscriptionSettings(post_time="08:00")
+        )
+        await jobs.sync()
+        ids = {j.id for j in bot.engine.scheduler.jobs()}
+        assert {job_id(sub.id), job_id(other.id)} <= ids
+        await store.subscriptions.set_paused(slack_ref("C2"), True, reason="test")
+        await store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="07:30"))
+        await jobs.sync()
+        ids = {j.id for j in bot.engine.scheduler.jobs()}
+        assert job_id(other.id) not in ids
+        assert job_id(sub.id) in ids
+        assert jobs.count == 1
+
+
+async def test_a_missed_post_inside_the_grace_period_is_made_once(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    clock = FakeClock(NOW)
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'b.db'}", clock=clock, **engine_env(fake_slack)
+    ) as bot:
+        await save_day(bot.store)
+        await bot.store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="09:00"))
+        await bot.store.subscriptions.save(
+            slack_ref("C2"),
+            SubscriptionSettings(post_time="07:00"),  # 2 h 20 ago: too late
+        )
+        assert await bot.engine.jobs.catch_up() == 1
+        assert await bot.engine.jobs.catch_up() == 0  # never twice
+        rows = await bot.store.deliveries.list()
+    assert [(r.kind, r.item_key) for r in rows] == [(DeliveryKind.DIGEST, "2025-03-03")]
+
+
+async def test_empty_days_follow_the_policy(tmp_path: Path, fake_slack: FakeSlack) -> None:
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'b.db'}", no_papers_policy="note", **engine_env(fake_slack)
+    ) as bot:
+        planner = bot.engine.planner
+        strict = await bot.store.subscriptions.save(
+            slack_ref(), SubscriptionSettings(keywords=("galaxies",))
+        )
+        await save_day(bot.store)
+        first = await planner.plan_occurrence(strict, NOW)
+        second = await planner.plan_occurrence(strict, NOW + dt.timedelta(days=1))
+        rows = await bot.store.deliveries.list()
+    assert (first.outcome, second.outcome) == (Outcome.PLANNED, Outcome.NOTE)
+    header = Post.from_payload(rows[0].payload)
+    assert header.papers == ()  # the day's header saying nothing matched
+    note = Post.from_payload(rows[1].payload)
+    assert "No new Daily Papers" in note.messages[0].body["text"]
+
+
+async def test_a_paper_crossing_the_threshold_later_gets_one_alert(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    clock = FakeClock(NOW)
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'b.db'}", clock=clock, **engine_env(fake_slack)
+    ) as bot:
+        sub = await bot.store.subscriptions.save(
+            slack_ref(), SubscriptionSettings(min_votes=10, keywords=("agents",))
+        )
+        await save_day(bot.store)
+        await bot.engine.planner.plan_occurrence(sub, NOW)
+        await bot.drained()
+        assert await bot.engine.alerts.check() == 0  # nothing crossed yet
+        risen = tuple(
+            Entry(e.arxiv_id, e.title, 12 if e.arxiv_id == "2503.00002" else e.votes)
+            for e in ENTRIES
+        )
+        await save_day(bot.store, risen)
+        assert await bot.engine.alerts.check() == 1
+        assert await bot.engine.alerts.check() == 0  # once
+        await bot.drained()
+    texts = [m["text"] for m in fake_slack.default_channel.messages]
+    assert len(texts) == 3  # header, the bright paper, then the alert
+    assert "Quiet Paper About Agents" in texts[2]
+    assert "crossed 10 votes" in texts[2]
+    assert not any("Proteins" in t for t in texts)  # its keyword filter still applies

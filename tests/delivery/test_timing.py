@@ -1,0 +1,59 @@
+"""Post times in a subscription's zone, the day a post carries, and retry backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from bot.delivery.timing import ScheduleError, backoff, complete_day_before, parse_post_time
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def test_latest_occurrence_is_in_the_subscriptions_zone() -> None:
+    post = parse_post_time("09:00", "Asia/Seoul")
+    now = dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.UTC)  # 09:30 in Seoul
+    assert post.latest(now) == dt.datetime(2025, 3, 4, 0, 0, tzinfo=dt.UTC)
+    before = dt.datetime(2025, 3, 3, 23, 59, tzinfo=dt.UTC)  # 08:59 in Seoul
+    assert post.latest(before) == dt.datetime(2025, 3, 3, 0, 0, tzinfo=dt.UTC)
+
+
+def test_a_time_inside_the_spring_forward_gap_posts_just_after_it() -> None:
+    post = parse_post_time("02:30", "America/New_York")
+    moment = post.on(dt.date(2025, 3, 9))  # 02:00-03:00 does not exist that night
+    assert moment.astimezone(NEW_YORK).hour == 3
+    assert post.on(dt.date(2025, 3, 10)).astimezone(NEW_YORK).hour == 2
+
+
+def test_seconds_are_accepted_for_the_schedule() -> None:
+    post = parse_post_time("07:05:09", "UTC")
+    assert (post.hour, post.minute, post.second) == (7, 5, 9)
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"), [("25:00", "UTC"), ("9am", "UTC"), ("09:00", "Mars/Olympus")]
+)
+def test_bad_times_and_zones_are_schedule_errors(text: str, zone: str) -> None:
+    with pytest.raises(ScheduleError):
+        parse_post_time(text, zone)
+
+
+def test_the_posted_day_is_the_newest_complete_utc_day() -> None:
+    seoul_morning = dt.datetime(2025, 3, 4, 9, 0, tzinfo=ZoneInfo("Asia/Seoul"))
+    assert complete_day_before(seoul_morning) == dt.date(2025, 3, 3)
+    hawaii_night = dt.datetime(2025, 3, 4, 23, 0, tzinfo=ZoneInfo("Pacific/Honolulu"))
+    assert complete_day_before(hawaii_night) == dt.date(2025, 3, 4)
+
+
+def test_backoff_grows_with_jitter_and_is_capped() -> None:
+    rng = random.Random(3)
+    first = [backoff(1, rng=rng) for _ in range(50)]
+    fifth = [backoff(5, rng=rng) for _ in range(50)]
+    late = [backoff(30, rng=rng) for _ in range(50)]
+    assert all(1.0 <= s <= 2.0 for s in first)
+    assert all(16.0 <= s <= 32.0 for s in fifth)
+    assert len(set(fifth)) > 1
+    assert all(150.0 <= s <= 300.0 for s in late)

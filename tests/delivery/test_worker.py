@@ -1,0 +1,152 @@
+"""The worker against the fake platforms: target gone pauses, dead letters, uncertain
+sends reconciled, a crash mid-post resumed without re-posting what landed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from bot.adapters.factory import DestinationKind
+from bot.delivery import queries
+from bot.delivery.payload import Post
+from bot.store.rows import ChannelRef, DeliveryState, Platform, SubscriptionSettings
+from tests.delivery.support import FakeClock, running_engine
+from tests.delivery.world import store_digest, synthetic_entries
+from tests.fakes.discord import FakeDiscord
+from tests.fakes.slack import FakeSlack
+
+DAY = dt.date(2025, 3, 3)
+OCCURRENCE = dt.datetime(2025, 3, 4, 9, 0, tzinfo=dt.UTC)
+SETTINGS = SubscriptionSettings(top_n=3)
+
+
+def slack_env(fake: FakeSlack, **extra: Any) -> dict[str, Any]:
+    return {
+        "slack_bot_token": fake.bot_token,
+        "slack_api_base": fake.api_base,
+        "http_timeout": 1.0,
+        **extra,
+    }
+
+
+def discord_env(fake: FakeDiscord, **extra: Any) -> dict[str, Any]:
+    return {"discord_token": fake.token, "discord_api_base": fake.api_base, **extra}
+
+
+async def test_a_deleted_channel_pauses_its_subscription_and_the_post_waits(
+    tmp_path: Path, fake_discord: FakeDiscord
+) -> None:
+    channel = fake_discord.add_channel("gone")
+    channel.state = "deleted"
+    ref = ChannelRef(Platform.DISCORD, str(fake_discord.guild_id), str(channel.id))
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'bot.db'}", **discord_env(fake_discord)
+    ) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+
+        async def is_paused() -> bool:
+            found = await bot.store.subscriptions.get(ref)
+            return found is not None and found.paused
+
+        await bot.eventually(is_paused)
+        paused = await bot.store.subscriptions.get(ref)
+        assert paused is not None
+        assert await bot.state() == [DeliveryState.FAILED]  # kept, not dead-lettered
+        assert "404" in (paused.paused_reason or "")
+        assert channel.messages == []
+
+        channel.state = "ok"  # the channel is back and someone runs /resume
+        await bot.store.subscriptions.set_paused(ref, False)
+        counts = await bot.drained()
+    assert counts[DeliveryState.SENT] == 1
+    assert len(channel.messages) == 1
+
+
+async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    clock = FakeClock()
+    fake_slack.fail_next(500, path="chat.postMessage", times=1000)
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'bot.db'}",
+        clock=clock,
+        **slack_env(fake_slack, delivery_max_attempts=3),
+    ) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+
+        for attempt in range(1, 4):
+
+            async def failed(n: int = attempt) -> bool:
+                (row,) = await bot.store.deliveries.list()
+                done = row.state in (DeliveryState.FAILED, DeliveryState.DEAD)
+                return done and row.attempts >= n
+
+            await bot.eventually(failed)
+            clock.advance(hours=1)  # past any backoff
+        counts = await bot.drained()
+        (row,) = await bot.store.deliveries.list()
+    assert counts[DeliveryState.DEAD] == 1
+    assert row.state is DeliveryState.DEAD
+    assert "3 attempts failed" in (row.last_error or "")
+    assert "internal_error" in (row.last_error or "")
+    assert fake_slack.default_channel.messages == []
+
+
+async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    clock = FakeClock()
+    fake_slack.slow_next(2.0, path="chat.postMessage")  # lands, but after our 1 s timeout
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    async with running_engine(
+        f"sqlite:///{tmp_path / 'bot.db'}", clock=clock, **slack_env(fake_slack)
+    ) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+        await fake_slack.wait_until(lambda: len(fake_slack.default_channel.messages) == 1)
+        clock.advance(minutes=5)
+        counts = await bot.drained()
+        found = bot.engine.metrics.reconciled.value(platform="slack", outcome="found")
+    assert counts[DeliveryState.SENT] == 1
+    texts = [m["text"] for m in fake_slack.default_channel.messages]
+    assert len(texts) == 4  # header + 3 papers
+    assert len(set(texts)) == 4
+    assert found == 1
+
+
+async def test_a_post_cut_by_a_crash_resumes_after_what_landed(
+    tmp_path: Path, fake_slack: FakeSlack
+) -> None:
+    """The previous process sent the header and died before recording it."""
+    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    async with running_engine(database, **slack_env(fake_slack)) as bot:
+        await bot.engine.stop()  # a worker that never runs: we play the dying process
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+        (claimed,) = await queries.claim(
+            bot.store.db,
+            platforms=[Platform.SLACK],
+            limit=1,
+            lease=dt.timedelta(minutes=5),
+            now=dt.datetime.now(dt.UTC),
+        )
+        header = Post.from_payload(claimed.payload).messages[0]
+        adapter = await bot.pool.get(DestinationKind.SLACK)
+        await adapter.send("C0PAPERS01", header, idempotency_key=f"{claimed.idempotency_key}.0")
+
+    async with running_engine(database, **slack_env(fake_slack)) as bot:
+        counts = await bot.drained()
+    texts = [m["text"] for m in fake_slack.default_channel.messages]
+    assert counts[DeliveryState.SENT] == 1
+    assert len(texts) == 4
+    assert texts[0] == header.body["text"]
+    assert len(set(texts)) == 4
