@@ -1,12 +1,15 @@
 """The composition root of `papers-bot run`: builds every part once, starts them in order,
 and stops them in reverse on the way out.
 
-Start order: store (migrations) -> the one HTTP session -> adapters -> delivery engine
-(worker, subscription jobs, missed posts) -> poller -> web server -> scheduler. Stop order is
-the exact reverse (an `AsyncExitStack`): no new jobs, in-flight polls finish or are cancelled,
-the web server closes, posts in flight finish their current message and are released to the
-outbox, then adapters, the session and the store close. A dry run (no platform configured)
-goes through the same engine, with the console as its only destination.
+Start order: store (migrations) -> the one HTTP session -> adapters (each bot adapter gets
+the slash commands before it connects: the Discord gateway, Slack Socket Mode, or the Slack
+HTTP endpoint on the web server) -> delivery engine (worker, subscription jobs, missed
+posts) -> poller -> web server -> scheduler. Stop order is the exact reverse (an
+`AsyncExitStack`): no new jobs, in-flight polls finish or are cancelled, the web server
+closes, posts in flight finish their current message and are released to the outbox, then
+adapters (closing the gateway and the socket), the session and the store close. Commands
+and delivery share the one store. A dry run (no platform configured) goes through the same
+engine, with the console as its only destination.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot import __version__
 from bot.adapters.base import AdapterError
 from bot.adapters.factory import AdapterPool, DestinationKind, configured_webhooks
+from bot.commands.wiring import CommandWiring
 from bot.config import ConfigError, Settings
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.jobs import JOB_PREFIX
@@ -114,6 +118,7 @@ class App:
         )
         self.store: Store | None = None
         self.session: aiohttp.ClientSession | None = None
+        self.commands: CommandWiring | None = None
         self.adapters: AdapterPool | None = None
         self.engine: DeliveryEngine | None = None
         self.poller: Poller | None = None
@@ -136,10 +141,19 @@ class App:
                 headers={"User-Agent": USER_AGENT},
             )
         )
+        self.commands = commands = CommandWiring(store, settings)
         self.adapters = adapters = await stack.enter_async_context(
-            AdapterPool(settings, session, console_stream=self._console)
+            AdapterPool(
+                settings,
+                session,
+                connect_gateway=True,
+                console_stream=self._console,
+                on_built=commands.on_built,
+            )
         )
+        self.web.add_routes(commands.routes(adapters))
         await self._start_adapters(adapters)
+        commands.log_transports()
         self.engine = engine = DeliveryEngine(
             settings, store, adapters, self.scheduler, self.metrics, clock=self._clock
         )
@@ -265,9 +279,12 @@ class App:
         return CheckResult(self.scheduler.running, detail)
 
     async def _check_adapters(self) -> CheckResult:
-        """Each configured platform logged in; a failed one is retried before answering."""
+        """Each configured platform logged in, and the way its slash commands arrive up; a
+        failed login is retried before answering."""
         assert self.adapters is not None
+        assert self.commands is not None
         detail: dict[str, object] = {}
+        ok = True
         for kind in self.configured_destinations():
             if kind in self._adapter_errors:
                 try:
@@ -277,8 +294,14 @@ class App:
                 except (AdapterError, ConfigError, TimeoutError) as exc:
                     self._adapter_errors[kind] = str(exc) or type(exc).__name__
             error = self._adapter_errors.get(kind)
-            detail[kind.value] = {"ok": error is None, "error": error}
-        return CheckResult(not self._adapter_errors, detail)
+            entry: dict[str, object] = {}
+            commands = self.commands.health(kind, self.adapters.started(kind))
+            if commands is not None:
+                entry["commands"] = commands.transport.value
+                error = error or commands.problem
+            ok = ok and error is None
+            detail[kind.value] = {"ok": error is None, "error": error, **entry}
+        return CheckResult(ok, detail)
 
     async def _check_delivery(self) -> CheckResult:
         assert self.engine is not None

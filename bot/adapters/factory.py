@@ -3,10 +3,13 @@
 Destinations are written `discord:<channel_id>`, `slack:<channel_id>` or `webhook:<url>`
 (the URL's shape tells Discord from Slack). A pool builds each adapter on first use and
 stops them all at the end, so a run that only posts to Slack never logs in to Discord.
+Whoever needs to attach handlers (the slash commands) passes `on_built`: platform SDKs take
+handlers only before they connect, and a retried login builds a fresh adapter each time.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TextIO
@@ -147,8 +150,16 @@ def build_adapter(
     return ConsoleAdapter(console_stream)
 
 
+AdapterHook = Callable[[Adapter], None]
+"""Called with each new adapter after it is built and before it starts."""
+
+
 class AdapterPool:
-    """Builds and starts each adapter once, on first use; `stop()` stops what was started."""
+    """Builds and starts each adapter once, on first use; `stop()` stops what was started.
+
+    `connect_gateway` is for the long-running bot only: a Discord gateway is where slash
+    commands arrive, and `papers-bot post` has no use for one.
+    """
 
     def __init__(
         self,
@@ -157,12 +168,18 @@ class AdapterPool:
         *,
         connect_gateway: bool = False,
         console_stream: TextIO | None = None,
+        on_built: AdapterHook | None = None,
     ) -> None:
         self._settings = settings
         self._session = session
         self._connect_gateway = connect_gateway
         self._console_stream = console_stream
+        self._on_built = on_built
         self._started: dict[DestinationKind, Adapter] = {}
+
+    def started(self, kind: DestinationKind) -> Adapter | None:
+        """The adapter of this kind if it is up, without starting (or retrying) one."""
+        return self._started.get(kind)
 
     async def get(self, kind: DestinationKind) -> Adapter:
         adapter = self._started.get(kind)
@@ -175,6 +192,8 @@ class AdapterPool:
                 console_stream=self._console_stream,
             )
             try:
+                if self._on_built is not None:
+                    self._on_built(adapter)
                 await adapter.start()
             except BaseException:
                 await adapter.stop()  # a half-started client still holds a session

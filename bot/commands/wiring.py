@@ -1,21 +1,39 @@
 """Attaching the slash commands to the bot adapters the composition root builds.
 
 Kept apart from the handlers so `bot.commands` never imports platform SDK glue; only the
-composition root (bot/app.py) imports this, after building a bot adapter and before
-starting it (discord.py and bolt take command definitions only before they connect).
+composition root (bot/app.py) uses this. discord.py and bolt take command definitions only
+before they connect, so `CommandWiring.on_built` is the adapter pool's build hook: every
+bot adapter the pool makes (including one rebuilt after a failed login) gets the commands
+before it starts.
+
+How commands reach the bot follows the settings: Discord over the gateway; Slack over
+Socket Mode when SLACK_APP_TOKEN is set, else as signed HTTP requests to /slack/events on
+the bot's own web server when SLACK_SIGNING_SECRET is set, else not at all (and we say so).
 """
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+from aiohttp import web
+
 from bot.adapters.base import Adapter
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
-from bot.adapters.slack_bot import SlackBotAdapter
+from bot.adapters.factory import DestinationKind
+from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import SlackCommands
 from bot.commands.context import CommandDefaults, CommandEnv, CommandService
 from bot.commands.router import Commands
 from bot.config import Settings
 from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+NOT_CONNECTED = "Slack is not connected yet; try again in a moment."
 
 
 def build_commands(store: Store, settings: Settings) -> Commands:
@@ -38,3 +56,103 @@ def install_commands(adapter: Adapter, service: CommandService, settings: Settin
         ).install()
         return True
     return False
+
+
+class Transport(StrEnum):
+    GATEWAY = "gateway"
+    SOCKET_MODE = "socket-mode"
+    HTTP = "http"
+    OFF = "off"
+
+
+def command_transports(settings: Settings) -> dict[DestinationKind, Transport]:
+    """How commands arrive on each configured bot platform."""
+    found: dict[DestinationKind, Transport] = {}
+    if settings.has_discord_bot:
+        found[DestinationKind.DISCORD] = Transport.GATEWAY
+    if settings.has_slack_bot:
+        if settings.slack_app_token is not None:
+            found[DestinationKind.SLACK] = Transport.SOCKET_MODE
+        elif settings.slack_signing_secret is not None:
+            found[DestinationKind.SLACK] = Transport.HTTP
+        else:
+            found[DestinationKind.SLACK] = Transport.OFF
+    return found
+
+
+class StartedAdapters(Protocol):
+    """What the HTTP endpoint needs from the adapter pool (`AdapterPool`)."""
+
+    def started(self, kind: DestinationKind) -> Adapter | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CommandHealth:
+    transport: Transport
+    problem: str | None = None
+    """Why commands cannot arrive right now, or None."""
+
+
+class CommandWiring:
+    """The slash commands of one running bot: one service on the bot's one store, installed
+    on each bot adapter the pool builds, and the Slack HTTP endpoint when that is the way in."""
+
+    def __init__(self, store: Store, settings: Settings, *, events_path: str = EVENTS_PATH) -> None:
+        self.service = build_commands(store, settings)
+        self.transports = command_transports(settings)
+        self.events_path = events_path
+        self._settings = settings
+
+    def on_built(self, adapter: Adapter) -> None:
+        """The pool's build hook; adapters without commands are left alone."""
+        install_commands(adapter, self.service, self._settings)
+
+    def routes(self, adapters: StartedAdapters) -> list[web.RouteDef]:
+        """The Slack endpoint for the web server, mounted before it starts. It answers 503
+        until Slack has logged in: the adapter behind it may be rebuilt by a retried login."""
+        if self.transports.get(DestinationKind.SLACK) is not Transport.HTTP:
+            return []
+
+        async def slack_events(request: web.Request) -> web.StreamResponse:
+            adapter = adapters.started(DestinationKind.SLACK)
+            if not isinstance(adapter, SlackBotAdapter):
+                return web.Response(status=503, text=NOT_CONNECTED)
+            return await adapter.handle_http(request)
+
+        return [web.post(self.events_path, slack_events)]
+
+    def log_transports(self) -> None:
+        """Say at start-up where commands come from, so a silent bot is easy to explain."""
+        ways = {
+            Transport.GATEWAY: "over the gateway",
+            Transport.SOCKET_MODE: "over Socket Mode",
+            Transport.HTTP: f"at the HTTP endpoint {self.events_path}",
+        }
+        active = [
+            f"{kind.value} {ways[transport]}"
+            for kind, transport in self.transports.items()
+            if transport is not Transport.OFF
+        ]
+        if active:
+            log.info("slash commands: %s", "; ".join(active))
+        if self.transports.get(DestinationKind.SLACK) is Transport.OFF:
+            log.warning(
+                "slack slash commands are off: set SLACK_APP_TOKEN (Socket Mode) or "
+                "SLACK_SIGNING_SECRET (HTTP endpoint %s)",
+                self.events_path,
+            )
+
+    def health(self, kind: DestinationKind, adapter: Adapter | None) -> CommandHealth | None:
+        """The command transport of a started bot adapter; None for kinds without commands.
+
+        A Discord gateway that is not (yet, or any more) connected means commands go
+        unanswered even though posting may still work, so it counts as a problem.
+        """
+        transport = self.transports.get(kind)
+        if transport is None or adapter is None:
+            return None
+        if isinstance(adapter, DiscordBotAdapter):
+            client = adapter.client
+            if client.is_closed() or not client.is_ready():
+                return CommandHealth(transport, "the Discord gateway is not connected")
+        return CommandHealth(transport)
