@@ -132,13 +132,16 @@ class DiscordBotAdapter(Adapter):
             raise ConnectionError("the Discord gateway closed before the client was ready")
 
     async def stop(self) -> None:
-        if not self.client.is_closed():
-            await self.client.close()
+        # Cancel the gateway reader first: discord.py then closes with 1000 (session over);
+        # closing the client while the reader runs sends 4000, which Discord keeps resumable
+        # and so shows the bot online for a while after it has gone.
         if self._gateway_task is not None:
             self._gateway_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._gateway_task
             self._gateway_task = None
+        if not self.client.is_closed():
+            await self.client.close()
 
     async def register_commands(self) -> None:
         async with guarded("discord command sync", self._timeout, translate):

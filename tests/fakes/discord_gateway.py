@@ -27,6 +27,8 @@ class GatewaySession:
         self.session_id = secrets.token_hex(16)
         self.seq = itertools.count(1)
         self.identify: dict[str, Any] | None = None
+        self.client_close_code: int | None = None
+        """The code of the client's close frame; None when it just dropped the connection."""
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         await self.ws.send_json({"op": DISPATCH, "s": next(self.seq), "t": event, "d": data})
@@ -49,7 +51,10 @@ class FakeGateway:
         self.sessions.append(session)
         try:
             await ws.send_json({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}})
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.CLOSE:
+                    session.client_close_code = int(msg.data)
                 if msg.type != WSMsgType.TEXT:
                     break
                 await self._on_frame(session, msg.json())

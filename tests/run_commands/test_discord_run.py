@@ -22,9 +22,9 @@ from tests.run_commands.support import (
     health_when,
 )
 
-RESUMABLE_CLOSE = 4000
-"""What discord.py sends when it closes a gateway it is reading from. The fake reads a
-dropped connection (no close frame) as 1000, so only this code proves a real goodbye."""
+SESSION_OVER_CLOSE = 1000
+"""The close frame a bot sends when its session is over (not resumable), so Discord shows
+it offline at once; the fake records the code of the client's own close frame."""
 
 
 async def test_run_answers_discord_slash_commands_over_its_gateway(
@@ -76,7 +76,7 @@ async def test_run_answers_discord_slash_commands_over_its_gateway(
     }
 
     assert await bot.stop() == 0
-    assert session.ws.close_code == RESUMABLE_CLOSE
+    assert session.client_close_code == SESSION_OVER_CLOSE
     assert_quiet_log(bot.stderr)
     [saved] = await launcher.subscriptions()
     assert saved.channel == channel
