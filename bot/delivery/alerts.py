@@ -12,7 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from bot.delivery import queries
+from bot.delivery import history
 from bot.delivery.content import day_digest
 from bot.delivery.planner import Planner
 from bot.selection import passes_min_votes
@@ -35,11 +35,11 @@ class VoteAlerts:
         if self._days <= 0:
             return 0
         since = self._clock().astimezone(dt.UTC).date() - dt.timedelta(days=self._days)
-        posted = [p for p in await queries.posted_digests(self._store.db, since=since) if p.watch]
+        posted = [p for p in await history.posted_digests(self._store.db, since=since) if p.watch]
         if not posted:
             return 0
         subs = {s.id: s for s in await self._store.subscriptions.list(active_only=True)}
-        done = await queries.alerted_keys(self._store.db, list(subs))
+        done = await history.alerted_keys(self._store.db, list(subs))
         planned = 0
         for item in posted:
             sub = subs.get(item.subscription_id)

@@ -87,6 +87,7 @@ class DeliveryEngine:
             self.router,
             grace=dt.timedelta(minutes=settings.post_grace_minutes),
             clock=clock,
+            on_due=self.worker.wake,
         )
         self.alerts = VoteAlerts(store, self.planner, days=settings.alert_days, clock=clock)
 

@@ -6,6 +6,10 @@ another) takes effect without a restart. `catch_up()` runs each subscription's l
 occurrence again when it is still inside the grace period: at start-up (a post missed while
 the bot was down) and when a digest arrives late. Planning is idempotent, so a caught-up
 occurrence that was already planned adds nothing: a post is never made twice.
+
+With several instances on one PostgreSQL database every instance runs every job; the first
+plans the post, and each one wakes its delivery worker (`on_due`), so all of them share the
+fan-out at once instead of the others noticing the new rows at their next idle re-check.
 """
 
 from __future__ import annotations
@@ -41,8 +45,10 @@ class SubscriptionJobs:
         *,
         grace: dt.timedelta,
         clock: Clock,
+        on_due: Callable[[], None] = lambda: None,
     ) -> None:
         self._store = store
+        self._on_due = on_due
         self._scheduler = scheduler
         self._planner = planner
         self._router = router
@@ -114,6 +120,7 @@ class SubscriptionJobs:
                 return
             occurrence = post_time.latest(self._clock())
             result = await self._planner.plan_occurrence(sub, occurrence)
+            self._on_due()
             log.info(
                 "post time of %s:%s (%s %s): %s%s",
                 sub.channel.platform.value,

@@ -11,6 +11,7 @@ are UTC days, growing until the day ends) and not posted to this channel before.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 import time
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.commands.subscription import layout_of
-from bot.delivery import queries
+from bot.delivery import history
 from bot.delivery.content import day_digest
 from bot.delivery.notes import render_nothing_new
 from bot.delivery.payload import Post
@@ -113,13 +114,19 @@ class Planner:
         self._policy = no_papers_policy
         self._clock = clock
         self._on_planned = on_planned
-        self._digests: dict[tuple[object, ...], tuple[float, Digest | None]] = {}
+        self._digests: dict[tuple[object, ...], tuple[float, asyncio.Future[Digest | None]]] = {}
 
     async def plan_occurrence(self, sub: Subscription, occurrence: dt.datetime) -> PlanResult:
-        """The post due at `occurrence` (its scheduled instant), or nothing if it exists."""
+        """The post due at `occurrence` (its scheduled instant), or nothing if it exists.
+
+        A digest post planned since the occurrence is this occurrence's post: another
+        instance, or this one before a restart, made it. Without this check the day would
+        count as posted before, and the "note" policy would add a "nothing new" note."""
+        if await history.digest_planned_since(self._store.db, sub.id, occurrence):
+            return PlanResult(Outcome.ALREADY)
         settings = sub.settings
         cutoff = complete_day_before(occurrence) + dt.timedelta(days=1)
-        day = await queries.newest_day_before(self._store.db, settings.sources, cutoff)
+        day = await history.newest_day_before(self._store.db, settings.sources, cutoff)
         if day is not None and not await self._exists(sub.id, DeliveryKind.DIGEST, str(day)):
             digest = await self._digest(day, settings.sources, settings.language)
             if digest is not None:
@@ -178,19 +185,27 @@ class Planner:
         return bool(created)
 
     async def _exists(self, subscription_id: int, kind: DeliveryKind, key: str) -> bool:
-        return await queries.delivery_exists(self._store.db, subscription_id, kind, key)
+        return await history.delivery_exists(self._store.db, subscription_id, kind, key)
 
     async def _digest(
         self, day: dt.date, sources: Sequence[SourceKind], language: str | None
     ) -> Digest | None:
-        """Many channels post the same day at the same minute: read it once a minute."""
+        """Many channels post the same day at the same minute: read it once a minute. The
+        read itself is shared, so channels whose jobs fire together wait for one read
+        instead of each loading the day while the others have not cached it yet."""
         key: tuple[object, ...] = (day, tuple(sources), language)
         cached = self._digests.get(key)
         now = time.monotonic()
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        digest = await day_digest(self._store, day, sources, language=language)
-        if len(self._digests) >= DIGEST_CACHE_SIZE:
-            self._digests.clear()
-        self._digests[key] = (now + DIGEST_CACHE_SECONDS, digest)
-        return digest
+        if cached is None or cached[0] <= now:
+            if len(self._digests) >= DIGEST_CACHE_SIZE:
+                self._digests.clear()
+            load = asyncio.ensure_future(day_digest(self._store, day, sources, language=language))
+            cached = (now + DIGEST_CACHE_SECONDS, load)
+            self._digests[key] = cached
+        try:
+            # Shielded: one waiter cancelled (its job timed out) leaves the read to the rest.
+            return await asyncio.shield(cached[1])
+        except Exception:
+            if self._digests.get(key) is cached:  # a failed read is not cached
+                del self._digests[key]
+            raise

@@ -6,23 +6,28 @@ out a channel's later post while an earlier one is unfinished (posts arrive in o
 reports what state each row was in, because a row that was in flight when its previous owner
 died may already have landed and must be reconciled before anything is re-sent. Progress and
 outcome updates also rewrite the payload, which the repo's `mark_*` calls do not.
+
+Leases are dated once the transaction has its connection, not when the call was made: under
+load a call can queue for the pool (or SQLite's write lock) for seconds, and a lease dated
+before that wait is partly spent, or already over and the row taken by another instance,
+by the time it is written. Every write of a claimed row is fenced by its claim count.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import SourceKind
 from bot.store.engine import Backend, Database
 from bot.store.rows import DeliveryKind, DeliveryState, Platform
-from bot.store.schema import deliveries, digests, subscriptions
+from bot.store.schema import deliveries, subscriptions
 
 MAX_ERROR_CHARS = 2000
+Clock = Callable[[], dt.datetime]
 _d = deliveries.c
 _s = subscriptions.c
 _OPEN = (DeliveryState.PENDING.value, DeliveryState.FAILED.value, DeliveryState.IN_FLIGHT.value)
@@ -41,6 +46,10 @@ class Claimed:
     platform: Platform
     workspace_id: str
     channel_id: str
+    attempt: int
+    """The row's claim count after this claim: every later write of ours requires it
+    unchanged, so an owner whose lease ran out (and the row re-claimed by another) can no
+    longer touch the row."""
     orphaned: bool
     """It was in flight under an expired lease: its owner died mid-send."""
     previous_update: dt.datetime
@@ -73,61 +82,38 @@ async def claim(
     platforms: Sequence[Platform],
     limit: int,
     lease: dt.timedelta,
-    now: dt.datetime,
+    clock: Clock,
     exclude: Sequence[int] = (),
 ) -> list[Claimed]:
     """Up to `limit` due rows of active subscriptions on `platforms`, oldest first, at most
     the earliest open row per subscription; `exclude` are subscriptions we are sending to."""
     if limit <= 0:
         return []
-    query = (
-        sa.select(_d.id, _d.state, _d.updated_at)
-        .join(subscriptions, _s.id == _d.subscription_id)
-        .where(
-            _due(now),
-            _s.paused.is_(False),
-            _s.platform.in_([p.value for p in platforms]),
-            _nothing_earlier_open(),
-        )
-        .order_by(_d.next_attempt_at, _d.id)
-        .limit(limit)
-    )
-    if exclude:
-        query = query.where(_d.subscription_id.not_in(list(exclude)))
-    if db.backend is Backend.POSTGRES:
-        query = query.with_for_update(of=deliveries, skip_locked=True)
     async with db.write() as conn:
-        picked = (await conn.execute(query)).all()
+        now = clock()
+        picked = (await conn.execute(_claimable(db.backend, platforms, limit, now, exclude))).all()
         if not picked:
             return []
         before = {row.id: (row.state, row.updated_at) for row in picked}
+        taken = deliveries.update().where(_d.id.in_(list(before)))
         updated = (
             (
                 await conn.execute(
-                    deliveries.update()
-                    .where(_d.id.in_(list(before)))
-                    .values(
+                    taken.values(
                         state=DeliveryState.IN_FLIGHT.value,
                         attempts=_d.attempts + 1,
                         lease_until=now + lease,
                         updated_at=now,
-                    )
-                    .returning(*deliveries.c)
+                    ).returning(*deliveries.c)
                 )
             )
             .mappings()
             .all()
         )
-        subs = {
-            row.id: row
-            for row in (
-                await conn.execute(
-                    sa.select(_s.id, _s.platform, _s.workspace_id, _s.channel_id).where(
-                        _s.id.in_({r["subscription_id"] for r in updated})
-                    )
-                )
-            ).all()
-        }
+        where = sa.select(_s.id, _s.platform, _s.workspace_id, _s.channel_id).where(
+            _s.id.in_({r["subscription_id"] for r in updated})
+        )
+        subs = {row.id: row for row in (await conn.execute(where)).all()}
     claimed = []
     for row in updated:
         sub = subs[row["subscription_id"]]
@@ -143,6 +129,7 @@ async def claim(
                 platform=Platform(sub.platform),
                 workspace_id=sub.workspace_id,
                 channel_id=sub.channel_id,
+                attempt=row["attempts"],
                 orphaned=state == DeliveryState.IN_FLIGHT.value,
                 previous_update=_aware(previous),
                 next_attempt_at=_aware(row["next_attempt_at"]),
@@ -152,35 +139,78 @@ async def claim(
     return sorted(claimed, key=lambda c: (c.next_attempt_at, c.id))
 
 
+def _claimable(
+    backend: Backend,
+    platforms: Sequence[Platform],
+    limit: int,
+    now: dt.datetime,
+    exclude: Sequence[int],
+) -> sa.Select[tuple[int, str, dt.datetime]]:
+    query = (
+        sa.select(_d.id, _d.state, _d.updated_at)
+        .join(subscriptions, _s.id == _d.subscription_id)
+        .where(
+            _due(now),
+            _s.paused.is_(False),
+            _s.platform.in_([p.value for p in platforms]),
+            _nothing_earlier_open(),
+        )
+        .order_by(_d.next_attempt_at, _d.id)
+        .limit(limit)
+    )
+    if exclude:
+        query = query.where(_d.subscription_id.not_in(list(exclude)))
+    if backend is Backend.POSTGRES:
+        # OF deliveries: the joined subscription rows stay unlocked for /pause and friends.
+        query = query.with_for_update(of=deliveries, skip_locked=True)
+    return query
+
+
 def _aware(value: Any) -> dt.datetime:
     assert isinstance(value, dt.datetime)
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-async def _update_in_flight(db: Database, delivery_id: int, values: dict[str, Any]) -> bool:
-    """Only a row still in flight changes: a late answer for a row someone re-claimed after
-    our lease ran out is dropped rather than overwriting their progress."""
-    stmt = (
-        deliveries.update()
-        .where(_d.id == delivery_id, _d.state == DeliveryState.IN_FLIGHT.value)
-        .values(**values)
+def _ours(claimed: Claimed) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        _d.id == claimed.id,
+        _d.state == DeliveryState.IN_FLIGHT.value,
+        _d.attempts == claimed.attempt,
     )
+
+
+async def _update_in_flight(
+    db: Database,
+    claimed: Claimed,
+    values: dict[str, Any],
+    *,
+    renew: tuple[dt.timedelta, Clock] | None = None,
+) -> bool:
+    """Only a row still in flight under our claim changes: a late answer for a row someone
+    re-claimed after our lease ran out is dropped rather than overwriting their progress.
+    `renew` (lease, clock) also extends the lease."""
     async with db.write() as conn:
-        result = await conn.execute(stmt)
+        if renew is not None:
+            lease, clock = renew
+            values = {**values, "lease_until": clock() + lease}
+        result = await conn.execute(deliveries.update().where(_ours(claimed)).values(**values))
     return bool(result.rowcount)
 
 
 async def save_progress(
-    db: Database, delivery_id: int, payload: dict[str, str], *, lease_until: dt.datetime
+    db: Database,
+    claimed: Claimed,
+    payload: dict[str, str],
+    *,
+    lease: dt.timedelta,
+    clock: Clock,
 ) -> bool:
-    return await _update_in_flight(
-        db, delivery_id, {"payload": payload, "lease_until": lease_until}
-    )
+    return await _update_in_flight(db, claimed, {"payload": payload}, renew=(lease, clock))
 
 
 async def mark_sent(
     db: Database,
-    delivery_id: int,
+    claimed: Claimed,
     payload: dict[str, str],
     *,
     message_id: str | None,
@@ -189,7 +219,7 @@ async def mark_sent(
 ) -> bool:
     return await _update_in_flight(
         db,
-        delivery_id,
+        claimed,
         {
             "state": DeliveryState.SENT.value,
             "payload": payload,
@@ -204,7 +234,7 @@ async def mark_sent(
 
 async def mark_failed(
     db: Database,
-    delivery_id: int,
+    claimed: Claimed,
     payload: dict[str, str],
     *,
     error: str,
@@ -213,7 +243,7 @@ async def mark_failed(
 ) -> bool:
     return await _update_in_flight(
         db,
-        delivery_id,
+        claimed,
         {
             "state": DeliveryState.FAILED.value,
             "payload": payload,
@@ -226,11 +256,11 @@ async def mark_failed(
 
 
 async def mark_dead(
-    db: Database, delivery_id: int, payload: dict[str, str], *, error: str, now: dt.datetime
+    db: Database, claimed: Claimed, payload: dict[str, str], *, error: str, now: dt.datetime
 ) -> bool:
     return await _update_in_flight(
         db,
-        delivery_id,
+        claimed,
         {
             "state": DeliveryState.DEAD.value,
             "payload": payload,
@@ -241,18 +271,24 @@ async def mark_dead(
     )
 
 
-async def extend_leases(db: Database, ids: Sequence[int], *, until: dt.datetime) -> int:
-    """The worker's heartbeat: rows it still holds stay its own."""
-    if not ids:
-        return 0
-    stmt = (
-        deliveries.update()
-        .where(_d.id.in_(list(ids)), _d.state == DeliveryState.IN_FLIGHT.value)
-        .values(lease_until=until)
-    )
+async def extend_leases(
+    db: Database, claims: Sequence[Claimed], *, lease: dt.timedelta, clock: Clock
+) -> set[int]:
+    """The worker's heartbeat: rows it still holds stay its own. Returns the ids it still
+    holds; any other was re-claimed by someone else after its lease ran out."""
+    if not claims:
+        return set()
     async with db.write() as conn:
-        result = await conn.execute(stmt)
-    return int(result.rowcount or 0)
+        stmt = (
+            deliveries.update()
+            .where(
+                sa.tuple_(_d.id, _d.attempts).in_([(c.id, c.attempt) for c in claims]),
+                _d.state == DeliveryState.IN_FLIGHT.value,
+            )
+            .values(lease_until=clock() + lease)
+            .returning(_d.id)
+        )
+        return set((await conn.execute(stmt)).scalars())
 
 
 async def expire_leases(db: Database, *, now: dt.datetime) -> int:
@@ -267,7 +303,10 @@ async def expire_leases(db: Database, *, now: dt.datetime) -> int:
 
 
 async def next_due(db: Database, *, platforms: Sequence[Platform]) -> dt.datetime | None:
-    """When the next row of these platforms becomes claimable, if any is waiting."""
+    """When the next row of these platforms becomes claimable, if any is waiting. A row
+    queued behind its channel's unfinished post does not count: it waits for that post,
+    and the worker that finishes it claims the next one (counting it made every idle
+    worker re-poll every few seconds while a channel sat in backoff)."""
     waiting = sa.case(
         (_d.state == DeliveryState.IN_FLIGHT.value, _d.lease_until), else_=_d.next_attempt_at
     )
@@ -278,68 +317,9 @@ async def next_due(db: Database, *, platforms: Sequence[Platform]) -> dt.datetim
             _d.state.in_(_OPEN),
             _s.paused.is_(False),
             _s.platform.in_([p.value for p in platforms]),
+            _nothing_earlier_open(),
         )
     )
     async with db.read() as conn:
         value = (await conn.execute(query)).scalar_one_or_none()
     return None if value is None else _aware(value)
-
-
-async def newest_day_before(
-    db: Database, sources: Sequence[SourceKind], before: dt.date
-) -> dt.date | None:
-    """The newest digest day strictly before `before` among `sources` (all when empty)."""
-    query = sa.select(sa.func.max(digests.c.date)).where(digests.c.date < before)
-    if sources:
-        query = query.where(digests.c.source.in_([s.value for s in sources]))
-    async with db.read() as conn:
-        value = (await conn.execute(query)).scalar_one_or_none()
-    return value if isinstance(value, dt.date) else None
-
-
-@dataclass(frozen=True, slots=True)
-class PostedDigest:
-    subscription_id: int
-    day: str
-    watch: frozenset[str]
-    """Papers left out for too few votes when the post went out."""
-
-
-async def posted_digests(db: Database, *, since: dt.date) -> list[PostedDigest]:
-    """Digest posts that went out for days from `since` on, with their alert watch lists
-    (read out of the JSON payload in SQL: the rendered messages stay in the database)."""
-    query = sa.select(
-        _d.subscription_id, _d.payload["day"].as_string(), _d.payload["watch"].as_string()
-    ).where(
-        _d.kind == DeliveryKind.DIGEST.value,
-        _d.state == DeliveryState.SENT.value,
-        # A digest post's key is its ISO day; notes ("note:...") fall outside the range.
-        _d.item_key.between(since.isoformat(), "9999-12-31"),
-    )
-    async with db.read() as conn:
-        rows = (await conn.execute(query)).all()
-    return [
-        PostedDigest(sid, day or "", frozenset(k for k in (watch or "").split("\n") if k))
-        for sid, day, watch in rows
-    ]
-
-
-async def alerted_keys(db: Database, subscription_ids: Sequence[int]) -> set[tuple[int, str]]:
-    """(subscription, paper key) pairs that already have an alert planned or sent."""
-    if not subscription_ids:
-        return set()
-    query = sa.select(_d.subscription_id, _d.item_key).where(
-        _d.kind == DeliveryKind.ALERT.value, _d.subscription_id.in_(list(subscription_ids))
-    )
-    async with db.read() as conn:
-        return {(sid, key) for sid, key in (await conn.execute(query)).all()}
-
-
-async def delivery_exists(
-    db: Database, subscription_id: int, kind: DeliveryKind, item_key: str
-) -> bool:
-    query = sa.select(_d.id).where(
-        _d.subscription_id == subscription_id, _d.kind == kind.value, _d.item_key == item_key
-    )
-    async with db.read() as conn:
-        return (await conn.execute(query.limit(1))).first() is not None

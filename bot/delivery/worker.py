@@ -73,7 +73,11 @@ class WorkerSettings:
 class _Active:
     claimed: queries.Claimed
     task: asyncio.Task[None] | None = None
+    post: Post | None = None
+    """How far the post got, kept current so whatever ends the attempt (an error, a
+    shutdown) records the progress made, never the payload as claimed."""
     sending: bool = False
+    """A send is under way: stopped now, its message may or may not have landed."""
     stop_after_message: bool = False
 
 
@@ -191,7 +195,7 @@ class DeliveryWorker:
             platforms=[platform],
             limit=free,
             lease=self._settings.lease,
-            now=self._clock(),
+            clock=self._clock,
             exclude=[a.claimed.subscription_id for a in busy],
         )
         for row in claimed:
@@ -220,42 +224,62 @@ class DeliveryWorker:
         every = self._settings.lease.total_seconds() / 3
         while True:
             await asyncio.sleep(every)
-            ids = list(self._active)
-            with contextlib.suppress(Exception):
-                await queries.extend_leases(
-                    self._store.db, ids, until=self._clock() + self._settings.lease
+            held = [a.claimed for a in self._active.values()]
+            try:
+                kept = await queries.extend_leases(
+                    self._store.db, held, lease=self._settings.lease, clock=self._clock
                 )
+            except Exception as exc:  # the store is down: the next beat tries again
+                log.warning("delivery lease heartbeat failed: %s: %s", type(exc).__name__, exc)
+                continue
+            for claimed in held:
+                active = self._active.get(claimed.id)
+                if claimed.id not in kept and active is not None:
+                    log.warning(
+                        "delivery %d was taken over by another worker; leaving it", claimed.id
+                    )
+                    active.stop_after_message = True
 
     # -- one post --------------------------------------------------------------------------
     async def _deliver(self, active: _Active) -> None:
         claimed = active.claimed
-        post: Post | None = None
         try:
             post = Post.from_payload(claimed.payload)
+            if claimed.orphaned:  # its owner died mid-send: look before sending again
+                post = post.failed(uncertain=True, counted=False)
+            active.post = post
             route = self._router.route(claimed.platform, claimed.workspace_id, claimed.channel_id)
             adapter = await self._adapters.get(route.kind)
-            await self._send_all(active, adapter, route, post)
+            await self._send_all(active, adapter, route)
         except asyncio.CancelledError:
-            await self._release(claimed, post, uncertain=active.sending)
+            await self._release(claimed, active.post, uncertain=active.sending)
             raise
         except (PayloadError, UnroutableError) as exc:
             self._metrics.errors.inc(platform=claimed.platform.value, kind="unroutable")
-            await self._dead(claimed, post, str(exc))
+            await self._dead(claimed, active.post, str(exc))
         except AdapterError as exc:  # the adapter could not even start (login refused...)
-            await self._failed(claimed, post or Post(()), exc, uncertain=False)
+            await self._failed_unsent(active, exc, uncertain=False)
         except Exception:
+            # Most likely the store failed while recording progress: the message in hand
+            # may have landed, so the retry looks first.
             log.exception("delivery %d failed unexpectedly", claimed.id)
-            await self._failed(
-                claimed, post or Post(()), AdapterError("unexpected error"), uncertain=False
-            )
+            await self._failed_unsent(active, AdapterError("unexpected error"), uncertain=True)
         finally:
             self._active.pop(claimed.id, None)
             self.wake()
 
-    async def _send_all(self, active: _Active, adapter: Adapter, route: Route, post: Post) -> None:
+    async def _failed_unsent(self, active: _Active, exc: AdapterError, *, uncertain: bool) -> None:
+        if active.post is None:  # unreachable in practice: the payload was read first
+            await self._dead(active.claimed, None, str(exc))
+            return
+        await self._failed(active.claimed, active.post, exc, uncertain=uncertain)
+
+    async def _send_all(self, active: _Active, adapter: Adapter, route: Route) -> None:
         claimed = active.claimed
         platform = claimed.platform.value
-        uncertain = post.uncertain or claimed.orphaned
+        assert active.post is not None
+        post = active.post
+        uncertain = post.uncertain
         since = claimed.previous_update
         while not post.done:
             if active.stop_after_message:
@@ -283,13 +307,12 @@ class DeliveryWorker:
                     if waited:
                         self._metrics.limiter_wait.inc(waited, platform=platform)
                     started = time.perf_counter()
-                    active.sending = True
+                    active.sending = True  # left set if the send is cancelled
                     try:
                         receipt = await adapter.send(
                             route.target, message, reply_to=reply_to, idempotency_key=key
                         )
                     finally:
-                        active.sending = False
                         self._metrics.send_duration.observe(
                             time.perf_counter() - started, platform=platform
                         )
@@ -299,11 +322,13 @@ class DeliveryWorker:
                 log.error("delivery %d message %d rejected, skipped: %s", claimed.id, index, exc)
                 post = post.advanced(None, f"message {index} rejected: {exc}")
             except AdapterError as exc:
+                active.sending = False
                 await self._on_error(claimed, route, post, exc)
                 return
             else:
                 assert receipt is not None
                 post = post.advanced(receipt.message_id)
+            active.post, active.sending = post, False
             uncertain = False
             if not post.done and not await self._progress(claimed, post):
                 return
@@ -312,9 +337,10 @@ class DeliveryWorker:
     async def _progress(self, claimed: queries.Claimed, post: Post) -> bool:
         kept = await queries.save_progress(
             self._store.db,
-            claimed.id,
+            claimed,
             post.to_payload(),
-            lease_until=self._clock() + self._settings.lease,
+            lease=self._settings.lease,
+            clock=self._clock,
         )
         if not kept:
             log.warning("delivery %d was taken over by another worker; leaving it", claimed.id)
@@ -326,7 +352,7 @@ class DeliveryWorker:
         first = next((m for m in post.sent if m), last)
         await queries.mark_sent(
             self._store.db,
-            claimed.id,
+            claimed,
             post.to_payload(),
             message_id=first,
             error="; ".join(post.problems) or None,
@@ -348,7 +374,7 @@ class DeliveryWorker:
             retry_at = self._clock() + dt.timedelta(seconds=exc.retry_after)
             await queries.mark_failed(
                 self._store.db,
-                claimed.id,
+                claimed,
                 post.failed(uncertain=False, counted=False).to_payload(),
                 error=str(exc),
                 retry_at=retry_at,
@@ -359,7 +385,7 @@ class DeliveryWorker:
             await self._pause(claimed, str(exc))
             await queries.mark_failed(
                 self._store.db,
-                claimed.id,
+                claimed,
                 post.failed(uncertain=False, counted=False).to_payload(),
                 error=str(exc),
                 retry_at=self._clock(),
@@ -386,7 +412,7 @@ class DeliveryWorker:
         )
         await queries.mark_failed(
             self._store.db,
-            claimed.id,
+            claimed,
             post.to_payload(),
             error=str(exc),
             retry_at=self._clock() + dt.timedelta(seconds=delay),
@@ -397,9 +423,7 @@ class DeliveryWorker:
         log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel_id, reason)
         self._metrics.dead.inc(platform=claimed.platform.value)
         payload = post.to_payload() if post is not None else claimed.payload
-        await queries.mark_dead(
-            self._store.db, claimed.id, payload, error=reason, now=self._clock()
-        )
+        await queries.mark_dead(self._store.db, claimed, payload, error=reason, now=self._clock())
 
     async def _pause(self, claimed: queries.Claimed, detail: str) -> None:
         channel = ChannelRef(claimed.platform, claimed.workspace_id, claimed.channel_id)
@@ -422,7 +446,7 @@ class DeliveryWorker:
             await asyncio.shield(
                 queries.mark_failed(
                     self._store.db,
-                    claimed.id,
+                    claimed,
                     payload,
                     error="released at shutdown",
                     retry_at=self._clock(),

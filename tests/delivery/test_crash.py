@@ -13,92 +13,20 @@ import datetime as dt
 import os
 import random
 import signal
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from bot.delivery.timing import complete_day_before, parse_post_time
-from bot.store import open_store
-from bot.store.rows import DeliveryState, Subscription, SubscriptionSettings
+from bot.store.rows import DeliveryState
 from tests.app.process import BotProcess
-from tests.delivery.world import (
-    duplicates,
-    received,
-    store_digest,
-    subscribe_channels,
-    synthetic_entries,
-    wait_for,
-)
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.slack import FakeSlack
+from tests.delivery.fanout import READY, World, arrange, bot_env, relaxed_fakes
+from tests.delivery.world import wait_for
 from tests.fakes.source import FakeSource
 
 ROUNDS = int(os.environ.get("PAPERS_BOT_CRASH_ROUNDS", "20"))
 CHANNELS = int(os.environ.get("PAPERS_BOT_CRASH_CHANNELS", "200"))
-TOP_N = 4
-READY = r"papers-bot .* ready"
 
 pytestmark = pytest.mark.timeout(600)
-
-
-def relaxed_env() -> dict[str, str]:
-    return {
-        "DISCORD_GLOBAL_PER_SECOND": "5000",
-        "DISCORD_CHANNEL_PER_5S": "1000",
-        "SLACK_CHANNEL_PER_SECOND": "1000",
-        "SLACK_WORKSPACE_PER_MINUTE": "1000000",
-        "DELIVERY_CONCURRENCY": "64",
-    }
-
-
-def bot_env(
-    data_dir: Path, source: FakeSource, discord: FakeDiscord, slack: FakeSlack
-) -> dict[str, str]:
-    return {
-        "DATA_DIR": str(data_dir),
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": "0",
-        "SOURCES": "hf",
-        "HF_API_URL": source.hf_url,
-        "HTTP_RETRIES": "0",
-        "HTTP_TIMEOUT": "5",
-        "LOG_LEVEL": "INFO",
-        "DISCORD_TOKEN": discord.token,
-        "DISCORD_API_BASE": discord.api_base,
-        "SLACK_BOT_TOKEN": slack.bot_token,
-        "SLACK_API_BASE": slack.api_base,
-        **relaxed_env(),
-    }
-
-
-@dataclass
-class World:
-    discord: FakeDiscord
-    slack: FakeSlack
-    subs: list[Subscription]
-    expected: int
-
-    def total(self) -> int:
-        return len(self.discord.all_messages()) + len(self.slack.all_messages())
-
-    def reached(self, count: int) -> Callable[[], bool]:
-        return lambda: self.total() >= count
-
-
-async def arrange(database: Path, discord: FakeDiscord, slack: FakeSlack) -> World:
-    """Channels subscribed with a post time that just passed: the bot plans their posts
-    at start-up (inside the grace period) and starts the fan-out at once."""
-    now = dt.datetime.now(dt.UTC)
-    post_time = (now - dt.timedelta(minutes=1)).strftime("%H:%M")
-    occurrence = parse_post_time(post_time, "UTC").latest(now)
-    settings = SubscriptionSettings(top_n=TOP_N, post_time=post_time, timezone="UTC")
-    async with open_store(f"sqlite:///{database}") as store:
-        await store_digest(store, complete_day_before(occurrence), synthetic_entries(10))
-        subs = await subscribe_channels(store, discord, slack, CHANNELS, settings)
-    slack_subs = sum(1 for s in subs if s.channel.platform.value == "slack")
-    return World(discord, slack, subs, (CHANNELS - slack_subs) + slack_subs * (1 + TOP_N))
 
 
 async def kill_rounds(world: World, env: dict[str, str], cwd: Path, bots: list[BotProcess]) -> int:
@@ -124,14 +52,21 @@ async def kill_rounds(world: World, env: dict[str, str], cwd: Path, bots: list[B
 async def test_sigkill_during_fan_out_loses_nothing_and_posts_nothing_twice(
     tmp_path: Path, fake_source: FakeSource
 ) -> None:
-    discord = FakeDiscord(channel_limit=(1000, 1.0), global_limit=(100_000, 1.0))
-    slack = FakeSlack(channel_burst=1000, channel_per_second=1000, workspace_per_minute=10**7)
+    discord, slack = relaxed_fakes()
     await discord.start()
     await slack.start()
     data_dir = tmp_path / "data"
     bots: list[BotProcess] = []
     try:
-        world = await arrange(data_dir / "papers-bot.db", discord, slack)
+        # A post time that just passed: the bot plans the posts at start-up (inside the
+        # grace period) and starts the fan-out at once.
+        world = await arrange(
+            f"sqlite:///{data_dir / 'papers-bot.db'}",
+            discord,
+            slack,
+            CHANNELS,
+            post_at=dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1),
+        )
         env = bot_env(data_dir, fake_source, discord, slack)
         inside = await kill_rounds(world, env, tmp_path, bots)
         final = await BotProcess.start(env, tmp_path)
@@ -146,13 +81,7 @@ async def test_sigkill_during_fan_out_loses_nothing_and_posts_nothing_twice(
         await slack.stop()
 
     assert inside >= ROUNDS // 4, "too few kills landed during the fan-out"
-    got = received(discord, slack)
-    for sub in world.subs:
-        messages = got[sub.channel.channel_id]
-        assert duplicates(messages) == [], (sub.channel, messages)
-        want = 1 + TOP_N if sub.channel.platform.value == "slack" else 1
-        assert len(messages) == want, (sub.channel, messages)
-    assert world.total() == world.expected
+    world.check_exactly_once()
     nonces = collections.Counter(
         str(r.json().get("nonce")) for r in discord.requests_to("/messages", "POST")
     )
@@ -163,6 +92,5 @@ async def test_sigkill_during_fan_out_loses_nothing_and_posts_nothing_twice(
         f"Slack history lookups {lookups}"
     )
     assert lookups > 0, "no Slack post was ever reconciled: the kills missed every send"
-    async with open_store(f"sqlite:///{data_dir / 'papers-bot.db'}") as store:
-        counts = await store.deliveries.counts()
+    counts = await world.outbox()
     assert counts[DeliveryState.SENT] == CHANNELS, counts

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
-from pathlib import Path
 
 from bot.store.rows import DeliveryState, SubscriptionSettings
 from tests.delivery.support import running_engine
@@ -29,7 +28,7 @@ SETTINGS = SubscriptionSettings(min_votes=5, top_n=4, post_time="09:00", timezon
 
 
 async def test_every_post_lands_exactly_once_through_faults(
-    tmp_path: Path, fake_discord: FakeDiscord, fake_slack: FakeSlack
+    database_url: str, fake_discord: FakeDiscord, fake_slack: FakeSlack
 ) -> None:
     faults_d = RandomFaults(rng=random.Random(11))
     faults_s = RandomFaults(rng=random.Random(12))
@@ -37,7 +36,7 @@ async def test_every_post_lands_exactly_once_through_faults(
     fake_slack.faults = faults_s
     occurrence = dt.datetime(2025, 3, 4, 9, 0, tzinfo=dt.UTC)
     async with running_engine(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url,
         discord_token=fake_discord.token,
         discord_api_base=fake_discord.api_base,
         slack_bot_token=fake_slack.bot_token,

@@ -4,7 +4,6 @@ period are made once, the no-papers policy, and vote-threshold alerts."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from bot.delivery.jobs import job_id
@@ -39,8 +38,8 @@ async def save_day(store: Store, entries: tuple[Entry, ...] = ENTRIES) -> None:
     await store.writer.save(digest)
 
 
-async def test_jobs_follow_subscription_changes(tmp_path: Path, fake_slack: FakeSlack) -> None:
-    async with running_engine(f"sqlite:///{tmp_path / 'b.db'}", **engine_env(fake_slack)) as bot:
+async def test_jobs_follow_subscription_changes(database_url: str, fake_slack: FakeSlack) -> None:
+    async with running_engine(database_url, **engine_env(fake_slack)) as bot:
         store, jobs = bot.store, bot.engine.jobs
         sub = await store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="07:00"))
         other = await store.subscriptions.save(
@@ -59,12 +58,10 @@ async def test_jobs_follow_subscription_changes(tmp_path: Path, fake_slack: Fake
 
 
 async def test_a_missed_post_inside_the_grace_period_is_made_once(
-    tmp_path: Path, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack
 ) -> None:
     clock = FakeClock(NOW)
-    async with running_engine(
-        f"sqlite:///{tmp_path / 'b.db'}", clock=clock, **engine_env(fake_slack)
-    ) as bot:
+    async with running_engine(database_url, clock=clock, **engine_env(fake_slack)) as bot:
         await save_day(bot.store)
         await bot.store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="09:00"))
         await bot.store.subscriptions.save(
@@ -77,9 +74,10 @@ async def test_a_missed_post_inside_the_grace_period_is_made_once(
     assert [(r.kind, r.item_key) for r in rows] == [(DeliveryKind.DIGEST, "2025-03-03")]
 
 
-async def test_empty_days_follow_the_policy(tmp_path: Path, fake_slack: FakeSlack) -> None:
+async def test_empty_days_follow_the_policy(database_url: str, fake_slack: FakeSlack) -> None:
+    clock = FakeClock(NOW)
     async with running_engine(
-        f"sqlite:///{tmp_path / 'b.db'}", no_papers_policy="note", **engine_env(fake_slack)
+        database_url, clock=clock, no_papers_policy="note", **engine_env(fake_slack)
     ) as bot:
         planner = bot.engine.planner
         strict = await bot.store.subscriptions.save(
@@ -87,6 +85,7 @@ async def test_empty_days_follow_the_policy(tmp_path: Path, fake_slack: FakeSlac
         )
         await save_day(bot.store)
         first = await planner.plan_occurrence(strict, NOW)
+        clock.advance(days=1)
         second = await planner.plan_occurrence(strict, NOW + dt.timedelta(days=1))
         rows = await bot.store.deliveries.list()
     assert (first.outcome, second.outcome) == (Outcome.PLANNED, Outcome.NOTE)
@@ -97,12 +96,10 @@ async def test_empty_days_follow_the_policy(tmp_path: Path, fake_slack: FakeSlac
 
 
 async def test_a_paper_crossing_the_threshold_later_gets_one_alert(
-    tmp_path: Path, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack
 ) -> None:
     clock = FakeClock(NOW)
-    async with running_engine(
-        f"sqlite:///{tmp_path / 'b.db'}", clock=clock, **engine_env(fake_slack)
-    ) as bot:
+    async with running_engine(database_url, clock=clock, **engine_env(fake_slack)) as bot:
         sub = await bot.store.subscriptions.save(
             slack_ref(), SubscriptionSettings(min_votes=10, keywords=("agents",))
         )
@@ -123,3 +120,22 @@ async def test_a_paper_crossing_the_threshold_later_gets_one_alert(
     assert "Quiet Paper About Agents" in texts[2]
     assert "crossed 10 votes" in texts[2]
     assert not any("Proteins" in t for t in texts)  # its keyword filter still applies
+
+
+async def test_a_post_time_run_twice_adds_no_note_after_the_digest(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """A second instance's job for the same post time (or a restart inside the grace
+    period) finds the post made; it must not take the day for an old one and add a note."""
+    clock = FakeClock(NOW)
+    async with running_engine(
+        database_url, clock=clock, no_papers_policy="note", **engine_env(fake_slack)
+    ) as bot:
+        await save_day(bot.store)
+        sub = await bot.store.subscriptions.save(slack_ref(), SubscriptionSettings())
+        first = await bot.engine.planner.plan_occurrence(sub, NOW)
+        clock.advance(minutes=5)
+        again = await bot.engine.planner.plan_occurrence(sub, NOW)
+        rows = await bot.store.deliveries.list()
+    assert (first.outcome, again.outcome) == (Outcome.PLANNED, Outcome.ALREADY)
+    assert [r.item_key for r in rows] == [DAY.isoformat()]

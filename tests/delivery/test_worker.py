@@ -4,14 +4,14 @@ sends reconciled, a crash mid-post resumed without re-posting what landed."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from bot.adapters.factory import DestinationKind
 from bot.delivery import queries
 from bot.delivery.payload import Post
+from bot.store import open_store
 from bot.store.rows import ChannelRef, DeliveryState, Platform, SubscriptionSettings
-from tests.delivery.support import FakeClock, running_engine
+from tests.delivery.support import FakeClock, running_engine, utc_now
 from tests.delivery.world import store_digest, synthetic_entries
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
@@ -19,6 +19,7 @@ from tests.fakes.slack import FakeSlack
 DAY = dt.date(2025, 3, 3)
 OCCURRENCE = dt.datetime(2025, 3, 4, 9, 0, tzinfo=dt.UTC)
 SETTINGS = SubscriptionSettings(top_n=3)
+LEASE = dt.timedelta(minutes=5)
 
 
 def slack_env(fake: FakeSlack, **extra: Any) -> dict[str, Any]:
@@ -35,14 +36,12 @@ def discord_env(fake: FakeDiscord, **extra: Any) -> dict[str, Any]:
 
 
 async def test_a_deleted_channel_pauses_its_subscription_and_the_post_waits(
-    tmp_path: Path, fake_discord: FakeDiscord
+    database_url: str, fake_discord: FakeDiscord
 ) -> None:
     channel = fake_discord.add_channel("gone")
     channel.state = "deleted"
     ref = ChannelRef(Platform.DISCORD, str(fake_discord.guild_id), str(channel.id))
-    async with running_engine(
-        f"sqlite:///{tmp_path / 'bot.db'}", **discord_env(fake_discord)
-    ) as bot:
+    async with running_engine(database_url, **discord_env(fake_discord)) as bot:
         await store_digest(bot.store, DAY, synthetic_entries(5))
         sub = await bot.store.subscriptions.save(ref, SETTINGS)
         await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
@@ -66,13 +65,13 @@ async def test_a_deleted_channel_pauses_its_subscription_and_the_post_waits(
 
 
 async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
-    tmp_path: Path, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack
 ) -> None:
     clock = FakeClock()
     fake_slack.fail_next(500, path="chat.postMessage", times=1000)
     ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
     async with running_engine(
-        f"sqlite:///{tmp_path / 'bot.db'}",
+        database_url,
         clock=clock,
         **slack_env(fake_slack, delivery_max_attempts=3),
     ) as bot:
@@ -99,14 +98,12 @@ async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
 
 
 async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(
-    tmp_path: Path, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack
 ) -> None:
     clock = FakeClock()
     fake_slack.slow_next(2.0, path="chat.postMessage")  # lands, but after our 1 s timeout
     ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
-    async with running_engine(
-        f"sqlite:///{tmp_path / 'bot.db'}", clock=clock, **slack_env(fake_slack)
-    ) as bot:
+    async with running_engine(database_url, clock=clock, **slack_env(fake_slack)) as bot:
         await store_digest(bot.store, DAY, synthetic_entries(5))
         sub = await bot.store.subscriptions.save(ref, SETTINGS)
         await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
@@ -122,12 +119,13 @@ async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(
 
 
 async def test_a_post_cut_by_a_crash_resumes_after_what_landed(
-    tmp_path: Path, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack
 ) -> None:
-    """The previous process sent the header and died before recording it."""
-    database = f"sqlite:///{tmp_path / 'bot.db'}"
+    """The previous process sent the header and died before recording it. The restart
+    comes after its lease ran out (on PostgreSQL another instance may still own a row
+    whose lease is live; on SQLite the restart alone frees it)."""
     ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
-    async with running_engine(database, **slack_env(fake_slack)) as bot:
+    async with running_engine(database_url, **slack_env(fake_slack)) as bot:
         await bot.engine.stop()  # a worker that never runs: we play the dying process
         await store_digest(bot.store, DAY, synthetic_entries(5))
         sub = await bot.store.subscriptions.save(ref, SETTINGS)
@@ -136,17 +134,86 @@ async def test_a_post_cut_by_a_crash_resumes_after_what_landed(
             bot.store.db,
             platforms=[Platform.SLACK],
             limit=1,
-            lease=dt.timedelta(minutes=5),
-            now=dt.datetime.now(dt.UTC),
+            lease=LEASE,
+            clock=utc_now,
         )
         header = Post.from_payload(claimed.payload).messages[0]
         adapter = await bot.pool.get(DestinationKind.SLACK)
         await adapter.send("C0PAPERS01", header, idempotency_key=f"{claimed.idempotency_key}.0")
 
-    async with running_engine(database, **slack_env(fake_slack)) as bot:
+    later = FakeClock(utc_now() + LEASE + dt.timedelta(seconds=1))
+    async with running_engine(database_url, clock=later, **slack_env(fake_slack)) as bot:
         counts = await bot.drained()
     texts = [m["text"] for m in fake_slack.default_channel.messages]
     assert counts[DeliveryState.SENT] == 1
     assert len(texts) == 4
     assert texts[0] == header.body["text"]
     assert len(set(texts)) == 4
+
+
+async def test_a_post_cut_at_shutdown_resumes_after_what_landed(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """Shutdown gives up on a post stuck in a slow send: what landed before is recorded,
+    the stuck message is checked on restart, and only the rest is sent."""
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    channel = fake_slack.default_channel
+    sends = "chat.postMessage"
+    async with running_engine(database_url, **slack_env(fake_slack, http_timeout=10.0)) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+        await fake_slack.wait_until(lambda: len(channel.messages) == 2)
+        fake_slack.slow_next(2.0, path=sends)  # the third message (paced 1/s) hangs
+
+        async def third_sent() -> bool:  # the fakes notify after answering: poll instead
+            return len(fake_slack.requests_to(sends)) == 3
+
+        await bot.eventually(third_sent)
+        await bot.engine.worker.stop(grace=0.1)
+        (row,) = await bot.store.deliveries.list()
+        await fake_slack.wait_until(lambda: len(channel.messages) == 3)  # it landed after all
+
+    assert row.state is DeliveryState.FAILED
+    assert Post.from_payload(row.payload).next_index == 2
+    async with running_engine(database_url, **slack_env(fake_slack)) as bot:
+        counts = await bot.drained()
+    texts = [m["text"] for m in channel.messages]
+    assert counts[DeliveryState.SENT] == 1
+    assert len(texts) == 4
+    assert len(set(texts)) == 4
+
+
+async def test_a_slow_send_keeps_its_lease_while_another_instance_tries_to_claim(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """The heartbeat renews the lease of a post whose send outlasts it, so another
+    instance polling the outbox all along never takes the post over."""
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    channel = fake_slack.default_channel
+    env = slack_env(fake_slack, http_timeout=10.0, delivery_lease_seconds=1.0)
+    taken: list[queries.Claimed] = []
+    async with running_engine(database_url, **env) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SubscriptionSettings(top_n=1))
+        fake_slack.slow_next(2.5, path="chat.postMessage")  # the header outlasts the lease
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+        async with open_store(database_url, migrate=False) as other:
+
+            async def other_instance_claims() -> bool:
+                taken.extend(
+                    await queries.claim(
+                        other.db,
+                        platforms=[Platform.SLACK],
+                        limit=5,
+                        lease=dt.timedelta(minutes=1),
+                        clock=utc_now,
+                    )
+                )
+                return bool(taken) or len(channel.messages) >= 1
+
+            await bot.eventually(other_instance_claims)
+        assert taken == []
+        counts = await bot.drained()
+    assert counts[DeliveryState.SENT] == 1
+    assert len(channel.messages) == 2
