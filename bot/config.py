@@ -93,7 +93,8 @@ class Settings(BaseSettings):
 
     #: A post missed while the bot was down is still made on restart within this many minutes.
     post_grace_minutes: int = Field(default=60, ge=0, le=24 * 60)
-    #: What a subscription gets on a day with nothing new or nothing matching: nothing, or a note.
+    #: The empty-day policy new subscriptions start with (each then keeps its own, changed with
+    #: `/subscribe no_papers=`): on a day with nothing new or nothing matching, nothing or a note.
     no_papers_policy: Literal["skip", "note"] = "skip"
     #: Vote-threshold alerts look at papers of this many recent days (0 turns alerts off).
     alert_days: int = Field(default=2, ge=0, le=14)

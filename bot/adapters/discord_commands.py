@@ -258,6 +258,7 @@ class DiscordCommands:
         @app_commands.choices(
             source=[Choice(name=n, value=n) for n in ("hf", "markdown", "feed", "all")],
             layout=[Choice(name=n, value=n) for n in ("channel", "thread")],
+            no_papers=[Choice(name=n, value=n) for n in a.NO_PAPERS_CHOICES],
         )
         async def subscribe(
             interaction: discord.Interaction,
@@ -269,6 +270,7 @@ class DiscordCommands:
             timezone: app_commands.Range[str, 1, a.TIMEZONE_CHARS] | None = None,
             source: str | None = None,
             layout: str | None = None,
+            no_papers: str | None = None,
         ) -> None:
             options = {
                 "min_votes": min_votes,
@@ -278,6 +280,7 @@ class DiscordCommands:
                 "timezone": timezone,
                 "source": source,
                 "layout": layout,
+                "no_papers": no_papers,
             }
             await self.handle(interaction, spec, options)
 

@@ -31,6 +31,7 @@ QUERY_CHARS = 300
 REASON_CHARS = 200
 TIMEZONE_CHARS = 64
 EARLIEST_DAY = dt.date(2020, 1, 1)
+NO_PAPERS_CHOICES = ("skip", "note")
 
 CLEAR_WORDS = frozenset({"none", "-", "clear", "off"})
 ALL_WORDS = frozenset({"all", "any", "*"})
@@ -211,6 +212,17 @@ def layout(value: object) -> SlackLayout:
         raise InvalidArgumentError(
             "layout", f"unknown layout {echo(value)}; use one of {known}"
         ) from None
+
+
+def no_papers(value: object) -> str:
+    """What a channel gets on an empty day: nothing ("skip") or a short "note"."""
+    text = _text("no_papers", value, 20).casefold()
+    if text not in NO_PAPERS_CHOICES:
+        raise InvalidArgumentError(
+            "no_papers",
+            f"unknown choice {echo(value)}; use skip (post nothing) or note (a short message)",
+        )
+    return text
 
 
 def day(value: object, today: dt.date) -> dt.date | None:

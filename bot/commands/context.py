@@ -89,10 +89,15 @@ class CommandDefaults:
 
     post_time: str = "09:00"
     timezone: str = "UTC"
+    no_papers: str = "skip"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CommandDefaults:
-        return cls(post_time=settings.default_post_time, timezone=settings.default_timezone)
+        return cls(
+            post_time=settings.default_post_time,
+            timezone=settings.default_timezone,
+            no_papers=settings.no_papers_policy,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from bot.commands.context import CommandEnv, Invocation
 from bot.commands.errors import NothingFoundError
 from bot.commands.replies import Reply, Tone
-from bot.commands.subscription import layout_of
 from bot.models import Digest, SourceKind
-from bot.render.options import RenderOptions
+from bot.render.options import RenderOptions, slack_layout_named
 from bot.selection import Selection, select_papers
 from bot.store import Store
 from bot.store.rows import SubscriptionSettings
@@ -58,7 +57,9 @@ async def digest(env: CommandEnv, invocation: Invocation) -> Reply:
         top_n=settings.top_n, min_votes=settings.min_votes, keywords=settings.keywords
     )
     papers = select_papers(found.papers, selection)
-    options = RenderOptions(slack_layout=layout_of(settings), locale=settings.language)
+    options = RenderOptions(
+        slack_layout=slack_layout_named(settings.layout), locale=settings.language
+    )
     sent = await invocation.poster.post_digest(found, papers, options)
     how = "this channel's settings" if subscription else "the default settings"
     return Reply.text(

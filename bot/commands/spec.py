@@ -126,11 +126,17 @@ SUBSCRIBE = CommandSpec(
         ),
         OptionSpec("source", "hf, markdown, feed, or all", max_length=100, aliases=("sources",)),
         OptionSpec("layout", "Slack: channel (one message per paper) or thread", max_length=20),
+        OptionSpec(
+            "no_papers",
+            "A day with nothing to post: skip, or note (a short message)",
+            max_length=20,
+            aliases=("no-papers", "empty"),
+        ),
     ),
     manages=True,
     posts=True,
     usage='[min_votes=N] [top=N] [keywords="a, b"] [time=HH:MM] [timezone=Area/City] '
-    "[source=hf|markdown|feed|all] [layout=channel|thread]",
+    "[source=hf|markdown|feed|all] [layout=channel|thread] [no_papers=skip|note]",
 )
 UNSUBSCRIBE = CommandSpec("unsubscribe", "Stop this channel's daily digest", manages=True)
 SUBSCRIPTION = CommandSpec(

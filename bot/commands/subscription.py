@@ -3,7 +3,7 @@
 Every option is validated before the store is touched, so a bad value changes nothing.
 /subscribe updates only what it is given: an existing subscription keeps its other
 settings, a new one starts from the configured defaults (DEFAULT_POST_TIME,
-DEFAULT_TIMEZONE) and the store's defaults for the rest.
+DEFAULT_TIMEZONE, NO_PAPERS_POLICY) and the store's defaults for the rest.
 """
 
 from __future__ import annotations
@@ -13,26 +13,14 @@ from typing import Any
 
 from bot.commands import arguments as a
 from bot.commands.context import CommandEnv, Invocation
-from bot.commands.errors import InvalidArgumentError, NothingFoundError
+from bot.commands.errors import NothingFoundError
 from bot.commands.replies import Line, Reply, Tone, bold, field_line, plain
 from bot.commands.schedule import describe_moment, next_post
-from bot.render.options import SlackLayout
+from bot.render.options import slack_layout_named
 from bot.store.rows import DeliveryState, Subscription, SubscriptionSettings
 
 MANUAL_PAUSE = "paused with /pause"
-LAYOUT_FIELD = "layout"
-STORE_HAS_LAYOUT = LAYOUT_FIELD in {f.name for f in dataclasses.fields(SubscriptionSettings)}
-"""The store's settings gained no layout column yet (see the issue note): until they do,
-/subscribe refuses a layout instead of pretending to save it."""
-
-
-def layout_of(settings: SubscriptionSettings) -> SlackLayout:
-    """The subscription's Slack layout; the channel layout when the store keeps none."""
-    value = getattr(settings, LAYOUT_FIELD, None)
-    try:
-        return SlackLayout(value) if value is not None else SlackLayout.CHANNEL
-    except ValueError:
-        return SlackLayout.CHANNEL
+EMPTY_DAY_TEXT = {"skip": "skip (post nothing)", "note": "note (a short message)"}
 
 
 def requested_changes(invocation: Invocation) -> dict[str, Any]:
@@ -45,19 +33,14 @@ def requested_changes(invocation: Invocation) -> dict[str, Any]:
         ("time", "post_time", a.post_time),
         ("timezone", "timezone", a.timezone),
         ("source", "sources", a.sources),
-        ("layout", LAYOUT_FIELD, a.layout),
+        ("layout", "layout", lambda raw: a.layout(raw).value),
+        ("no_papers", "no_papers", a.no_papers),
     )
     changes: dict[str, Any] = {}
     for option, field, parse in parsers:
         raw = a.optional(options, option)
         if raw is not None:
             changes[field] = parse(raw)
-    if LAYOUT_FIELD in changes and not STORE_HAS_LAYOUT:
-        raise InvalidArgumentError(
-            "layout", "this version cannot save a layout yet; leave it out (channel is used)"
-        )
-    if LAYOUT_FIELD in changes:
-        changes[LAYOUT_FIELD] = changes[LAYOUT_FIELD].value
     return changes
 
 
@@ -72,7 +55,8 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
         field_line("Keywords", keywords),
         field_line("Time", f"{settings.post_time} ({settings.timezone})"),
         field_line("Sources", sources),
-        field_line("Slack layout", layout_of(settings).value),
+        field_line("Slack layout", slack_layout_named(settings.layout).value),
+        field_line("Empty days", EMPTY_DAY_TEXT.get(settings.no_papers, settings.no_papers)),
     ]
     if subscription.paused:
         reason = subscription.paused_reason or "no reason given"
@@ -92,7 +76,9 @@ async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
     existing = await store.subscriptions.get(invocation.channel)
     if existing is None:
         base = SubscriptionSettings(
-            post_time=env.defaults.post_time, timezone=env.defaults.timezone
+            post_time=env.defaults.post_time,
+            timezone=env.defaults.timezone,
+            no_papers=env.defaults.no_papers,
         )
     else:
         base = existing.settings

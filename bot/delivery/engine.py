@@ -76,7 +76,6 @@ class DeliveryEngine:
         )
         self.planner = Planner(
             store,
-            no_papers_policy=settings.no_papers_policy,
             clock=clock,
             on_planned=self._planned,
         )

@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.commands.subscription import layout_of
 from bot.delivery import history
 from bot.delivery.content import day_digest
 from bot.delivery.notes import render_nothing_new
@@ -31,7 +30,7 @@ from bot.poller import NewDigest
 from bot.render.discord import render_discord_alert, render_discord_digest
 from bot.render.message import Platform as RenderPlatform
 from bot.render.message import RenderedMessage
-from bot.render.options import RenderOptions
+from bot.render.options import RenderOptions, slack_layout_named
 from bot.render.slack import render_slack_alert, render_slack_digest
 from bot.selection import Selection, matches_keywords, passes_min_votes, select_papers
 from bot.store import Store
@@ -79,7 +78,7 @@ def below_threshold(papers: Sequence[Paper], settings: SubscriptionSettings) -> 
 
 
 def options_of(settings: SubscriptionSettings) -> RenderOptions:
-    return RenderOptions(slack_layout=layout_of(settings), locale=settings.language)
+    return RenderOptions(slack_layout=slack_layout_named(settings.layout), locale=settings.language)
 
 
 def render_digest(
@@ -106,12 +105,10 @@ class Planner:
         self,
         store: Store,
         *,
-        no_papers_policy: str = "skip",
         clock: Callable[[], dt.datetime],
         on_planned: Callable[[DeliveryKind], None] = lambda _kind: None,
     ) -> None:
         self._store = store
-        self._policy = no_papers_policy
         self._clock = clock
         self._on_planned = on_planned
         self._digests: dict[tuple[object, ...], tuple[float, asyncio.Future[Digest | None]]] = {}
@@ -121,7 +118,8 @@ class Planner:
 
         A digest post planned since the occurrence is this occurrence's post: another
         instance, or this one before a restart, made it. Without this check the day would
-        count as posted before, and the "note" policy would add a "nothing new" note."""
+        count as posted before, and the "note" policy would add a "nothing new" note.
+        Each subscription's own `no_papers` setting decides what an empty day gets."""
         if await history.digest_planned_since(self._store.db, sub.id, occurrence):
             return PlanResult(Outcome.ALREADY)
         settings = sub.settings
@@ -131,7 +129,7 @@ class Planner:
             digest = await self._digest(day, settings.sources, settings.language)
             if digest is not None:
                 papers = select_papers(digest.papers, selection_of(settings))
-                if papers or self._policy == "note":
+                if papers or settings.no_papers == "note":
                     platform = render_platform(sub.channel.platform)
                     messages = render_digest(platform, digest, papers, options_of(settings))
                     post = Post(
@@ -143,7 +141,7 @@ class Planner:
                     created = await self._plan(sub.id, DeliveryKind.DIGEST, str(day), post)
                     return PlanResult(Outcome.PLANNED if created else Outcome.ALREADY, day)
                 return PlanResult(Outcome.EMPTY, day)
-        if self._policy != "note":
+        if settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day)
         local_day = occurrence.date()  # the occurrence is in the subscription's zone
         note = render_nothing_new(

@@ -104,7 +104,9 @@ async def sync_configured_targets(store: Store, router: Router, settings: Settin
     """Give every configured webhook its implicit subscription (settings kept if it exists)
     and, outside a dry run, drop the console subscriptions a dry run left behind."""
     defaults = SubscriptionSettings(
-        post_time=settings.default_post_time, timezone=settings.default_timezone
+        post_time=settings.default_post_time,
+        timezone=settings.default_timezone,
+        no_papers=settings.no_papers_policy,
     )
     for destination in router.webhooks:
         channel = ChannelRef(Platform(destination.kind.value), WEBHOOK_WORKSPACE, destination.label)

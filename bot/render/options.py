@@ -15,6 +15,16 @@ class SlackLayout(StrEnum):
     """A header message (with an index) in the channel, each paper a reply in its thread."""
 
 
+def slack_layout_named(name: str | None) -> SlackLayout:
+    """The layout a subscription stored under this name. A missing or unknown name (a row
+    written by a newer version, say) falls back to the channel layout rather than failing
+    the post: it is only a matter of looks."""
+    try:
+        return SlackLayout(name) if name is not None else SlackLayout.CHANNEL
+    except ValueError:
+        return SlackLayout.CHANNEL
+
+
 @dataclass(frozen=True, slots=True)
 class RenderOptions:
     slack_layout: SlackLayout = SlackLayout.CHANNEL

@@ -163,6 +163,10 @@ class SubscriptionSettings:
     language: str | None = None
     post_time: str = "09:00"
     timezone: str = "UTC"
+    layout: str = "channel"
+    """How Slack shows the digest: "channel" (a message per paper) or "thread"."""
+    no_papers: str = "skip"
+    """An empty day (nothing new or nothing matching): "skip" it, or post a short "note"."""
 
 
 @dataclass(frozen=True, slots=True)

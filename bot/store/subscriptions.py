@@ -32,6 +32,8 @@ def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:
         "language": settings.language,
         "post_time": settings.post_time,
         "timezone": settings.timezone,
+        "layout": settings.layout,
+        "no_papers": settings.no_papers,
     }
 
 
@@ -47,6 +49,8 @@ def _from_row(row: sa.RowMapping) -> Subscription:
             language=row["language"],
             post_time=row["post_time"],
             timezone=row["timezone"],
+            layout=row["layout"],
+            no_papers=row["no_papers"],
         ),
         paused=row["paused"],
         paused_reason=row["paused_reason"],

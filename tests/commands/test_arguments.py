@@ -113,6 +113,17 @@ def test_sources_and_layouts() -> None:
         a.layout("grid")
 
 
+def test_empty_day_policies() -> None:
+    assert a.no_papers(" Note ") == "note"
+    assert a.no_papers("skip") == "skip"
+    for bad in ("never", "", 3):
+        with pytest.raises(InvalidArgumentError) as caught:
+            a.no_papers(bad)
+        assert caught.value.option == "no_papers"
+    with pytest.raises(InvalidArgumentError, match="too long"):
+        a.no_papers("n" * 10_000)
+
+
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
@@ -156,6 +167,7 @@ def test_query_limits() -> None:
             },
         ),
         ("subscribe", "time:08:30", {"time": "08:30"}),
+        ("subscribe", "layout=thread empty=note", {"layout": "thread", "no_papers": "note"}),
         ("paper", '"sparse experts" --share', {"query": '"sparse experts"', "share": True}),
         ("paper", "2405.00001", {"query": "2405.00001"}),
         ("pause", "holiday &amp; moving", {"reason": "holiday & moving"}),
@@ -196,6 +208,7 @@ def test_any_text_parses_or_fails_with_our_error(text: str, command: str) -> Non
         "timezone": a.timezone,
         "source": a.sources,
         "layout": a.layout,
+        "no_papers": a.no_papers,
         "query": a.query,
         "reason": a.reason,
         "date": lambda v: a.day(v, TODAY),

@@ -216,6 +216,27 @@ async def test_subscription_round_trip_is_visible_in_the_store(
     assert "no subscription" in answer.text
 
 
+async def test_subscribe_saves_the_layout_and_empty_day_policy(
+    fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, store: Store
+) -> None:
+    channel = channel_of(fake_discord)
+    answer = await run(fake_discord, "subscribe", {"layout": "thread", "no_papers": "note"})
+    assert "Subscribed this channel." in answer.text
+    assert "Slack layout:** thread" in answer.text
+    assert "Empty days:** note (a short message)" in answer.text
+    saved = await store.subscriptions.get(channel)
+    assert saved is not None
+    assert (saved.settings.layout, saved.settings.no_papers) == ("thread", "note")
+
+    await run(fake_discord, "subscribe", {"no_papers": "skip"})
+    shown = await run(fake_discord, "subscription")
+    assert "Slack layout:** thread" in shown.text  # kept: only no_papers was given
+    assert "Empty days:** skip (post nothing)" in shown.text
+    updated = await store.subscriptions.get(channel)
+    assert updated is not None
+    assert (updated.settings.layout, updated.settings.no_papers) == ("thread", "skip")
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -232,7 +253,7 @@ async def test_subscription_round_trip_is_visible_in_the_store(
         ({"keywords": "@everyone"}, "keywords: only letters, digits"),
         ({"source": "rss"}, "source: unknown source 'rss'"),
         ({"layout": "grid"}, "layout: unknown layout 'grid'"),
-        ({"top": 3, "layout": "thread"}, "layout: this version cannot save a layout yet"),
+        ({"top": 3, "no_papers": "sometimes"}, "no_papers: unknown choice 'sometimes'"),
     ],
 )
 async def test_subscribe_validation_changes_nothing(

@@ -4,6 +4,7 @@ The caller here is an admin in an ordinary channel; the poster is the console ad
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
@@ -17,7 +18,7 @@ import sqlalchemy as sa
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.slack_bot import SlackBotAdapter
-from bot.commands import COMMANDS, CommandEnv, Commands, Invocation
+from bot.commands import COMMANDS, CommandDefaults, CommandEnv, Commands, Invocation
 from bot.commands.errors import GENERIC_FAILURE
 from bot.commands.posting import AdapterPoster
 from bot.commands.replies import Tone
@@ -142,3 +143,24 @@ async def test_wiring_attaches_commands_to_bot_adapters_only(
     assert not install_commands(ConsoleAdapter(io.StringIO()), commands, settings)
     built = build_commands(commands.env.store, settings)
     assert built.env.defaults.post_time == settings.default_post_time
+
+
+async def test_a_new_subscription_starts_with_the_configured_empty_day_policy(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NO_PAPERS_POLICY", "note")
+    defaults = CommandDefaults.from_settings(load_settings())
+    commands = Commands(CommandEnv(store, defaults, clock=lambda: NOW))
+    reply = await commands.run(invocation("subscribe", io.StringIO(), top=3))
+    assert "Empty days: note (a short message)" in reply.plain_text
+    created = await store.subscriptions.get(CHANNEL)
+    assert created is not None
+    assert created.settings.no_papers == "note"
+
+    other = ChannelRef(Platform.SLACK, "T1", "C2")
+    await store.subscriptions.save(other, SubscriptionSettings(no_papers="skip"), actor="U1")
+    moved = dataclasses.replace(invocation("subscribe", io.StringIO(), top=4), channel=other)
+    await commands.run(moved)
+    kept = await store.subscriptions.get(other)
+    assert kept is not None
+    assert (kept.settings.top_n, kept.settings.no_papers) == (4, "skip")  # its own choice

@@ -28,6 +28,10 @@ async def test_register_in_one_guild_then_globally(fake_discord: FakeDiscord) ->
     assert result.code == 0, result.stderr
     assert f"registered 8 commands in guild {guild} (available now)" in result.stdout
     assert {c["name"] for c in fake_discord.commands[guild]} == EXPECTED
+    [subscribe] = [c for c in fake_discord.commands[guild] if c["name"] == "subscribe"]
+    options = {o["name"]: o for o in subscribe["options"]}
+    assert [c["value"] for c in options["no_papers"]["choices"]] == ["skip", "note"]
+    assert [c["value"] for c in options["layout"]["choices"]] == ["channel", "thread"]
     assert "global" not in fake_discord.commands
     [put] = fake_discord.requests_to(f"/guilds/{guild}/commands", "PUT")
     assert put.headers["Authorization"] == f"Bot {fake_discord.token}"

@@ -122,6 +122,15 @@ async def test_subscription_round_trip_over_http_and_socket(
     assert saved.settings.keywords == ("agents", "diffusion")
     assert (saved.settings.min_votes, saved.settings.top_n) == (5, 4)
     assert saved.settings.timezone == "Europe/Berlin"
+    assert (saved.settings.layout, saved.settings.no_papers) == ("channel", "skip")
+
+    answer = await over_socket(fake_slack, "/subscribe", "layout=thread no-papers=note")
+    assert "Subscription updated." in answer.text
+    assert "Empty days:* note (a short message)" in answer.text
+    changed = await store.subscriptions.get(channel)
+    assert changed is not None
+    assert (changed.settings.layout, changed.settings.no_papers) == ("thread", "note")
+    assert changed.settings.keywords == ("agents", "diffusion")  # the rest is kept
 
     answer = await over_socket(fake_slack, "/pause", "team offsite")
     assert "Paused" in answer.text
@@ -153,6 +162,8 @@ async def test_subscription_round_trip_over_http_and_socket(
         ('keywords="<!channel>, @here"', "keywords: only letters, digits"),
         ("source=twitter", "source: unknown source 'twitter'"),
         ("layout=mosaic", "layout: unknown layout 'mosaic'"),
+        ("no_papers=sometimes", "no_papers: unknown choice 'sometimes'"),
+        ("empty=" + "x" * 30, "no_papers: too long"),
         ('keywords="unclosed', 'a quote (") is not closed'),
         ("top=1 top=2", "top: given twice"),
     ],

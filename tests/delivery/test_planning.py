@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
 from bot.delivery.jobs import job_id
 from bot.delivery.payload import Post
 from bot.delivery.planner import Outcome
@@ -74,21 +76,32 @@ async def test_a_missed_post_inside_the_grace_period_is_made_once(
     assert [(r.kind, r.item_key) for r in rows] == [(DeliveryKind.DIGEST, "2025-03-03")]
 
 
-async def test_empty_days_follow_the_policy(database_url: str, fake_slack: FakeSlack) -> None:
+@pytest.mark.parametrize("global_policy", ["skip", "note"])
+async def test_empty_days_follow_each_subscriptions_policy(
+    database_url: str, fake_slack: FakeSlack, global_policy: str
+) -> None:
+    """The configured policy is only the default for new subscriptions: each channel's own
+    setting decides, whatever NO_PAPERS_POLICY says now."""
     clock = FakeClock(NOW)
     async with running_engine(
-        database_url, clock=clock, no_papers_policy="note", **engine_env(fake_slack)
+        database_url, clock=clock, no_papers_policy=global_policy, **engine_env(fake_slack)
     ) as bot:
         planner = bot.engine.planner
-        strict = await bot.store.subscriptions.save(
-            slack_ref(), SubscriptionSettings(keywords=("galaxies",))
+        noted = await bot.store.subscriptions.save(
+            slack_ref(), SubscriptionSettings(keywords=("galaxies",), no_papers="note")
+        )
+        skipped = await bot.store.subscriptions.save(
+            slack_ref("C2"), SubscriptionSettings(keywords=("galaxies",), no_papers="skip")
         )
         await save_day(bot.store)
-        first = await planner.plan_occurrence(strict, NOW)
+        first = [await planner.plan_occurrence(s, NOW) for s in (noted, skipped)]
         clock.advance(days=1)
-        second = await planner.plan_occurrence(strict, NOW + dt.timedelta(days=1))
+        later = NOW + dt.timedelta(days=1)
+        second = [await planner.plan_occurrence(s, later) for s in (noted, skipped)]
         rows = await bot.store.deliveries.list()
-    assert (first.outcome, second.outcome) == (Outcome.PLANNED, Outcome.NOTE)
+    assert [r.outcome for r in first] == [Outcome.PLANNED, Outcome.EMPTY]
+    assert [r.outcome for r in second] == [Outcome.NOTE, Outcome.EMPTY]
+    assert {r.subscription_id for r in rows} == {noted.id}  # the skipping channel: nothing
     header = Post.from_payload(rows[0].payload)
     assert header.papers == ()  # the day's header saying nothing matched
     note = Post.from_payload(rows[1].payload)
@@ -128,11 +141,11 @@ async def test_a_post_time_run_twice_adds_no_note_after_the_digest(
     """A second instance's job for the same post time (or a restart inside the grace
     period) finds the post made; it must not take the day for an old one and add a note."""
     clock = FakeClock(NOW)
-    async with running_engine(
-        database_url, clock=clock, no_papers_policy="note", **engine_env(fake_slack)
-    ) as bot:
+    async with running_engine(database_url, clock=clock, **engine_env(fake_slack)) as bot:
         await save_day(bot.store)
-        sub = await bot.store.subscriptions.save(slack_ref(), SubscriptionSettings())
+        sub = await bot.store.subscriptions.save(
+            slack_ref(), SubscriptionSettings(no_papers="note")
+        )
         first = await bot.engine.planner.plan_occurrence(sub, NOW)
         clock.advance(minutes=5)
         again = await bot.engine.planner.plan_occurrence(sub, NOW)

@@ -1,0 +1,149 @@
+"""A subscription's own Slack layout and empty-day policy: stored, read back, and given to
+rows that existed before revision 0002 added them (both backends)."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Connection
+
+from bot.store import Store
+from bot.store.engine import Database
+from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
+from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.schema import deliveries, metadata, subscriptions
+from bot.store.subscriptions import SubscriptionRepo
+from tests.conftest import skip_or_fail
+from tests.store.conftest import pg_url
+
+T0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.UTC)
+CHANNEL = ChannelRef(Platform.SLACK, "T01", "C01")
+
+
+async def test_layout_and_empty_day_policy_round_trip(store: Store) -> None:
+    created = await store.subscriptions.save(
+        CHANNEL, SubscriptionSettings(layout="thread", no_papers="note"), actor="u1", now=T0
+    )
+    assert (created.settings.layout, created.settings.no_papers) == ("thread", "note")
+    read = await store.subscriptions.get(CHANNEL)
+    assert read is not None
+    assert read.settings == created.settings
+
+    changed = await store.subscriptions.save(
+        CHANNEL, SubscriptionSettings(layout="channel", no_papers="skip"), actor="u2", now=T0
+    )
+    assert changed.id == created.id
+    [listed] = await store.subscriptions.list()
+    assert (listed.settings.layout, listed.settings.no_papers) == ("channel", "skip")
+
+
+@contextlib.asynccontextmanager
+async def _empty_database(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
+    """A database with no tables at all, so a test can migrate it step by step."""
+    if kind == "sqlite":
+        db = await Database.open(f"sqlite:///{tmp_path / 'migrate.db'}")
+        try:
+            yield db
+        finally:
+            await db.close()
+        return
+    schema = f"test_migrate_{uuid.uuid4().hex[:12]}"
+    dsn = pg_url().replace("postgresql://", "postgres://")
+    try:
+        conn = await asyncpg.connect(dsn, timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        skip_or_fail(f"PostgreSQL not reachable at {pg_url()}: {exc}")
+    try:
+        await conn.execute(f'CREATE SCHEMA "{schema}"')
+        db = await Database.open(pg_url(), search_path=f'"{schema}", public')
+        try:
+            yield db
+        finally:
+            await db.close()
+    finally:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await conn.close()
+
+
+def _downgrade_to_0001(connection: Connection) -> None:
+    command.downgrade(alembic_config(connection), "0001")
+
+
+def _subscription_drift(connection: Connection) -> list[object]:
+    """What autogenerate would still change in `subscriptions`: the migrations and schema.py
+    must describe the same columns."""
+    diffs = compare_metadata(MigrationContext.configure(connection), metadata)
+    return [d for d in diffs if "subscriptions" in repr(d)]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
+    kind: str, tmp_path: Path
+) -> None:
+    async with _empty_database(kind, tmp_path) as db:
+        await upgrade(db, "0001")
+        async with db.write() as conn:
+            inserted = await conn.execute(
+                subscriptions.insert()
+                .values(
+                    platform="slack",
+                    workspace_id=CHANNEL.workspace_id,
+                    channel_id=CHANNEL.channel_id,
+                    min_votes=5,
+                    top_n=3,
+                    keywords=["agents"],
+                    sources=[],
+                    post_time="08:00",
+                    timezone="Asia/Seoul",
+                    paused=False,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+                .returning(subscriptions.c.id)
+            )
+            sub_id = inserted.scalar_one()
+            await conn.execute(
+                deliveries.insert().values(
+                    subscription_id=sub_id,
+                    kind="digest",
+                    item_key="2024-05-06",
+                    state="sent",
+                    attempts=1,
+                    next_attempt_at=T0,
+                    idempotency_key="k1",
+                    payload={},
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+
+        await upgrade(db)
+        assert await current_revision(db) == head_revision() == "0002"
+        found = await SubscriptionRepo(db).get(CHANNEL)
+        assert found is not None
+        assert (found.settings.layout, found.settings.no_papers) == ("channel", "skip")
+        assert (found.settings.top_n, found.settings.timezone) == (3, "Asia/Seoul")
+        async with db.read() as conn:
+            assert await conn.run_sync(_subscription_drift) == []
+
+        async with db.write() as conn:
+            await conn.run_sync(_downgrade_to_0001)
+        assert await current_revision(db) == "0001"
+        async with db.read() as conn:
+            columns = await conn.run_sync(
+                lambda c: {col["name"] for col in sa.inspect(c).get_columns("subscriptions")}
+            )
+            kept = (await conn.execute(sa.select(sa.func.count()).select_from(deliveries))).scalar()
+        assert {"layout", "no_papers"}.isdisjoint(columns)
+        assert "timezone" in columns
+        assert kept == 1  # dropping the columns took no outbox rows with it
