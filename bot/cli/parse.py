@@ -7,12 +7,12 @@ A bad file costs only its own lines: the others are still printed, and the exit 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from bot.cli.output import utf8
 from bot.errors import PapersBotError
 
 EXIT_SOME_FAILED = 2
@@ -32,7 +32,7 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from bot.sources.files import load_digest_file  # noqa: PLC0415 (keeps --help instant)
 
-    out = _utf8(sys.stdout)
+    out = utf8(sys.stdout)
     failed = False
     for path in args.files:
         try:
@@ -48,10 +48,3 @@ def run(args: argparse.Namespace) -> int:
         except BrokenPipeError:  # `papers-bot parse ... | head`: the reader has had enough
             return 0
     return EXIT_SOME_FAILED if failed else 0
-
-
-def _utf8(stream: TextIO) -> TextIO:
-    """JSON Lines are UTF-8 whatever the locale says (a C locale would choke on Hangul)."""
-    if isinstance(stream, io.TextIOWrapper) and stream.encoding.lower().replace("-", "") != "utf8":
-        stream.reconfigure(encoding="utf-8")
-    return stream

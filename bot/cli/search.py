@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    from bot.cli.parse import _utf8  # noqa: PLC0415 (keeps --help instant)
+    from bot.cli.output import utf8  # noqa: PLC0415 (keeps --help instant)
     from bot.config import load_settings  # noqa: PLC0415
     from bot.store import SearchFilters, open_store  # noqa: PLC0415
 
@@ -49,7 +49,7 @@ async def _run(args: argparse.Namespace) -> int:
     filters = SearchFilters(args.date_from, args.date_to, args.min_votes)
     async with open_store(settings.resolved_database_url) as store:
         hits = await store.searcher.search(args.query, limit=args.limit, filters=filters)
-    out = _utf8(sys.stdout)
+    out = utf8(sys.stdout)
     for hit in hits:
         paper = hit.paper
         if args.json:

@@ -30,8 +30,17 @@ def content_hash(digest: Digest) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
+# PostgreSQL parses our own word split (bot.store.words) into the stored tsvector once, here.
+_WORDS_TEXT = "words_text"
+_TSVECTOR = sa.func.to_tsvector(
+    sa.literal_column("'simple'::regconfig"), sa.bindparam(_WORDS_TEXT, type_=sa.Text)
+)
+
+
 def _columns(state: PaperState, *, words: bool) -> dict[str, Any]:
+    extra = {_WORDS_TEXT: state.search_words} if words else {}
     return {
+        **extra,
         "key": state.key,
         "arxiv_id": state.arxiv_id,
         "title": state.title,
@@ -39,9 +48,9 @@ def _columns(state: PaperState, *, words: bool) -> dict[str, Any]:
         "url": state.url,
         "authors": list(state.authors),
         "authors_truncated": state.authors_truncated,
+        "search_title": state.search_title,
         "search_authors": state.search_authors,
         "search_body": state.search_body,
-        "search_words": state.search_words if words else None,
         "media_kind": state.media.kind.value if state.media else None,
         "media_url": state.media.url if state.media else None,
         "github_url": state.github_url,
@@ -108,9 +117,13 @@ class DigestWriter:
         )
         self._insert_paper = (
             db.insert(papers)
+            .values(self._words_value())
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(papers.c.id, papers.c.key)
         )
+
+    def _words_value(self) -> dict[str, Any]:
+        return {"search_words": _TSVECTOR} if self._words else {}
 
     async def save(
         self,
@@ -189,7 +202,12 @@ class DigestWriter:
             stmt = (
                 papers.update()
                 .where(papers.c.id == sa.bindparam("_id"))
-                .values({c: sa.bindparam(c) for c in updates[0] if c != "_id"})
+                .values(
+                    {
+                        **{c: sa.bindparam(c) for c in updates[0] if c not in ("_id", _WORDS_TEXT)},
+                        **self._words_value(),
+                    }
+                )
             )
             await conn.execute(stmt, updates)
         if batch.vote_changes:

@@ -22,4 +22,4 @@ async def optimize(db: Database) -> None:
             await conn.execute(
                 sa.text("SELECT gin_clean_pending_list(CAST(:i AS regclass))"), {"i": index}
             )
-        await conn.execute(sa.text("ANALYZE papers"))
+        await conn.execute(sa.text("ANALYZE"))

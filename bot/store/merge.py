@@ -47,19 +47,26 @@ class PaperState:
         return normalize_title(self.title)
 
     @property
+    def search_title(self) -> str:
+        """Case-folded (as search_authors and search_body): search tests substrings with
+        instr/strpos, far cheaper than ILIKE, which lowers every row it looks at."""
+        return self.title.casefold()
+
+    @property
     def search_authors(self) -> str:
-        return ", ".join(self.authors)
+        return ", ".join(self.authors).casefold()
 
     @property
     def search_body(self) -> str:
-        """All summaries as one text; sorted so the text is the same whatever arrived first."""
+        """All summaries as one case-folded text, sorted so the text is the same whatever
+        arrived first."""
         parts: list[str] = []
         for source_lang in sorted(self.summaries):
             summary = self.summaries[source_lang]
             parts.extend(summary.bullets)
             if summary.abstract:
                 parts.append(summary.abstract)
-        return "\n".join(parts)
+        return "\n".join(parts).casefold()
 
     @property
     def search_words(self) -> str:

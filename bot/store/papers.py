@@ -75,27 +75,32 @@ def stored_from_state(paper_id: int, state: PaperState) -> StoredPaper:
     )
 
 
-async def load_summaries(
-    conn: AsyncConnection, ids: Sequence[int]
-) -> dict[int, dict[tuple[SourceKind, str], SummaryState]]:
-    found: dict[int, dict[tuple[SourceKind, str], SummaryState]] = {i: {} for i in ids}
-    for part in chunks(ids):
-        result = await conn.execute(
-            sa.select(paper_summaries).where(paper_summaries.c.paper_id.in_(part))
-        )
-        for row in result.mappings():
-            found[row["paper_id"]][(SourceKind(row["source"]), row["language"])] = SummaryState(
-                tuple(row["bullets"]), row["abstract"]
-            )
-    return found
+# What a paper row needs to become a PaperState; the search columns are large and unused.
+_LOADED = [c for c in papers.c if not c.name.startswith("search_")]
+_SUMMARY = [
+    paper_summaries.c[name].label(f"summary_{name}")
+    for name in ("source", "language", "bullets", "abstract")
+]
 
 
 async def load_states(
     conn: AsyncConnection, where: sa.ColumnElement[bool]
 ) -> dict[int, PaperState]:
-    rows = (await conn.execute(sa.select(papers).where(where))).mappings().all()
-    summaries = await load_summaries(conn, [r["id"] for r in rows])
-    return {r["id"]: state_from_row(r, summaries[r["id"]]) for r in rows}
+    """Papers with their summaries, in one statement (a row per summary)."""
+    query = (
+        sa.select(*_LOADED, *_SUMMARY)
+        .select_from(papers.outerjoin(paper_summaries, paper_summaries.c.paper_id == papers.c.id))
+        .where(where)
+    )
+    rows: dict[int, sa.RowMapping] = {}
+    summaries: dict[int, dict[tuple[SourceKind, str], SummaryState]] = {}
+    for row in (await conn.execute(query)).mappings():
+        rows.setdefault(row["id"], row)
+        found = summaries.setdefault(row["id"], {})
+        if row["summary_source"] is not None:
+            key = (SourceKind(row["summary_source"]), row["summary_language"])
+            found[key] = SummaryState(tuple(row["summary_bullets"]), row["summary_abstract"])
+    return {i: state_from_row(row, summaries[i]) for i, row in rows.items()}
 
 
 async def load_papers(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, StoredPaper]:

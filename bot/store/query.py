@@ -126,12 +126,13 @@ def _prefix(word: str, marker: str) -> str:
     return marker if len(word) > 1 else ""
 
 
-def fts5_words(term: Term) -> str:
-    """Adjacent word prefixes: 문서 처리 matches 문서를 처리하는. Words are letters and
-    digits only, so the quotes around them are all the escaping needed."""
-    return " + ".join(f'"{w}"' + _prefix(w, "*") for w in term.words)
+def fts5_words(term: Term, *, prefix: bool = True) -> str:
+    """Adjacent word prefixes: 문서 처리 matches 문서를 처리하는 (with `prefix=False`, only
+    the words themselves). Words are letters and digits only, so the quotes around them are
+    all the escaping needed."""
+    return " + ".join(f'"{w}"' + (_prefix(w, "*") if prefix else "") for w in term.words)
 
 
-def tsquery_words(term: Term) -> str:
+def tsquery_words(term: Term, *, prefix: bool = True) -> str:
     """The PostgreSQL spelling of `fts5_words`."""
-    return " <-> ".join(f"'{w}'" + _prefix(w, ":*") for w in term.words)
+    return " <-> ".join(f"'{w}'" + (_prefix(w, ":*") if prefix else "") for w in term.words)

@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
 metadata = sa.MetaData(
@@ -26,6 +27,9 @@ metadata = sa.MetaData(
 
 # SQLite only makes INTEGER PRIMARY KEY the rowid alias (which FTS5 external content needs).
 Id = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+# PostgreSQL's word index is a stored tsvector, parsed once on write, so neither an index
+# recheck nor a scan re-parses text. SQLite indexes words with FTS5 and leaves this NULL.
+Words = sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql")
 
 
 class UtcDateTime(sa.TypeDecorator[dt.datetime]):
@@ -62,9 +66,10 @@ papers = sa.Table(
     sa.Column("url", sa.Text, nullable=False, index=True),
     sa.Column("authors", sa.JSON, nullable=False),
     sa.Column("authors_truncated", sa.Boolean, nullable=False),
+    sa.Column("search_title", sa.Text, nullable=False),
     sa.Column("search_authors", sa.Text, nullable=False),
     sa.Column("search_body", sa.Text, nullable=False),
-    sa.Column("search_words", sa.Text, nullable=True),
+    sa.Column("search_words", Words, nullable=True),
     sa.Column("media_kind", sa.Text, nullable=True),
     sa.Column("media_url", sa.Text, nullable=True),
     sa.Column("github_url", sa.Text, nullable=True),
@@ -143,6 +148,8 @@ subscriptions = sa.Table(
     sa.Column("language", sa.Text, nullable=True),
     sa.Column("post_time", sa.Text, nullable=False),
     sa.Column("timezone", sa.Text, nullable=False),
+    sa.Column("layout", sa.Text, nullable=False, server_default="channel"),
+    sa.Column("no_papers", sa.Text, nullable=False, server_default="skip"),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("paused_reason", sa.Text, nullable=True),
     sa.Column("created_by", sa.Text, nullable=True),
