@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+# The local fake servers as fixtures for every test area: fake_source, fake_discord, fake_slack.
+pytest_plugins = ["tests.fakes.source", "tests.fakes.fixtures"]
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_ENV = "PAPERS_BOT_CORPUS"
 DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "daily_papers_ko"

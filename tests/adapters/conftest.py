@@ -10,23 +10,6 @@ import pytest
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.slack import FakeSlack
-
-
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture

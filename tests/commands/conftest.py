@@ -18,12 +18,12 @@ from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import SlackCommands
 from bot.commands import CommandDefaults, CommandEnv, Commands
 from bot.store import Store, open_store
-from tests.adapters.conftest import fake_discord, session
+from tests.adapters.conftest import session
 from tests.commands.samples import NOW, database_url, seed
 from tests.commands.slack_users import SlackWithUsers
 from tests.fakes.discord import FakeDiscord
 
-__all__ = ["fake_discord", "session"]
+__all__ = ["session"]
 
 ALLOWLISTED = "U0ALLOWED1"
 

@@ -4,7 +4,7 @@ database each test runs on (SQLite, and the real PostgreSQL server)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -12,25 +12,6 @@ import pytest
 
 from tests.conftest import skip_or_fail
 from tests.delivery.databases import create_database, drop_database, empty_tables, server_url
-from tests.fakes.discord import FakeDiscord
-from tests.fakes.slack import FakeSlack
-from tests.fakes.source import fake_source  # noqa: F401  (registers the fixture here)
-
-
-@pytest.fixture
-async def fake_discord() -> AsyncIterator[FakeDiscord]:
-    fake = FakeDiscord()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
-async def fake_slack() -> AsyncIterator[FakeSlack]:
-    fake = FakeSlack()
-    await fake.start()
-    yield fake
-    await fake.stop()
 
 
 @pytest.fixture(scope="session")

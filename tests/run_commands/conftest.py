@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 
 from tests.adapters.cli_runner import run_cli
-from tests.adapters.conftest import fake_discord
 from tests.app.content import markdown_digest
 from tests.app.process import BotProcess
 from tests.app.test_run import bots, http
 from tests.commands.conftest import fake_slack
-from tests.fakes.source import FakeSource, fake_source
+from tests.fakes.source import FakeSource
 from tests.run_commands.support import ARCHIVE_DAY, Launcher
 
-__all__ = ["bots", "fake_discord", "fake_slack", "fake_source", "http"]
+__all__ = ["bots", "fake_slack", "http"]
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Fixtures for the fetching tests: the fake source server and one client session per test."""
+"""Fixtures for the fetching tests: one client session per test (the fake source server is
+registered for the whole suite in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,6 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest_asyncio
-
-from tests.fakes.source import fake_source  # noqa: F401  (registers the fixture here)
 
 
 @pytest_asyncio.fixture
