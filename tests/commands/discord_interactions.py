@@ -1,12 +1,11 @@
 """Slash-command interactions as Discord sends them over the gateway, with the knobs the
-shared fake's `inject_command` does not expose: the member's permissions, the bot's
-permissions in the channel, DMs, and autocomplete (type 4). Also reads back the answer a
+shared fake's `inject_command` takes as raw payloads: options from a plain dict, and
+autocomplete (type 4) for a focused option. Also reads back the answer a
 command got, whether direct (callback type 4) or deferred (type 5, then a follow-up)."""
 
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,61 +44,15 @@ async def inject(
     channel_id: int | None = None,
 ) -> dict[str, Any]:
     """Dispatch INTERACTION_CREATE to the connected bot; returns the interaction."""
-    channel = fake.channels[channel_id] if channel_id else fake.default_channel
-    user = {
-        "id": str(fake.ids.next()),
-        "username": "reader",
-        "discriminator": "0",
-        "avatar": None,
-        "global_name": "Reader",
-    }
-    interaction: dict[str, Any] = {
-        "id": str(fake.ids.next()),
-        "application_id": str(fake.application_id),
-        "type": AUTOCOMPLETE if focused else APPLICATION_COMMAND,
-        "token": secrets.token_urlsafe(32),
-        "version": 1,
-        "locale": "en-US",
-        "app_permissions": app_permissions,
-        "entitlements": [],
-        "attachment_size_limit": 8 * 1024 * 1024,
-        "data": {
-            "id": str(fake.ids.next()),
-            "name": name,
-            "type": 1,
-            "options": options_payload(options or {}, focused),
-        },
-    }
-    if in_dm:
-        dm_channel_id = str(fake.ids.next())
-        interaction |= {
-            "channel_id": dm_channel_id,
-            "channel": {"id": dm_channel_id, "type": 1, "recipients": [user]},
-            "user": user,
-            "context": 1,
-            "authorizing_integration_owners": {"0": str(fake.guild_id)},
-        }
-    else:
-        interaction |= {
-            "guild_id": str(fake.guild_id),
-            "guild_locale": "en-US",
-            "channel_id": str(channel.id),
-            "channel": channel.to_json(0),
-            "member": {
-                "user": user,
-                "roles": [],
-                "joined_at": "2024-01-01T00:00:00+00:00",
-                "deaf": False,
-                "mute": False,
-                "permissions": permissions,
-                "flags": 0,
-            },
-            "context": 0,
-            "authorizing_integration_owners": {"0": str(fake.guild_id)},
-        }
-    fake.gateway.interactions[interaction["id"]] = interaction
-    await fake.gateway.dispatch("INTERACTION_CREATE", interaction)
-    return interaction
+    return await fake.gateway.inject_command(
+        name,
+        options_payload(options or {}, focused),
+        channel_id=channel_id,
+        interaction_type=AUTOCOMPLETE if focused else APPLICATION_COMMAND,
+        permissions=permissions,
+        app_permissions=app_permissions,
+        in_dm=in_dm,
+    )
 
 
 @dataclass(frozen=True, slots=True)

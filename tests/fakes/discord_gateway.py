@@ -134,13 +134,16 @@ class FakeGateway:
         *,
         channel_id: int | None = None,
         interaction_type: int = 2,
+        permissions: str = "2147483647",
+        app_permissions: str = "2147483647",
+        in_dm: bool = False,
     ) -> dict[str, Any]:
-        """Deliver a slash-command INTERACTION_CREATE as if a user had typed it.
+        """Deliver a slash-command INTERACTION_CREATE as if a user had typed it: in a guild
+        channel by a member with `permissions`, or in a DM (no member, no guild).
 
         Returns the interaction; its callback and followups are recorded on the fake.
         """
         fake = self.fake
-        channel = fake.channels[channel_id] if channel_id else fake.default_channel
         user = {
             "id": str(fake.ids.next()),
             "username": "reader",
@@ -154,27 +157,39 @@ class FakeGateway:
             "type": interaction_type,
             "token": secrets.token_urlsafe(32),
             "version": 1,
-            "guild_id": str(fake.guild_id),
-            "channel_id": str(channel.id),
-            "channel": channel.to_json(0),
-            "member": {
-                "user": user,
-                "roles": [],
-                "joined_at": "2024-01-01T00:00:00+00:00",
-                "deaf": False,
-                "mute": False,
-                "permissions": "2147483647",
-                "flags": 0,
-            },
             "locale": "en-US",
-            "guild_locale": "en-US",
-            "app_permissions": "2147483647",
+            "app_permissions": app_permissions,
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(fake.guild_id)},
-            "context": 0,
             "attachment_size_limit": 8 * 1024 * 1024,
             "data": {"id": str(fake.ids.next()), "name": name, "type": 1, "options": options or []},
         }
+        if in_dm:
+            dm_channel_id = str(fake.ids.next())
+            interaction |= {
+                "channel_id": dm_channel_id,
+                "channel": {"id": dm_channel_id, "type": 1, "recipients": [user]},
+                "user": user,
+                "context": 1,
+            }
+        else:
+            channel = fake.channels[channel_id] if channel_id else fake.default_channel
+            interaction |= {
+                "guild_id": str(fake.guild_id),
+                "guild_locale": "en-US",
+                "channel_id": str(channel.id),
+                "channel": channel.to_json(0),
+                "member": {
+                    "user": user,
+                    "roles": [],
+                    "joined_at": "2024-01-01T00:00:00+00:00",
+                    "deaf": False,
+                    "mute": False,
+                    "permissions": permissions,
+                    "flags": 0,
+                },
+                "context": 0,
+            }
         self.interactions[interaction["id"]] = interaction
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction
