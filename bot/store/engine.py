@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,11 +23,15 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from bot.store.errors import DatabaseUrlError, SqliteFeatureError
+from bot.store.reader import PostgresReader, Reader, SqliteReader
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 # FTS5's trigram tokenizer arrived in SQLite 3.34.0.
 SQLITE_MIN_TRIGRAM = (3, 34, 0)
 _WRITE_OPTION = "papers_bot_write"
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 _ASYNC_DRIVERS = {
     "postgresql": "postgresql+asyncpg",
@@ -105,6 +109,15 @@ def _on_sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _server_settings(search_path: str | None) -> dict[str, str]:
+    # Search patterns are bound parameters; generic plans would not see them and could skip
+    # the trigram indexes, so always plan with the actual values.
+    settings = {"plan_cache_mode": "force_custom_plan"}
+    if search_path:
+        settings["search_path"] = search_path
+    return settings
+
+
 async def create_engine(
     database_url: str, *, echo: bool = False, search_path: str | None = None
 ) -> AsyncEngine:
@@ -118,28 +131,30 @@ async def create_engine(
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
-    # Search patterns are bound parameters; generic plans would not see them and could skip
-    # the trigram indexes, so always plan with the actual values.
-    server_settings = {"plan_cache_mode": "force_custom_plan"}
-    if search_path:
-        server_settings["search_path"] = search_path
-    connect_args: dict[str, Any] = {"server_settings": server_settings}
+    connect_args: dict[str, Any] = {"server_settings": _server_settings(search_path)}
     return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
 class Database:
     """An engine plus the one rule about how writes begin on each backend."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, reader: Reader | None = None) -> None:
         self.engine = engine
         self.backend = backend_of(engine)
         self._write_lock = asyncio.Lock() if self.backend is Backend.SQLITE else None
+        self._reader = reader
 
     @classmethod
     async def open(
         cls, database_url: str, *, echo: bool = False, search_path: str | None = None
     ) -> Database:
-        return cls(await create_engine(database_url, echo=echo, search_path=search_path))
+        engine = await create_engine(database_url, echo=echo, search_path=search_path)
+        reader: Reader | None = None
+        if backend_of(engine) is Backend.POSTGRES:
+            reader = PostgresReader(engine.url, _server_settings(search_path))
+        elif engine.url.database not in (None, "", ":memory:"):
+            reader = SqliteReader(engine.url)
+        return cls(engine, reader)
 
     def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that knows ON CONFLICT (both backends spell it the same way)."""
@@ -148,7 +163,19 @@ class Database:
         return postgresql.insert(table)
 
     async def close(self) -> None:
+        if self._reader is not None:
+            await self._reader.close()
         await self.engine.dispose()
+
+    async def run_read(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Run a read whose latency matters (search) in one go, on the reader's connections
+        (bot.store.reader); a database without one (SQLite in memory) uses its engine."""
+        if self._reader is not None:
+            return await self._reader.run(fn, *args, **kwargs)
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(fn, *args, **kwargs)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.models import Media, MediaKind, SourceKind
@@ -83,10 +84,11 @@ _SUMMARY = [
 ]
 
 
-async def load_states(
-    conn: AsyncConnection, where: sa.ColumnElement[bool]
-) -> dict[int, PaperState]:
-    """Papers with their summaries, in one statement (a row per summary)."""
+def read_states(conn: Connection, where: sa.ColumnElement[bool]) -> dict[int, PaperState]:
+    """Papers with their summaries, in one statement (a row per summary).
+
+    Synchronous so a search can run whole on a worker thread (see Database.run_read); async
+    callers use `load_states`, which runs this on their connection."""
     query = (
         sa.select(*_LOADED, *_SUMMARY)
         .select_from(papers.outerjoin(paper_summaries, paper_summaries.c.paper_id == papers.c.id))
@@ -94,7 +96,7 @@ async def load_states(
     )
     rows: dict[int, sa.RowMapping] = {}
     summaries: dict[int, dict[tuple[SourceKind, str], SummaryState]] = {}
-    for row in (await conn.execute(query)).mappings():
+    for row in conn.execute(query).mappings():
         rows.setdefault(row["id"], row)
         found = summaries.setdefault(row["id"], {})
         if row["summary_source"] is not None:
@@ -103,12 +105,22 @@ async def load_states(
     return {i: state_from_row(row, summaries[i]) for i, row in rows.items()}
 
 
-async def load_papers(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, StoredPaper]:
+def read_papers(conn: Connection, ids: Sequence[int]) -> dict[int, StoredPaper]:
     found: dict[int, StoredPaper] = {}
     for part in chunks(list(dict.fromkeys(ids))):
-        states = await load_states(conn, papers.c.id.in_(part))
+        states = read_states(conn, papers.c.id.in_(part))
         found.update({i: stored_from_state(i, s) for i, s in states.items()})
     return found
+
+
+async def load_states(
+    conn: AsyncConnection, where: sa.ColumnElement[bool]
+) -> dict[int, PaperState]:
+    return await conn.run_sync(read_states, where)
+
+
+async def load_papers(conn: AsyncConnection, ids: Sequence[int]) -> dict[int, StoredPaper]:
+    return await conn.run_sync(read_papers, ids)
 
 
 class PaperRepo:

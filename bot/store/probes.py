@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.store.engine import Backend
-from bot.store.query import SearchPlan, fts5_substring, fts5_words, tsquery_words
+from bot.store.query import SearchPlan, Term, fts5_substring, fts5_words, tsquery_words
 from bot.store.schema import papers
 
 CANDIDATES = 300
@@ -90,14 +90,21 @@ def full_text_params(
     for n, term in enumerate(search.terms):
         params[f"term_{n}"] = term.text
         params[f"like_{n}"] = like_pattern(term.text)
+    phrase = Term(search.phrase, tuple(w for t in search.terms for w in t.words))
     if shape.backend is Backend.SQLITE:
         for prefix, name in ((False, "exact_q"), (True, "prefix_q")):
             params[name] = " AND ".join(f"({fts5_words(t, prefix=prefix)})" for t in search.terms)
         params["names_q"] = " AND ".join(fts5_substring(t) for t in search.terms)
+        params["phrase_q"] = fts5_words(phrase, prefix=False)
     else:
         for prefix, name in ((False, "exact_q"), (True, "prefix_q")):
             params[name] = " & ".join(f"({tsquery_words(t, prefix=prefix)})" for t in search.terms)
+        params["phrase_q"] = tsquery_words(phrase, prefix=False)
     return params
+
+
+def _member(cte: sa.CTE) -> sa.ColumnElement[bool]:
+    return _p.id.in_(sa.select(cte.c[0]))
 
 
 class _Sql:
@@ -127,19 +134,6 @@ class _Sql:
         """0: every term in the title, 1: in title + authors, 2: not."""
         in_title = sa.and_(*(self.contains(_p.search_title, f"term_{n}") for n in self.terms))
         return sa.case((in_title, 0), (self.all_in_names(), 1), else_=2)
-
-    def body_tier(self) -> sa.ColumnElement[int]:
-        """For papers whose names lack a term: the query verbatim beats every term somewhere,
-        which beats word-prefix matches only."""
-
-        def anywhere(text: str) -> sa.ColumnElement[bool]:
-            return sa.or_(self.in_names(text), self.contains(_p.search_body, text))
-
-        tiers: list[sa.ColumnElement[bool]] = []
-        if self.shape.terms > 1:  # the words as typed, together, beat the words scattered
-            tiers.append(anywhere("phrase"))
-        tiers.append(sa.and_(*(anywhere(f"term_{n}") for n in self.terms)))
-        return sa.case(*((cond, n) for n, cond in enumerate(tiers)), else_=len(tiers))
 
     @staticmethod
     def cap(gate: sa.ColumnElement[bool] | None) -> int | sa.ColumnElement[int]:
@@ -174,6 +168,17 @@ class _Sql:
         condition = _p.search_words.op("@@")(tsquery)
         return sa.select(_p.id).where(condition, *self.where, *self.gated(gate)).limit(CANDIDATES)
 
+    def phrase_probe(self, gate: sa.ColumnElement[bool], exact: sa.CTE) -> sa.Select[int]:
+        """Papers with all the query's words as one phrase. FTS5 answers from its positions;
+        PostgreSQL must read each candidate's tsvector to check adjacency, so it checks only
+        the whole-word matches (a phrase of whole words is among them), never an index's
+        worth of rows that share the words."""
+        if self.shape.backend is Backend.SQLITE:
+            return self.fts5("paper_words", "phrase_q", gate)
+        tsquery = sa.func.to_tsquery(_simple, sa.bindparam("phrase_q", type_=sa.Text))
+        condition = _p.search_words.op("@@")(tsquery)
+        return sa.select(_p.id).where(_member(exact), condition, gate)
+
     def name_probe(self, gate: sa.ColumnElement[bool]) -> sa.Select[int]:
         """Papers where every term is a substring of the title or authors (trigrams)."""
         if self.shape.backend is Backend.SQLITE:
@@ -203,17 +208,22 @@ def full_text(shape: Shape, where: Where) -> sa.Select[Any]:
     Candidates, cheapest evidence first: papers with the terms as whole words; then as word
     prefixes, only if that left room under the cap; then as substrings of titles and authors
     (trigrams), only if fewer than `limit` candidates have every term in their names. Both
-    backends evaluate such a gate once and skip the probe behind it when it is false. Ranking
-    reads the long summaries (body_tier) only for candidates whose names lack a term, and
-    only when fewer than `limit` have them all.
+    backends evaluate such a gate once and skip the probe behind it when it is false.
+
+    Ranking reads titles and authors (short) but never the summaries: whether the words stand
+    in a paper as one phrase, as whole words or only as prefixes is what the word index
+    already said, so the tiers below the names come from probe membership. A phrase probe
+    runs only for several terms, and only when the names leave room in the top `limit`.
     """
     sql = _Sql(shape, where)
     exact = _cte(sql.word_probe("exact_q", None), "exact_words")
-    room = _count(sa.select(exact.c[0])) < CANDIDATES
+    # Word prefixes are the fallback for when whole words do not fill the page: they rank
+    # below whole words, and papers whose names hold a 3+ character term come from the
+    # trigram probe anyway. Gathering them costs the most (every word with that beginning).
+    room = _count(sa.select(exact.c[0])) < sql.limit
     words = _cte(_ids(exact, _cte(sql.word_probe("prefix_q", room), "word_prefixes")), "words")
     named = sql.all_in_names()
-    in_words = _p.id.in_(sa.select(words.c[0]))
-    named_words = _cte(sa.select(sa.func.count().label("n")).where(in_words, named), "named")
+    named_words = _cte(sa.select(sa.func.count().label("n")).where(_member(words), named), "named")
     enough: sa.ColumnElement[int] = sa.select(named_words.c.n).scalar_subquery()
     pool = words
     if shape.substring:
@@ -221,7 +231,12 @@ def full_text(shape: Shape, where: Where) -> sa.Select[Any]:
         pool = _cte(_ids(words, names), "pool")
         # Every paper the trigram probe found has the terms in its names.
         enough = enough + _count(sa.select(names.c[0]))
-    body = sa.case((sa.or_(named, enough >= sql.limit), 0), else_=sql.body_tier())
-    query = sa.select(_p.id).where(_p.id.in_(sa.select(pool.c[0])))
+    tiers: list[tuple[sa.ColumnElement[bool], int]] = [(sa.or_(named, enough >= sql.limit), 0)]
+    if shape.terms > 1:  # the words as typed, together, beat the words scattered
+        phrase = _cte(sql.phrase_probe(enough < sql.limit, exact), "phrase")
+        tiers.append((_member(phrase), 1))
+    tiers.append((_member(exact), len(tiers)))
+    body = sa.case(*tiers, else_=len(tiers))
+    query = sa.select(_p.id).where(_member(pool))
     order = (_p.votes.desc().nulls_last(), _p.first_seen.desc(), _p.id.desc())
     return query.order_by(sql.name_tier(), body, *order).limit(sql.limit)

@@ -21,10 +21,10 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import Connection
 
 from bot.store.engine import Database
-from bot.store.papers import load_papers
+from bot.store.papers import read_papers
 from bot.store.probes import SearchFilters, Shape, Where, full_text, full_text_params
 from bot.store.query import SearchPlan, plan
 from bot.store.rows import SearchHit
@@ -43,7 +43,8 @@ def _ranked(query: sa.Select[Any]) -> sa.Select[Any]:
 class Searcher:
     def __init__(self, db: Database) -> None:
         self._db = db
-        # One statement per query shape, built on first use (see bot.store.probes).
+        # One statement per query shape, built on first use (see bot.store.probes). Reader
+        # threads may build one shape twice at worst; the dict stays consistent.
         self._statements: dict[Shape, sa.Select[Any]] = {}
 
     async def search(
@@ -57,18 +58,21 @@ class Searcher:
         limit = max(1, min(limit, MAX_LIMIT))
         if search.is_empty:
             return []
-        filters = filters or SearchFilters()
-        async with self._db.read() as conn:
-            found = await self._lookups(conn, search, filters, limit)
-            if search.terms and not found:
-                for paper_id in await self._full_text(conn, search, filters, limit):
-                    found.setdefault(paper_id, "text")
-            ids = list(found)[:limit]
-            loaded = await load_papers(conn, ids)
+        return await self._db.run_read(self._run, search, filters or SearchFilters(), limit)
+
+    def _run(
+        self, conn: Connection, search: SearchPlan, filters: SearchFilters, limit: int
+    ) -> list[SearchHit]:
+        found = self._lookups(conn, search, filters, limit)
+        if search.terms and not found:
+            for paper_id in self._full_text(conn, search, filters, limit):
+                found.setdefault(paper_id, "text")
+        ids = list(found)[:limit]
+        loaded = read_papers(conn, ids)
         return [SearchHit(rank, found[i], loaded[i]) for rank, i in enumerate(ids, 1)]
 
-    async def _lookups(
-        self, conn: AsyncConnection, search: SearchPlan, filters: SearchFilters, limit: int
+    def _lookups(
+        self, conn: Connection, search: SearchPlan, filters: SearchFilters, limit: int
     ) -> dict[int, str]:
         """Exact hits: the paper an id or URL names, else papers with exactly this title.
         An exact hit is the answer: no full-text padding after it."""
@@ -83,19 +87,19 @@ class Searcher:
         where: Where = filters.where()
         for match, condition in checks:
             query = _ranked(sa.select(_p.id).where(condition, *where)).limit(limit)
-            for paper_id in (await conn.scalars(query, filters.params())).all():
+            for paper_id in conn.scalars(query, filters.params()).all():
                 found.setdefault(paper_id, match)
         return found
 
-    async def _full_text(
-        self, conn: AsyncConnection, search: SearchPlan, filters: SearchFilters, limit: int
+    def _full_text(
+        self, conn: Connection, search: SearchPlan, filters: SearchFilters, limit: int
     ) -> list[int]:
         shape = Shape.of(self._db.backend, search, filters)
         statement = self._statements.get(shape)
         if statement is None:
             statement = self._statements[shape] = full_text(shape, filters.where())
         params = full_text_params(shape, search, filters, limit)
-        return list((await conn.scalars(statement, params)).all())
+        return list(conn.scalars(statement, params).all())
 
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "SearchFilters", "Searcher"]
