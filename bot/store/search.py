@@ -2,18 +2,20 @@
 
 Order of results: the paper named by an arXiv id or URL, then papers whose title is exactly
 the query, then full-text matches ranked by relevance tier (every term in the title, then in
-title + authors, then the query verbatim anywhere including summaries, then every term
-verbatim anywhere, then only as word prefixes) and, within a tier, by votes and recency.
-Tiers beat a tf-idf score here because people look papers up by name: a paper *about* the words
-outranks one that mentions them, and among equals the community's votes are the better signal.
+title + authors, then the query's words as one phrase anywhere, summaries included, then every
+term as whole words anywhere, then only as word beginnings) and, within a tier, by votes and
+recency. Tiers beat a tf-idf score here because people look papers up by name: a paper *about*
+the words outranks one that mentions them, and among equals the community's votes are the
+better signal.
 
-Text matching is by substring, so partial words and Korean (which glues particles onto words)
-work: FTS5 trigram on SQLite, pg_trgm on PostgreSQL. Terms under three characters fall back to
-a word-prefix index (FTS5 unicode61 / `simple` tsvector), which also serves Korean two-syllable
-words such as 모델 ("model") matching 모델을, 모델의.
+Titles and authors match by substring, so partial words work there: FTS5 trigram on SQLite,
+pg_trgm on PostgreSQL (terms of 3+ characters). Summaries match by words and word
+beginnings (FTS5 unicode61 / a `simple` tsvector), which also serves Korean, where particles
+are glued onto words: 모델 ("model") finds 모델을 and 모델의.
 
 Full text is one SQL statement (bot.store.probes) that gathers candidates cheapest evidence
-first and reads the long summaries last, only when the titles and authors fall short.
+first and never reads the long summaries; the whole search runs as one read on the store's
+reader connections (bot.store.reader), so it pays one hand-off, not one per statement.
 """
 
 from __future__ import annotations
