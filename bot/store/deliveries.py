@@ -1,10 +1,9 @@
-"""The delivery outbox: plan rows once, claim due ones, record how each attempt ended.
+"""The delivery outbox: plan rows once, and read them back.
 
 Planning is insert-if-absent on (subscription, kind, item), so any number of planners, in any
-number of processes, create each delivery once. Claiming moves rows to in-flight with a lease;
-a worker that dies mid-send leaves a lease that expires and the row becomes due again.
-PostgreSQL claims with FOR UPDATE SKIP LOCKED so workers never wait on each other; SQLite has
-one writer at a time, which gives the same exclusivity.
+number of processes, create each delivery once. Claiming rows and recording how each attempt
+ended is the delivery worker's business (bot.delivery.queries: leases, fencing, per-channel
+order).
 """
 
 from __future__ import annotations
@@ -12,16 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy as sa
 
-from bot.store.engine import Backend, Database
+from bot.store.engine import Database
 from bot.store.rows import Delivery, DeliveryKind, DeliveryState, PlannedDelivery
-from bot.store.schema import deliveries, subscriptions
-
-DEFAULT_LEASE = dt.timedelta(minutes=5)
-MAX_ERROR_CHARS = 2000
+from bot.store.schema import deliveries
 
 _t = deliveries.c
 
@@ -86,114 +81,6 @@ class DeliveryRepo:
         async with self._db.write() as conn:
             created = (await conn.execute(stmt, rows)).mappings().all()
         return _order([_from_row(r) for r in created])
-
-    async def claim_due(
-        self,
-        *,
-        limit: int = 20,
-        lease: dt.timedelta = DEFAULT_LEASE,
-        now: dt.datetime | None = None,
-    ) -> list[Delivery]:
-        """Take up to `limit` due rows (of unpaused subscriptions) for sending, oldest first."""
-        now = now or dt.datetime.now(dt.UTC)
-        active = sa.exists().where(
-            subscriptions.c.id == _t.subscription_id, subscriptions.c.paused.is_(False)
-        )
-        due = (
-            sa.select(_t.id)
-            .where(
-                sa.or_(
-                    sa.and_(
-                        _t.state.in_([DeliveryState.PENDING.value, DeliveryState.FAILED.value]),
-                        _t.next_attempt_at <= now,
-                    ),
-                    sa.and_(_t.state == DeliveryState.IN_FLIGHT.value, _t.lease_until <= now),
-                ),
-                active,
-            )
-            .order_by(_t.next_attempt_at, _t.id)
-            .limit(limit)
-        )
-        if self._db.backend is Backend.POSTGRES:
-            due = due.with_for_update(of=deliveries, skip_locked=True)
-        stmt = (
-            deliveries.update()
-            .where(_t.id.in_(due.scalar_subquery()))
-            .values(
-                state=DeliveryState.IN_FLIGHT.value,
-                attempts=_t.attempts + 1,
-                lease_until=now + lease,
-                updated_at=now,
-            )
-            .returning(*deliveries.c)
-        )
-        async with self._db.write() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return _order([_from_row(r) for r in rows])
-
-    async def _finish(self, delivery_id: int, values: dict[str, Any]) -> bool:
-        """Only an in-flight row can finish: a late answer for a re-claimed row is ignored."""
-        stmt = (
-            deliveries.update()
-            .where(_t.id == delivery_id, _t.state == DeliveryState.IN_FLIGHT.value)
-            .values(lease_until=None, **values)
-        )
-        async with self._db.write() as conn:
-            result = await conn.execute(stmt)
-        return bool(result.rowcount)
-
-    async def mark_sent(
-        self,
-        delivery_id: int,
-        *,
-        platform_message_id: str | None = None,
-        now: dt.datetime | None = None,
-    ) -> bool:
-        now = now or dt.datetime.now(dt.UTC)
-        return await self._finish(
-            delivery_id,
-            {
-                "state": DeliveryState.SENT.value,
-                "platform_message_id": platform_message_id,
-                "sent_at": now,
-                "updated_at": now,
-                "last_error": None,
-            },
-        )
-
-    async def mark_failed(
-        self,
-        delivery_id: int,
-        error: str,
-        *,
-        retry_at: dt.datetime,
-        now: dt.datetime | None = None,
-    ) -> bool:
-        """A failure worth retrying at `retry_at` (the worker computes backoff/Retry-After)."""
-        now = now or dt.datetime.now(dt.UTC)
-        return await self._finish(
-            delivery_id,
-            {
-                "state": DeliveryState.FAILED.value,
-                "next_attempt_at": retry_at,
-                "last_error": error[:MAX_ERROR_CHARS],
-                "updated_at": now,
-            },
-        )
-
-    async def mark_dead(
-        self, delivery_id: int, error: str, *, now: dt.datetime | None = None
-    ) -> bool:
-        """Give up for good (channel gone, permission denied, too many attempts)."""
-        now = now or dt.datetime.now(dt.UTC)
-        return await self._finish(
-            delivery_id,
-            {
-                "state": DeliveryState.DEAD.value,
-                "last_error": error[:MAX_ERROR_CHARS],
-                "updated_at": now,
-            },
-        )
 
     async def get(self, delivery_id: int) -> Delivery | None:
         async with self._db.read() as conn:

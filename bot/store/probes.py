@@ -206,9 +206,9 @@ def full_text(shape: Shape, where: Where) -> sa.Select[Any]:
     """The best `limit` papers for the terms, in one statement that does no more than needed.
 
     Candidates, cheapest evidence first: papers with the terms as whole words; then as word
-    prefixes, only if whole words leave the top `limit` short; then as substrings of titles and authors
-    (trigrams), only if fewer than `limit` candidates have every term in their names. Both
-    backends evaluate such a gate once and skip the probe behind it when it is false.
+    prefixes, only if whole words leave the top `limit` short; then as substrings of titles
+    and authors (trigrams), only if fewer than `limit` candidates have every term in their
+    names. Both backends evaluate such a gate once and skip the probe behind it when false.
 
     Ranking reads titles and authors (short) but never the summaries: whether the words stand
     in a paper as one phrase, as whole words or only as prefixes is what the word index

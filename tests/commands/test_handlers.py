@@ -24,6 +24,7 @@ from bot.commands.posting import AdapterPoster
 from bot.commands.replies import Tone
 from bot.commands.wiring import build_commands, install_commands
 from bot.config import load_settings
+from bot.delivery import queries
 from bot.models import SourceKind
 from bot.render.discord import render_discord_digest
 from bot.render.slack import render_slack_digest
@@ -36,6 +37,8 @@ from bot.store.rows import (
     SubscriptionSettings,
 )
 from tests.commands.samples import NOW
+
+LEASE = dt.timedelta(minutes=5)
 
 CHANNEL = ChannelRef(Platform.SLACK, "T1", "C1")
 
@@ -71,10 +74,12 @@ async def test_last_post_is_the_newest_sent_delivery(commands: Commands, store: 
         PlannedDelivery(subscription.id, DeliveryKind.DIGEST, f"2024-05-0{day}") for day in (6, 7)
     ]
     await store.deliveries.plan(planned, now=NOW)
-    claimed = await store.deliveries.claim_due(now=NOW)
     sent_at = dt.datetime(2024, 5, 7, 9, 0, 3, tzinfo=dt.UTC)
-    await store.deliveries.mark_sent(claimed[0].id, now=sent_at - dt.timedelta(days=1))
-    await store.deliveries.mark_sent(claimed[1].id, now=sent_at)
+    for when in (sent_at - dt.timedelta(days=1), sent_at):
+        (claimed,) = await queries.claim(
+            store.db, platforms=[CHANNEL.platform], limit=1, lease=LEASE, clock=lambda: NOW
+        )
+        await queries.mark_sent(store.db, claimed, {}, message_id="m", error=None, now=when)
     reply = await commands.run(invocation("subscription", io.StringIO()))
     assert "Last post: 2024-05-07 09:00 UTC" in reply.plain_text
 

@@ -120,6 +120,43 @@ async def test_an_earlier_post_blocks_the_channels_next_until_it_is_done(store: 
     assert second.item_key == "2025-03-02"
 
 
+async def test_a_dead_letter_is_final_and_counted(store: Store) -> None:
+    sub = await subscribe(store, 0)
+    await plan(store, sub, "2025-03-01", "2025-03-02")
+    (first,) = await claim(store, now=T0)
+    assert await queries.mark_dead(store.db, first, {"day": "1"}, error="HTTP 403", now=T0)
+    assert not await queries.mark_sent(
+        store.db, first, {"day": "1"}, message_id="m", error=None, now=T0
+    )  # a finished row stays finished
+    (second,) = await claim(store, now=T0)  # a dead post no longer holds the channel up
+    assert second.item_key == "2025-03-02"
+    counts = await store.deliveries.counts()
+    assert (counts[DeliveryState.DEAD], counts[DeliveryState.IN_FLIGHT]) == (1, 1)
+    dead = await store.deliveries.get(first.id)
+    assert dead is not None
+    assert (dead.state, dead.last_error) == (DeliveryState.DEAD, "HTTP 403")
+
+
+async def test_paused_subscriptions_are_not_claimed_and_delete_cascades(store: Store) -> None:
+    sub = await subscribe(store, 0)
+    await plan(store, sub, "2025-03-03")
+    await store.subscriptions.set_paused(sub.channel, True, reason="kicked")
+    assert await claim(store, now=T0) == []
+    await store.subscriptions.set_paused(sub.channel, False)
+    assert len(await claim(store, now=T0)) == 1
+    await store.subscriptions.delete(sub.channel)
+    assert await store.deliveries.list() == []
+
+
+async def test_claims_respect_the_limit_and_never_overlap(store: Store) -> None:
+    for n in range(5):
+        await plan(store, await subscribe(store, n), "2025-03-03")
+    first = await claim(store, now=T0, limit=3)
+    rest = await claim(store, now=T0, limit=3)
+    assert (len(first), len(rest)) == (3, 2)
+    assert not {c.id for c in first} & {c.id for c in rest}
+
+
 @dataclass
 class Ledger:
     """What the claimers did, stamped with this process's monotonic clock."""
