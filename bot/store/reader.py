@@ -26,11 +26,16 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 READ_THREADS = 2
 PG_READ_POOL = 2
-PG_SEARCH_SETTINGS = {"enable_seqscan": "off", "jit": "off"}
+PG_SEARCH_SETTINGS = {
+    "enable_seqscan": "off",
+    "jit": "off",
+    "application_name": "papers-bot search",
+}
 # Memory-mapped reads skip a copy and a system call per page; the archive's hot pages
 # (indexes, titles) stay mapped. Address space only: the OS shares them with its page cache.
 MMAP_BYTES = 1 << 30
@@ -89,20 +94,32 @@ class SqliteReader:
 class PostgresReader:
     def __init__(self, url: URL, server_settings: dict[str, str]) -> None:
         settings = {**server_settings, **PG_SEARCH_SETTINGS}
+        # Autocommit: a read of a few statements gains nothing from BEGIN and COMMIT, which
+        # cost two round trips. No pre-ping either (another round trip per search): a
+        # connection the server dropped fails fast and the read is retried once, below.
         self._engine: AsyncEngine = create_async_engine(
             url,
             pool_size=PG_READ_POOL,
-            pool_pre_ping=True,
+            isolation_level="AUTOCOMMIT",
             connect_args={"server_settings": settings},
         )
 
     async def run(
         self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
     ) -> T:
-        # Autocommit: a read of a few statements gains nothing from BEGIN and COMMIT, which
-        # would cost two round trips.
-        async with self._engine.connect() as raw:
-            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+        try:
+            return await self._once(fn, *args, **kwargs)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            # The server restarted or dropped idle connections: SQLAlchemy has discarded
+            # every pooled connection older than this failure, so the retry gets a new one.
+            return await self._once(fn, *args, **kwargs)
+
+    async def _once(
+        self, fn: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        async with self._engine.connect() as conn:
             return await conn.run_sync(fn, *args, **kwargs)
 
     async def close(self) -> None:
