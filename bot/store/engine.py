@@ -50,7 +50,7 @@ class Backend(StrEnum):
     POSTGRES = "postgresql"
 
 
-def async_url(url: str) -> URL:
+def async_url(url: str | URL) -> URL:
     """Accept the URLs operators write (`postgresql://`, `sqlite:///`) and pick async drivers."""
     try:
         parsed = make_url(url)
@@ -70,7 +70,18 @@ def async_url(url: str) -> URL:
     return parsed
 
 
-def _redact(url: str) -> str:
+def split_search_path(url: URL) -> tuple[URL, str | None]:
+    """`postgresql://.../db?search_path=papers_bot,public` keeps the bot's tables in a schema
+    of their own on a shared server. asyncpg has no such connect argument, so it is taken out
+    of the URL here and sent as a session setting."""
+    if "search_path" not in url.query:
+        return url, None
+    search_path = url.query["search_path"]
+    value = search_path if isinstance(search_path, str) else ",".join(search_path)
+    return url.difference_update_query(["search_path"]), value
+
+
+def _redact(url: str | URL) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
@@ -119,7 +130,7 @@ def _server_settings(search_path: str | None) -> dict[str, str]:
 
 
 async def create_engine(
-    database_url: str, *, echo: bool = False, search_path: str | None = None
+    database_url: str | URL, *, echo: bool = False, search_path: str | None = None
 ) -> AsyncEngine:
     """`search_path` (PostgreSQL only) lets tests and shared servers keep to their own schema."""
     url = async_url(database_url)
@@ -148,7 +159,9 @@ class Database:
     async def open(
         cls, database_url: str, *, echo: bool = False, search_path: str | None = None
     ) -> Database:
-        engine = await create_engine(database_url, echo=echo, search_path=search_path)
+        url, in_url = split_search_path(async_url(database_url))
+        search_path = search_path or in_url
+        engine = await create_engine(url, echo=echo, search_path=search_path)
         reader: Reader | None = None
         if backend_of(engine) is Backend.POSTGRES:
             reader = PostgresReader(engine.url, _server_settings(search_path))
