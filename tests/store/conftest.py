@@ -40,6 +40,23 @@ class Backend:
     search_path: str | None = None
 
 
+@contextlib.asynccontextmanager
+async def scratch_schema(prefix: str) -> AsyncIterator[tuple[asyncpg.Connection, str]]:
+    """An empty schema for one test and an admin connection, both gone afterwards. Skips
+    (fails in CI) without PostgreSQL."""
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = await asyncpg.connect(pg_url().replace("postgresql://", "postgres://"), timeout=3)
+    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
+        skip_or_fail(f"PostgreSQL not reachable at {pg_url()}: {exc}")
+    try:
+        await admin.execute(f'CREATE SCHEMA "{schema}"')
+        yield admin, schema
+    finally:
+        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        await admin.close()
+
+
 async def _pg_prepare(schema: str) -> None:
     conn = await asyncpg.connect(pg_url().replace("postgresql://", "postgres://"), timeout=3)
     try:

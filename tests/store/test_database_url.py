@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
-
-import asyncpg
 from sqlalchemy.engine import make_url
 
 from bot.store import open_store
 from bot.store.engine import split_search_path
-from tests.conftest import skip_or_fail
-from tests.store.conftest import pg_url
+from tests.store.conftest import pg_url, scratch_schema
 from tests.store.factories import digest, paper
 
 
@@ -30,14 +26,7 @@ def test_search_path_is_taken_out_of_the_url() -> None:
 
 
 async def test_the_store_lives_in_the_schema_the_url_names() -> None:
-    schema = f"test_url_{uuid.uuid4().hex[:12]}"
-    dsn = pg_url().replace("postgresql://", "postgres://")
-    try:
-        admin = await asyncpg.connect(dsn, timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        skip_or_fail(f"PostgreSQL not reachable at {pg_url()}: {exc}")
-    try:
-        await admin.execute(f'CREATE SCHEMA "{schema}"')
+    async with scratch_schema("test_url") as (admin, schema):
         async with open_store(f"{pg_url()}?search_path={schema},public") as store:
             await store.writer.save(digest(paper("2405.00009", title="Schema Bound Papers")))
             [hit] = await store.searcher.search("schema bound")
@@ -46,6 +35,3 @@ async def test_the_store_lives_in_the_schema_the_url_names() -> None:
             "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", schema
         )
         assert {"papers", "deliveries", "alembic_version"} <= {r["table_name"] for r in tables}
-    finally:
-        await admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await admin.close()

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 import sqlalchemy as sa
 from alembic import command
@@ -23,8 +21,7 @@ from bot.store.migrate import alembic_config, current_revision, head_revision, u
 from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
 from bot.store.schema import deliveries, metadata, subscriptions
 from bot.store.subscriptions import SubscriptionRepo
-from tests.conftest import skip_or_fail
-from tests.store.conftest import pg_url
+from tests.store.conftest import pg_url, scratch_schema
 
 T0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.UTC)
 CHANNEL = ChannelRef(Platform.SLACK, "T01", "C01")
@@ -57,22 +54,12 @@ async def _empty_database(kind: str, tmp_path: Path) -> AsyncIterator[Database]:
         finally:
             await db.close()
         return
-    schema = f"test_migrate_{uuid.uuid4().hex[:12]}"
-    dsn = pg_url().replace("postgresql://", "postgres://")
-    try:
-        conn = await asyncpg.connect(dsn, timeout=3)
-    except (OSError, asyncpg.PostgresError, TimeoutError) as exc:
-        skip_or_fail(f"PostgreSQL not reachable at {pg_url()}: {exc}")
-    try:
-        await conn.execute(f'CREATE SCHEMA "{schema}"')
+    async with scratch_schema("test_migrate") as (_, schema):
         db = await Database.open(pg_url(), search_path=f'"{schema}", public')
         try:
             yield db
         finally:
             await db.close()
-    finally:
-        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-        await conn.close()
 
 
 def _downgrade_to_0001(connection: Connection) -> None:
