@@ -115,7 +115,7 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
             )
 
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0002"
+        assert await current_revision(db) == head_revision() == "0003"
         found = await SubscriptionRepo(db).get(CHANNEL)
         assert found is not None
         assert (found.settings.layout, found.settings.no_papers) == ("channel", "skip")
