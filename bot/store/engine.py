@@ -9,6 +9,8 @@ PostgreSQL needs neither: row locks and unique indexes arbitrate there.
 from __future__ import annotations
 
 import asyncio
+import functools
+import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -134,16 +136,26 @@ async def create_engine(
 ) -> AsyncEngine:
     """`search_path` (PostgreSQL only) lets tests and shared servers keep to their own schema."""
     url = async_url(database_url)
+    # JSON text as written, not \uXXXX escapes: Korean summaries take half the bytes (a
+    # 100,000-paper archive's summaries 377 -> ~190 MB). Imports write the same text
+    # (bot.store.batch); escaped rows from before read back the same.
+    serializer = functools.partial(json.dumps, ensure_ascii=False)
     if url.drivername.startswith("sqlite"):
         check_sqlite_features()
         if url.database and url.database != ":memory:":
             await asyncio.to_thread(Path(url.database).parent.mkdir, parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        engine = create_async_engine(url, echo=echo, json_serializer=serializer)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         event.listen(engine.sync_engine, "begin", _on_sqlite_begin)
         return engine
     connect_args: dict[str, Any] = {"server_settings": _server_settings(search_path)}
-    return create_async_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
+    return create_async_engine(
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        connect_args=connect_args,
+        json_serializer=serializer,
+    )
 
 
 class Database:

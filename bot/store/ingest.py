@@ -1,129 +1,101 @@
-"""Saving a digest: papers merged and upserted, summaries, vote history, the day's order.
+"""Saving digests: papers merged and upserted, summaries, vote history, the day's order.
 
-One transaction per digest, a handful of statements whatever its size (bulk executemany), so
-imports run at thousands of papers per second. A digest whose content hash is unchanged is
-skipped outright, which is what makes re-imports and re-polls change nothing.
+A save is planned in memory (bot.store.batch) and written in one transaction of a handful of
+large statements (bot.store.bulk_sqlite, bot.store.bulk_pg). A digest whose content hash is
+unchanged is skipped outright, which is what makes re-imports and re-polls change nothing.
+
+Bulk imports (`DigestWriter.bulk`) overlap the two halves: batch N+1 is planned on a worker
+thread while batch N is written. A paper in both starts N+1 from N's outcome; everything else
+is read from the store, as committed before N. A write then checks that the papers it merged
+into are still the versions it planned from (another process may have saved a digest
+meanwhile); if not, it rolls back and plans that batch again inside its own transaction.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from types import TracebackType
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from bot.models import Digest, Paper
-from bot.store.engine import Backend, Database
-from bot.store.merge import PaperState, merge, new_state
-from bot.store.papers import chunks, load_states
-from bot.store.rows import FetchValidators, SaveResult
-from bot.store.schema import digest_papers, digests, paper_summaries, paper_votes, papers
-
-
-def content_hash(digest: Digest) -> str:
-    """Equal for equal digests: the models are frozen dataclasses of plain values, whose
-    repr is deterministic (and several times cheaper than JSON for a whole digest)."""
-    body = repr((digest.language, digest.papers))
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
-# PostgreSQL parses our own word split (bot.store.words) into the stored tsvector once, here.
-_WORDS_TEXT = "words_text"
-_TSVECTOR = sa.func.to_tsvector(
-    sa.literal_column("'simple'::regconfig"), sa.bindparam(_WORDS_TEXT, type_=sa.Text)
+from bot.models import Digest
+from bot.store import bulk_pg, bulk_sqlite
+from bot.store.batch import (
+    DigestKey,
+    DigestSave,
+    Known,
+    Plan,
+    StalePlanError,
+    batch_keys,
+    build_plan,
+    latest_uploads,
 )
+from bot.store.engine import Backend, Database
+from bot.store.errors import StoreError
+from bot.store.papers import chunks, read_known
+from bot.store.rows import FetchValidators, SaveResult
+from bot.store.schema import digests, papers
 
+# A save planned inside its transaction can still lose a race on PostgreSQL (read committed):
+# another transaction inserts or changes one of its papers first. Then it starts over.
+ATTEMPTS = 3
 
-def _columns(state: PaperState, *, words: bool) -> dict[str, Any]:
-    extra = {_WORDS_TEXT: state.search_words} if words else {}
-    return {
-        **extra,
-        "key": state.key,
-        "arxiv_id": state.arxiv_id,
-        "title": state.title,
-        "title_norm": state.title_norm,
-        "url": state.url,
-        "authors": list(state.authors),
-        "authors_truncated": state.authors_truncated,
-        "search_title": state.search_title,
-        "search_authors": state.search_authors,
-        "search_body": state.search_body,
-        "media_kind": state.media.kind.value if state.media else None,
-        "media_url": state.media.url if state.media else None,
-        "github_url": state.github_url,
-        "project_url": state.project_url,
-        "keywords": list(state.keywords),
-        "first_seen": state.first_seen,
-        "last_seen": state.last_seen,
-        "votes": state.votes,
-        "votes_date": state.votes_date,
-    }
-
-
-class _Batch:
-    """The merged outcome of a batch of digests, computed before anything is written.
-
-    Vote changes are recorded as each sighting folds in, so a batch holds the same history as
-    saving its digests one by one would.
-    """
-
-    def __init__(self, existing: dict[str, tuple[int, PaperState]]) -> None:
-        self.existing = existing
-        self.states: dict[str, PaperState] = {}
-        self.vote_changes: list[tuple[str, int]] = []
-
-    def add(self, paper: Paper) -> None:
-        key = paper.key
-        current = self.states.get(key) or (self.existing[key][1] if key in self.existing else None)
-        state = new_state(paper) if current is None else merge(current, paper)
-        if state.votes is not None and (current is None or state.votes != current.votes):
-            self.vote_changes.append((key, state.votes))
-        self.states[key] = state
-
-
-async def _existing(
-    conn: AsyncConnection, keys: Sequence[str]
-) -> dict[str, tuple[int, PaperState]]:
-    found: dict[str, tuple[int, PaperState]] = {}
-    for part in chunks(keys):
-        states = await load_states(conn, papers.c.key.in_(part))
-        found.update({s.key: (i, s) for i, s in states.items()})
-    return found
-
-
-_DIGEST_UPDATED = ("language", "origin", "etag", "last_modified", "fetched_at", "content_hash")
 _Upload = tuple[Digest, FetchValidators | None]
 
 
+def _same(value: dt.date) -> dt.date:
+    return value
+
+
+async def _stored_hashes(
+    conn: AsyncConnection, keys: Sequence[DigestKey]
+) -> dict[DigestKey, tuple[int, str]]:
+    found: dict[DigestKey, tuple[int, str]] = {}
+    for part in chunks(keys):
+        query = sa.select(
+            digests.c.id, digests.c.source, digests.c.date, digests.c.content_hash
+        ).where(
+            digests.c.date.in_({d for _, d in part}),
+            digests.c.source.in_({s for s, _ in part}),
+        )
+        for row in (await conn.execute(query)).all():
+            found[(row.source, row.date)] = (row.id, row.content_hash)
+    return found
+
+
+async def _read_known(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Known]:
+    found: dict[str, Known] = {}
+    for part in chunks(keys):
+        rows = await conn.run_sync(read_known, papers.c.key.in_(part))
+        found.update({s.key: Known(i, s, version) for i, (s, version) in rows.items()})
+    return found
+
+
+def total(results: Sequence[SaveResult]) -> SaveResult:
+    return SaveResult(
+        digests_changed=sum(r.digests_changed for r in results),
+        digests_unchanged=sum(r.digests_unchanged for r in results),
+        papers_inserted=sum(r.papers_inserted for r in results),
+        papers_updated=sum(r.papers_updated for r in results),
+        vote_changes=sum(r.vote_changes for r in results),
+    )
+
+
 class DigestWriter:
-    """Saves digests; `save_many` is the bulk path imports use (one transaction per call)."""
+    """Saves digests: `save` for a poll, `save_many` for a few at once, `bulk` for imports."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        # Only PostgreSQL's word index reads search_words (see bot.store.words).
-        self._words = db.backend is Backend.POSTGRES
-        insert_digest = db.insert(digests)
-        self._upsert_digest = insert_digest.on_conflict_do_update(
-            index_elements=["source", "date"],
-            set_={c: insert_digest.excluded[c] for c in _DIGEST_UPDATED},
-        ).returning(digests.c.id, digests.c.source, digests.c.date)
-        insert_summary = db.insert(paper_summaries)
-        self._upsert_summary = insert_summary.on_conflict_do_update(
-            index_elements=["paper_id", "source", "language"],
-            set_={c: insert_summary.excluded[c] for c in ("bullets", "abstract", "updated_at")},
-        )
-        self._insert_paper = (
-            db.insert(papers)
-            .values(self._words_value())
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(papers.c.id, papers.c.key)
-        )
-
-    def _words_value(self) -> dict[str, Any]:
-        return {"search_words": _TSVECTOR} if self._words else {}
+        self._sqlite = db.backend is Backend.SQLITE
+        # A database in memory is one connection: no reading beside a write in flight.
+        pool = db.engine.sync_engine.pool
+        self.pipelined = not isinstance(pool, StaticPool | SingletonThreadPool)
 
     async def save(
         self,
@@ -137,174 +109,237 @@ class DigestWriter:
     async def save_many(
         self, batch: Sequence[Digest], *, now: dt.datetime | None = None
     ) -> SaveResult:
+        """One transaction for the whole batch."""
         return await self._save([(d, None) for d in batch], now or dt.datetime.now(dt.UTC))
 
-    async def _save(self, uploads: Sequence[_Upload], now: dt.datetime) -> SaveResult:
-        # The last upload of a (source, date) wins, as if they had been saved in turn.
-        latest = {(d.source.value, d.date): (d, v, content_hash(d)) for d, v in uploads}
-        async with self._db.write() as conn:
-            stored = await self._stored_hashes(conn, list(latest))
-            changed = [
-                (d, v, h) for k, (d, v, h) in latest.items() if stored.get(k, (0, ""))[1] != h
-            ]
-            touched = [
-                {"_id": stored[k][0], "etag": v.etag, "last_modified": v.last_modified}
-                for k, (_, v, h) in latest.items()
-                if v is not None and stored.get(k, (0, ""))[1] == h
-            ]
-            if touched:
-                await conn.execute(
-                    digests.update()
-                    .where(digests.c.id == sa.bindparam("_id"))
-                    .values(etag=sa.bindparam("etag"), last_modified=sa.bindparam("last_modified")),
-                    touched,
-                )
-            if not changed:
-                return SaveResult(0, len(latest), 0, 0, 0)
-            return await self._write(conn, changed, now, unchanged=len(latest) - len(changed))
+    def bulk(self, batch_papers: int) -> BulkImport:
+        """A pipelined import: `async with writer.bulk(n) as bulk: await bulk.add(digest)`."""
+        return BulkImport(self, batch_papers)
 
-    async def _stored_hashes(
-        self, conn: AsyncConnection, keys: list[tuple[str, dt.date]]
-    ) -> dict[tuple[str, dt.date], tuple[int, str]]:
-        found: dict[tuple[str, dt.date], tuple[int, str]] = {}
-        for part in chunks(keys):
-            query = sa.select(
-                digests.c.id, digests.c.source, digests.c.date, digests.c.content_hash
+    def _plan(
+        self, changed: Sequence[DigestSave], known: dict[str, Known], now: dt.datetime, n: int
+    ) -> Plan:
+        return build_plan(
+            changed,
+            known,
+            now=now,
+            unchanged=n - len(changed),
+            date=bulk_sqlite.encode_date if self._sqlite else _same,
+            words=not self._sqlite,  # only PostgreSQL's word index reads search_words
+        )
+
+    async def _save(
+        self, uploads: Sequence[_Upload], now: dt.datetime, *, tuned: bool = False
+    ) -> SaveResult:
+        """Plan and write inside one transaction."""
+        latest = latest_uploads(uploads)
+        for attempt in range(ATTEMPTS):
+            try:
+                async with self._db.write() as conn:
+                    stored = await _stored_hashes(conn, list(latest))
+                    await self._touch(conn, latest, stored)
+                    changed = [
+                        s for k, s in latest.items() if stored.get(k, (0, ""))[1] != s.content_hash
+                    ]
+                    if not changed:
+                        return SaveResult(0, len(latest), 0, 0, 0)
+                    known = await _read_known(conn, batch_keys(changed))
+                    plan = self._plan(changed, known, now, len(latest))
+                    await self._write(conn, plan, {}, check=False, tuned=tuned)
+                    return plan.result()
+            except StalePlanError:
+                if attempt == ATTEMPTS - 1:
+                    raise StoreError("papers kept changing while saving digests") from None
+        raise AssertionError("unreachable")
+
+    async def _touch(
+        self,
+        conn: AsyncConnection,
+        latest: dict[DigestKey, DigestSave],
+        stored: dict[DigestKey, tuple[int, str]],
+    ) -> None:
+        """New validators for an unchanged digest: the next conditional GET sends them."""
+        touched = [
+            {"_id": stored[k][0], "etag": v.etag, "last_modified": v.last_modified}
+            for k, s in latest.items()
+            if (v := s.validators) is not None and stored.get(k, (0, ""))[1] == s.content_hash
+        ]
+        if touched:
+            await conn.execute(
+                digests.update()
+                .where(digests.c.id == sa.bindparam("_id"))
+                .values(etag=sa.bindparam("etag"), last_modified=sa.bindparam("last_modified")),
+                touched,
             )
-            query = query.where(
-                digests.c.date.in_({d for _, d in part}),
-                digests.c.source.in_({s for s, _ in part}),
-            )
-            for row in (await conn.execute(query)).all():
-                found[(row.source, row.date)] = (row.id, row.content_hash)
-        return found
 
     async def _write(
         self,
         conn: AsyncConnection,
-        changed: Sequence[tuple[Digest, FetchValidators | None, str]],
-        now: dt.datetime,
+        plan: Plan,
+        previous: dict[str, int],
         *,
-        unchanged: int,
-    ) -> SaveResult:
-        keys = list(dict.fromkeys(p.key for d, _, _ in changed for p in d.papers))
-        batch = _Batch(await _existing(conn, keys))
-        for digest, _, _ in changed:
-            for paper in digest.papers:
-                batch.add(paper)
-        ids = await self._insert_papers(conn, batch, now)
-        updates = [
-            {**_columns(state, words=self._words), "_id": batch.existing[key][0], "updated_at": now}
-            for key, state in batch.states.items()
-            if key in batch.existing and batch.existing[key][1] != state
-        ]
-        if updates:
-            stmt = (
-                papers.update()
-                .where(papers.c.id == sa.bindparam("_id"))
-                .values(
-                    {
-                        **{c: sa.bindparam(c) for c in updates[0] if c not in ("_id", _WORDS_TEXT)},
-                        **self._words_value(),
-                    }
-                )
-            )
-            await conn.execute(stmt, updates)
-        if batch.vote_changes:
-            await conn.execute(
-                paper_votes.insert(),
-                [
-                    {"paper_id": ids[k], "observed_at": now, "votes": v}
-                    for k, v in batch.vote_changes
-                ],
-            )
-        await self._write_summaries(conn, batch, ids, now)
-        await self._write_digests(conn, changed, ids, now)
-        return SaveResult(
-            digests_changed=len(changed),
-            digests_unchanged=unchanged,
-            papers_inserted=len(keys) - len(batch.existing),
-            papers_updated=len(updates),
-            vote_changes=len(batch.vote_changes),
-        )
-
-    async def _insert_papers(
-        self, conn: AsyncConnection, batch: _Batch, now: dt.datetime
+        check: bool,
+        tuned: bool,
+        long_step: asyncio.Event | None = None,
     ) -> dict[str, int]:
-        ids = {key: pid for key, (pid, _) in batch.existing.items()}
-        inserts = [
-            {**_columns(s, words=self._words), "created_at": now, "updated_at": now}
-            for k, s in batch.states.items()
-            if k not in batch.existing
-        ]
-        if not inserts:
-            return ids
-        for pid, key in (await conn.execute(self._insert_paper, inserts)).all():
+        """Write `plan`; returns the id of each of its papers. `previous`: ids the batch
+        written just before gave the papers it inserted. `check`: the plan was made outside
+        this transaction, so first make sure its known papers are still as it saw them."""
+        ids: dict[str, int] = {}
+        expected: list[tuple[int, str, dt.datetime]] = []
+        for key, known in plan.known.items():
+            pid = known.id if known.id is not None else previous.get(key)
+            if pid is None:
+                raise StalePlanError(f"{key}: no id from the previous batch")
             ids[key] = pid
-        missing = [r["key"] for r in inserts if r["key"] not in ids]
-        if missing:  # another process inserted them meanwhile; its row stands
-            for part in chunks(missing):
-                result = await conn.execute(
-                    sa.select(papers.c.id, papers.c.key).where(papers.c.key.in_(part))
-                )
-                ids.update({key: pid for pid, key in result.all()})
+            expected.append((pid, key, known.version))
+        if not self._sqlite:
+            driver = await bulk_pg.begin(conn, tuned=tuned)
+            if check:
+                await bulk_pg.check(driver, expected)
+            await bulk_pg.write(driver, plan, ids, long_step)
+            return ids
+        aio = await bulk_sqlite.driver(conn)
+        if check:
+            await bulk_sqlite.check(aio, expected)
+        saved = await bulk_sqlite.tune_fts(aio) if tuned else None
+        await bulk_sqlite.write(aio, plan, ids, long_step)
+        if saved is not None:
+            await bulk_sqlite.restore_fts(aio, saved)
         return ids
 
-    async def _write_summaries(
-        self, conn: AsyncConnection, batch: _Batch, ids: dict[str, int], now: dt.datetime
-    ) -> None:
-        rows = []
-        for key, state in batch.states.items():
-            before = batch.existing[key][1].summaries if key in batch.existing else {}
-            for (source, language), summary in state.summaries.items():
-                if before.get((source, language)) != summary:
-                    rows.append(
-                        {
-                            "paper_id": ids[key],
-                            "source": source.value,
-                            "language": language,
-                            "bullets": list(summary.bullets),
-                            "abstract": summary.abstract,
-                            "updated_at": now,
-                        }
-                    )
-        if rows:
-            await conn.execute(self._upsert_summary, rows)
+    async def _plan_ahead(
+        self, batch: Sequence[Digest], after: Plan | None, ready: asyncio.Event | None = None
+    ) -> Plan:
+        """Plan `batch` outside any write: from `after` (the plan being written now) for the
+        papers and digests it holds, from the store for the rest. Planning waits for
+        `ready`: until the write's long statement starts, that write needs the GIL often,
+        and would wait each time for a switch interval of the threads planning."""
+        if ready is not None:
+            await ready.wait()
+        latest = latest_uploads((d, None) for d in batch)
+        carried = after.outcome() if after is not None else {}
+        hashes = {s.key: s.content_hash for s in after.digests} if after is not None else {}
+        async with self._db.read() as conn:
+            stored = await _stored_hashes(conn, [k for k in latest if k not in hashes])
+            hashes.update({k: h for k, (_, h) in stored.items()})
+            changed = [s for k, s in latest.items() if hashes.get(k) != s.content_hash]
+            keys = batch_keys(changed)
+            known = await _read_known(conn, [k for k in keys if k not in carried])
+        known.update({k: carried[k] for k in keys if k in carried})
+        now = dt.datetime.now(dt.UTC)
+        return await asyncio.to_thread(self._plan, changed, known, now, len(latest))
 
-    async def _write_digests(
+    async def _write_planned(
         self,
-        conn: AsyncConnection,
-        changed: Sequence[tuple[Digest, FetchValidators | None, str]],
-        ids: dict[str, int],
-        now: dt.datetime,
+        plan: Plan,
+        previous: dict[str, int],
+        batch: Sequence[Digest],
+        long_step: asyncio.Event | None = None,
+    ) -> tuple[SaveResult, dict[str, int] | None]:
+        """Write a plan made ahead; the ids of its papers, or None when it had to be planned
+        again (then the plan made after it rests on an outcome that did not happen).
+        `long_step` is set once the write no longer holds up planning (at the latest when
+        it ends)."""
+        if not plan.digests:  # a re-import: nothing changed, nothing to write
+            if long_step is not None:
+                long_step.set()
+            return plan.result(), {}
+        try:
+            async with self._db.write() as conn:
+                ids = await self._write(
+                    conn, plan, previous, check=True, tuned=True, long_step=long_step
+                )
+        except StalePlanError:
+            uploads = [(d, None) for d in batch]
+            result = await self._save(uploads, plan.now, tuned=True)
+            return result, None
+        finally:
+            if long_step is not None:
+                long_step.set()
+        return plan.result(), ids
+
+
+@dataclass
+class _InFlight:
+    plan: Plan
+    task: asyncio.Task[tuple[SaveResult, dict[str, int] | None]]
+    long_step: asyncio.Event
+
+
+class BulkImport:
+    """Digests saved in batches of about `batch_papers` papers, a transaction each, with the
+    next batch planned while one is written. Leaving the block waits for the last write; an
+    error cancels the write in flight (its transaction rolls back)."""
+
+    def __init__(self, writer: DigestWriter, batch_papers: int) -> None:
+        self._writer = writer
+        self._batch_papers = batch_papers
+        self._pending: list[Digest] = []
+        self._size = 0
+        self._inflight: _InFlight | None = None
+        self._results: list[SaveResult] = []
+        self.replanned = 0
+        """Batches whose papers another writer changed between planning and writing."""
+
+    @property
+    def result(self) -> SaveResult:
+        """What the batches written so far changed."""
+        return total(self._results)
+
+    async def __aenter__(self) -> BulkImport:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
-        rows = [
-            {
-                "source": digest.source.value,
-                "date": digest.date,
-                "language": digest.language,
-                "origin": digest.origin,
-                "etag": validators.etag if validators else None,
-                "last_modified": validators.last_modified if validators else None,
-                "fetched_at": now,
-                "content_hash": digest_hash,
-            }
-            for digest, validators, digest_hash in changed
-        ]
-        result = await conn.execute(self._upsert_digest, rows)
-        digest_ids = {(source, date): did for did, source, date in result.all()}
-        await conn.execute(
-            digest_papers.delete().where(digest_papers.c.digest_id.in_(list(digest_ids.values())))
-        )
-        order = [
-            {
-                "digest_id": digest_ids[(digest.source.value, digest.date)],
-                "position": position,
-                "paper_id": ids[paper.key],
-                "votes": paper.votes,
-            }
-            for digest, _, _ in changed
-            for position, paper in enumerate(digest.papers)
-        ]
-        if order:
-            await conn.execute(digest_papers.insert(), order)
+        if exc is None:
+            await self._flush()
+            await self._finish_write()
+            return
+        if self._inflight is not None:
+            self._inflight.task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._inflight.task
+            self._inflight = None
+
+    async def add(self, digest: Digest) -> None:
+        self._pending.append(digest)
+        self._size += len(digest.papers)
+        if self._size >= self._batch_papers:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._pending, self._size = self._pending, [], 0
+        if not batch:
+            return
+        writer = self._writer
+        if not writer.pipelined:
+            uploads = [(d, None) for d in batch]
+            now = dt.datetime.now(dt.UTC)
+            self._results.append(await writer._save(uploads, now, tuned=True))
+            return
+        before = self._inflight
+        if before is None:
+            plan = await writer._plan_ahead(batch, None)
+        else:
+            plan = await writer._plan_ahead(batch, before.plan, before.long_step)
+        previous = await self._finish_write()
+        if before is not None and previous is None:
+            plan = await writer._plan_ahead(batch, None)
+        long_step = asyncio.Event()
+        task = asyncio.create_task(writer._write_planned(plan, previous or {}, batch, long_step))
+        self._inflight = _InFlight(plan, task, long_step)
+
+    async def _finish_write(self) -> dict[str, int] | None:
+        if self._inflight is None:
+            return {}
+        result, ids = await self._inflight.task
+        self._inflight = None
+        self._results.append(result)
+        if ids is None:
+            self.replanned += 1
+        return ids

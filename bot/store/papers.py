@@ -89,6 +89,22 @@ def read_states(conn: Connection, where: sa.ColumnElement[bool]) -> dict[int, Pa
 
     Synchronous so a search can run whole on a worker thread (see Database.run_read); async
     callers use `load_states`, which runs this on their connection."""
+    rows, summaries = _read(conn, where)
+    return {i: state_from_row(row, summaries[i]) for i, row in rows.items()}
+
+
+def read_known(
+    conn: Connection, where: sa.ColumnElement[bool]
+) -> dict[int, tuple[PaperState, dt.datetime]]:
+    """As read_states, with each row's updated_at from the same statement: the version a bulk
+    write checks before writing what it merged from these states (bot.store.ingest)."""
+    rows, summaries = _read(conn, where)
+    return {i: (state_from_row(row, summaries[i]), row["updated_at"]) for i, row in rows.items()}
+
+
+def _read(
+    conn: Connection, where: sa.ColumnElement[bool]
+) -> tuple[dict[int, sa.RowMapping], dict[int, dict[tuple[SourceKind, str], SummaryState]]]:
     query = (
         sa.select(*_LOADED, *_SUMMARY)
         .select_from(papers.outerjoin(paper_summaries, paper_summaries.c.paper_id == papers.c.id))
@@ -102,7 +118,7 @@ def read_states(conn: Connection, where: sa.ColumnElement[bool]) -> dict[int, Pa
         if row["summary_source"] is not None:
             key = (SourceKind(row["summary_source"]), row["summary_language"])
             found[key] = SummaryState(tuple(row["summary_bullets"]), row["summary_abstract"])
-    return {i: state_from_row(row, summaries[i]) for i, row in rows.items()}
+    return rows, summaries
 
 
 def read_papers(conn: Connection, ids: Sequence[int]) -> dict[int, StoredPaper]:

@@ -9,29 +9,18 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import Any
 
 import pytest
-import sqlalchemy as sa
 
 from bot.models import Digest, Paper, normalize_title
 from bot.sources.files import load_digest_file
 from bot.store import Store
 from bot.store.importer import digest_files, import_files
-from bot.store.schema import metadata
+from tests.store.tables import dump_tables
 
 pytestmark = pytest.mark.corpus
 CONCURRENCY = 4
 HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]+$")
-
-
-async def _dump(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    tables: dict[str, list[tuple[Any, ...]]] = {}
-    async with store.db.read() as conn:
-        for table in metadata.sorted_tables:
-            rows = (await conn.execute(sa.select(table))).all()
-            tables[table.name] = sorted(tuple(map(repr, r)) for r in rows)
-    return tables
 
 
 async def _all(checks: Sequence[Callable[[], Awaitable[str | None]]]) -> list[str]:
@@ -101,10 +90,10 @@ async def test_corpus_import_and_lookup(store: Store, corpus_dir: Path) -> None:
     first = await import_files(store, files)
     assert first.failures == []
     assert first.digests_changed == len(files)
-    snapshot = await _dump(store)
+    snapshot = await dump_tables(store)
     second = await import_files(store, files)
     assert (second.digests_changed, second.digests_unchanged) == (0, len(files))
-    assert await _dump(store) == snapshot
+    assert await dump_tables(store) == snapshot
 
     papers = _corpus_papers(corpus_dir)
     keys = {p.key for p in papers}

@@ -1,0 +1,238 @@
+"""The merged outcome of saving a batch of digests, worked out in memory before any write.
+
+A plan starts from what the store held (`Known`: a paper's id, merged state and version) and
+folds each sighting in with bot.store.merge, recording vote changes as they happen, so a batch
+holds exactly what saving its digests one by one would. It also encodes the rows to write
+(JSON text, search columns), which is most of a bulk import's Python work: a plan is pure,
+so it can be built on a worker thread while the previous batch is being written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.models import Digest, SourceKind
+from bot.store.merge import PaperState, SummaryState, merge, new_state
+from bot.store.rows import FetchValidators, SaveResult
+
+# The engine's JSON serializer writes the same text (bot.store.engine): non-ASCII stays as is,
+# half the size of \\uXXXX escapes for Korean summaries.
+dumps = json.JSONEncoder(ensure_ascii=False).encode
+
+DigestKey = tuple[str, dt.date]
+EncodeDate = Callable[[dt.date], Any]
+
+
+class StalePlanError(Exception):
+    """The store changed between planning a batch and writing it (another process wrote the
+    same papers): the write is rolled back and the batch planned again inside its transaction.
+    Never leaves bot.store."""
+
+
+def content_hash(digest: Digest) -> str:
+    """Equal for equal digests: the models are frozen dataclasses of plain values, whose
+    repr is deterministic (and several times cheaper than JSON for a whole digest)."""
+    body = repr((digest.language, digest.papers))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """A stored paper as a plan found it. `version` is its row's updated_at; `id` is None
+    for a paper the batch written just before inserted (its id comes with that result)."""
+
+    id: int | None
+    state: PaperState
+    version: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSave:
+    digest: Digest
+    validators: FetchValidators | None
+    content_hash: str
+
+    @property
+    def key(self) -> DigestKey:
+        return (self.digest.source.value, self.digest.date)
+
+
+# Paper columns a plan encodes, in this order; a writer adds id, search_words (PostgreSQL),
+# created_at and updated_at.
+PAPER_COLUMNS = (
+    "key",
+    "arxiv_id",
+    "title",
+    "title_norm",
+    "url",
+    "authors",
+    "authors_truncated",
+    "search_title",
+    "search_authors",
+    "search_body",
+    "media_kind",
+    "media_url",
+    "github_url",
+    "project_url",
+    "keywords",
+    "first_seen",
+    "last_seen",
+    "votes",
+    "votes_date",
+)
+
+
+def encode_paper(state: PaperState, date: EncodeDate) -> tuple[Any, ...]:
+    """A papers row (PAPER_COLUMNS) with JSON as text and dates as the driver wants them."""
+    media = state.media
+    return (
+        state.key,
+        state.arxiv_id,
+        state.title,
+        state.title_norm,
+        state.url,
+        dumps(state.authors),
+        state.authors_truncated,
+        state.search_title,
+        state.search_authors,
+        state.search_body,
+        media.kind.value if media else None,
+        media.url if media else None,
+        state.github_url,
+        state.project_url,
+        dumps(state.keywords) if state.keywords else "[]",
+        date(state.first_seen),
+        date(state.last_seen),
+        state.votes,
+        None if state.votes_date is None else date(state.votes_date),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PaperWrite:
+    """A paper the batch inserts (`known` None) or changes, with its encoded row."""
+
+    key: str
+    known: Known | None
+    row: tuple[Any, ...]
+    words: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryWrite:
+    key: str
+    source: str
+    language: str
+    bullets: str
+    abstract: str | None
+    new_paper: bool
+
+
+@dataclass
+class Plan:
+    """Everything one write transaction does; `states` is the batch's outcome, which the next
+    batch of a pipelined import starts from."""
+
+    now: dt.datetime
+    digests: list[DigestSave]
+    unchanged: int
+    known: dict[str, Known]
+    states: dict[str, PaperState]
+    inserts: list[PaperWrite] = field(default_factory=list)
+    updates: list[PaperWrite] = field(default_factory=list)
+    summaries: list[SummaryWrite] = field(default_factory=list)
+    vote_changes: list[tuple[str, int]] = field(default_factory=list)
+
+    def result(self) -> SaveResult:
+        return SaveResult(
+            digests_changed=len(self.digests),
+            digests_unchanged=self.unchanged,
+            papers_inserted=len(self.inserts),
+            papers_updated=len(self.updates),
+            vote_changes=len(self.vote_changes),
+        )
+
+    def outcome(self) -> dict[str, Known]:
+        """What the store holds for the batch's papers once this plan is written (ids of
+        inserted papers unknown until then)."""
+        written = {w.key for w in self.inserts} | {w.key for w in self.updates}
+        out: dict[str, Known] = {}
+        for key, state in self.states.items():
+            before = self.known.get(key)
+            if key in written or before is None:
+                out[key] = Known(before.id if before else None, state, self.now)
+            else:
+                out[key] = before
+        return out
+
+
+def latest_uploads(
+    uploads: Iterable[tuple[Digest, FetchValidators | None]],
+) -> dict[DigestKey, DigestSave]:
+    """The last upload of a (source, date) wins, as if they had been saved in turn."""
+    return {(d.source.value, d.date): DigestSave(d, v, content_hash(d)) for d, v in uploads}
+
+
+def batch_keys(digests: Iterable[DigestSave]) -> list[str]:
+    return list(dict.fromkeys(p.key for s in digests for p in s.digest.papers))
+
+
+def build_plan(
+    changed: Sequence[DigestSave],
+    known: Mapping[str, Known],
+    *,
+    now: dt.datetime,
+    unchanged: int,
+    date: EncodeDate,
+    words: bool,
+) -> Plan:
+    """Fold the changed digests' papers into what was known and encode what must be written.
+
+    `words`: also compute the word text PostgreSQL's word index is built from."""
+    states: dict[str, PaperState] = {}
+    votes: list[tuple[str, int]] = []
+    for save in changed:
+        for paper in save.digest.papers:
+            key = paper.key
+            current = states.get(key)
+            if current is None and key in known:
+                current = known[key].state
+            state = new_state(paper) if current is None else merge(current, paper)
+            if state.votes is not None and (current is None or state.votes != current.votes):
+                votes.append((key, state.votes))
+            states[key] = state
+    plan = Plan(now, list(changed), unchanged, {k: known[k] for k in states if k in known}, states)
+    plan.vote_changes = votes
+    for key, state in states.items():
+        before = plan.known.get(key)
+        if before is not None and before.state == state:
+            continue
+        write = PaperWrite(
+            key, before, encode_paper(state, date), state.search_words if words else None
+        )
+        (plan.updates if before else plan.inserts).append(write)
+        _add_summaries(plan.summaries, key, state, before)
+    return plan
+
+
+def _add_summaries(
+    out: list[SummaryWrite], key: str, state: PaperState, before: Known | None
+) -> None:
+    old: dict[tuple[SourceKind, str], SummaryState] = before.state.summaries if before else {}
+    for (source, language), summary in state.summaries.items():
+        if old.get((source, language)) != summary:
+            out.append(
+                SummaryWrite(
+                    key,
+                    source.value,
+                    language,
+                    dumps(summary.bullets),
+                    summary.abstract,
+                    new_paper=before is None,
+                )
+            )
