@@ -137,7 +137,7 @@ async def create_engine(
     """`search_path` (PostgreSQL only) lets tests and shared servers keep to their own schema."""
     url = async_url(database_url)
     # JSON text as written, not \uXXXX escapes: Korean summaries take half the bytes (a
-    # 100,000-paper archive's summaries 377 -> ~190 MB). Imports write the same text
+    # 100,000-paper archive's summaries 377 -> 143 MB on SQLite). Imports write the same text
     # (bot.store.batch); escaped rows from before read back the same.
     serializer = functools.partial(json.dumps, ensure_ascii=False)
     if url.drivername.startswith("sqlite"):
