@@ -36,10 +36,9 @@ PG_SEARCH_SETTINGS = {
     "jit": "off",
     "application_name": "papers-bot search",
 }
-# Memory-mapped reads skip a copy and a system call per page; the archive's hot pages
-# (indexes, titles) stay mapped. Address space only: the OS shares them with its page cache.
+# Memory-mapped reads skip a copy and a system call per page, and need no page cache of
+# SQLite's own: the pages are the OS's file cache, shared, and dropped under memory pressure.
 MMAP_BYTES = 1 << 30
-CACHE_KIB = 64 * 1024
 BUSY_TIMEOUT_MS = 30_000
 
 P = ParamSpec("P")
@@ -51,7 +50,6 @@ def _on_connect(dbapi_connection: Any, _record: Any) -> None:
     for pragma in (
         f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
         f"PRAGMA mmap_size={MMAP_BYTES}",
-        f"PRAGMA cache_size=-{CACHE_KIB}",
         "PRAGMA query_only=ON",
     ):
         cursor.execute(pragma)
