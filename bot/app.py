@@ -26,21 +26,22 @@ import sqlalchemy as sa
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
-from bot.adapters.base import AdapterError
-from bot.adapters.factory import AdapterPool, DestinationKind, configured_webhooks
-from bot.commands.wiring import CommandWiring
+from bot.adapters.base import Adapter, AdapterError
+from bot.adapters.destinations import configured_webhooks
+from bot.adapters.factory import AdapterPool
 from bot.config import ConfigError, Settings
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.jobs import JOB_PREFIX
 from bot.errors import PapersBotError
 from bot.metrics import MetricsRegistry
-from bot.models import SourceKind
+from bot.models import Platform, SourceKind, Transport
 from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
 from bot.scheduler import Scheduler
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
 from bot.store import Store, StoreError, open_store
 from bot.web import CheckResult, WebServer
+from bot.wiring import CommandWiring
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,19 @@ STALE_AFTER_POLLS = 3
 STOP_GRACE_SECONDS = 5.0
 #: How long start-up waits for one platform to log in before going on without it.
 ADAPTER_START_TIMEOUT = 30.0
+
+
+Endpoint = tuple[Platform, Transport]
+
+
+def endpoint_name(endpoint: Endpoint) -> str:
+    """How health and logs name a way of posting: discord, slack, discord-webhook, console."""
+    platform, transport = endpoint
+    if transport is Transport.CONSOLE:
+        return "console"
+    if transport is Transport.WEBHOOK:
+        return f"{platform.value}-webhook"
+    return platform.value
 
 
 class StartupError(PapersBotError):
@@ -79,7 +93,7 @@ def platform_summary(settings: Settings) -> str:
         for n, on in (("discord", settings.has_discord_bot), ("slack", settings.has_slack_bot))
         if on
     ]
-    names += sorted({d.kind.value for d in configured_webhooks(settings)})
+    names += sorted({f"{d.platform.value}-webhook" for d in configured_webhooks(settings)})
     return "platforms: " + ", ".join(names)
 
 
@@ -122,7 +136,7 @@ class App:
         self.adapters: AdapterPool | None = None
         self.engine: DeliveryEngine | None = None
         self.poller: Poller | None = None
-        self._adapter_errors: dict[DestinationKind, str] = {}
+        self._adapter_errors: dict[Endpoint, str] = {}
 
     async def run(self, stop: asyncio.Event) -> None:
         async with contextlib.AsyncExitStack() as stack:
@@ -141,22 +155,22 @@ class App:
                 headers={"User-Agent": USER_AGENT},
             )
         )
-        self.commands = commands = CommandWiring(store, settings)
         self.adapters = adapters = await stack.enter_async_context(
             AdapterPool(
                 settings,
                 session,
                 connect_gateway=True,
                 console_stream=self._console,
-                on_built=commands.on_built,
+                on_built=self._install_commands,
             )
         )
-        self.web.add_routes(commands.routes(adapters))
-        await self._start_adapters(adapters)
-        commands.log_transports()
         self.engine = engine = DeliveryEngine(
             settings, store, adapters, self.scheduler, self.metrics, clock=self._clock
         )
+        self.commands = commands = CommandWiring(store, engine.planner, settings)
+        self.web.add_routes(commands.routes(adapters))
+        await self._start_adapters(adapters)
+        commands.log_transports()
         await engine.start()
         stack.push_async_callback(engine.stop)
         self.poller = Poller(
@@ -189,31 +203,38 @@ class App:
             self.web.port,
         )
 
-    def configured_destinations(self) -> list[DestinationKind]:
+    def configured_endpoints(self) -> list[Endpoint]:
+        """Every (platform, transport) this process posts through."""
         if self.settings.is_dry_run:
-            return [DestinationKind.CONSOLE]
-        kinds = [
-            kind
-            for kind, on in (
-                (DestinationKind.DISCORD, self.settings.has_discord_bot),
-                (DestinationKind.SLACK, self.settings.has_slack_bot),
+            return [(Platform.DISCORD, Transport.CONSOLE)]
+        found = [
+            (platform, Transport.BOT)
+            for platform, on in (
+                (Platform.DISCORD, self.settings.has_discord_bot),
+                (Platform.SLACK, self.settings.has_slack_bot),
             )
             if on
         ]
-        kinds += [d.kind for d in configured_webhooks(self.settings)]
-        return list(dict.fromkeys(kinds))
+        found += [(d.platform, Transport.WEBHOOK) for d in configured_webhooks(self.settings)]
+        return list(dict.fromkeys(found))
+
+    def _install_commands(self, adapter: Adapter) -> None:
+        """The pool's build hook: every bot adapter gets the slash commands before it
+        connects (the wiring exists before the first adapter is built)."""
+        assert self.commands is not None
+        self.commands.on_built(adapter)
 
     async def _start_adapters(self, pool: AdapterPool) -> None:
         """Log in to every configured platform now, so a refused token shows at start-up
         and in /healthz; the bot still starts (the worker retries the login later)."""
-        for kind in self.configured_destinations():
+        for endpoint in self.configured_endpoints():
             try:
                 async with asyncio.timeout(ADAPTER_START_TIMEOUT):
-                    await pool.get(kind)
+                    await pool.get(*endpoint)
             except (AdapterError, ConfigError, TimeoutError) as exc:
                 message = str(exc) or type(exc).__name__
-                self._adapter_errors[kind] = message
-                log.error("%s did not start: %s", kind.value, message)
+                self._adapter_errors[endpoint] = message
+                log.error("%s did not start: %s", endpoint_name(endpoint), message)
 
     async def _open_store(self, stack: contextlib.AsyncExitStack) -> Store:
         try:
@@ -285,22 +306,24 @@ class App:
         assert self.commands is not None
         detail: dict[str, object] = {}
         ok = True
-        for kind in self.configured_destinations():
-            if kind in self._adapter_errors:
+        for endpoint in self.configured_endpoints():
+            if endpoint in self._adapter_errors:
                 try:
                     async with asyncio.timeout(ADAPTER_START_TIMEOUT / 10):
-                        await self.adapters.get(kind)
-                    del self._adapter_errors[kind]
+                        await self.adapters.get(*endpoint)
+                    del self._adapter_errors[endpoint]
                 except (AdapterError, ConfigError, TimeoutError) as exc:
-                    self._adapter_errors[kind] = str(exc) or type(exc).__name__
-            error = self._adapter_errors.get(kind)
+                    self._adapter_errors[endpoint] = str(exc) or type(exc).__name__
+            error = self._adapter_errors.get(endpoint)
             entry: dict[str, object] = {}
-            commands = self.commands.health(kind, self.adapters.started(kind))
-            if commands is not None:
-                entry["commands"] = commands.transport.value
-                error = error or commands.problem
+            platform, transport = endpoint
+            if transport is Transport.BOT:
+                commands = self.commands.health(platform, self.adapters.started(platform))
+                if commands is not None:
+                    entry["commands"] = commands.transport.value
+                    error = error or commands.problem
             ok = ok and error is None
-            detail[kind.value] = {"ok": error is None, "error": error, **entry}
+            detail[endpoint_name(endpoint)] = {"ok": error is None, "error": error, **entry}
         return CheckResult(ok, detail)
 
     async def _check_delivery(self) -> CheckResult:

@@ -36,6 +36,52 @@ class SourceKind(StrEnum):
     FEED = "feed"
 
 
+class Platform(StrEnum):
+    """The chat platform a message is rendered for and a channel lives on."""
+
+    DISCORD = "discord"
+    SLACK = "slack"
+
+
+class Transport(StrEnum):
+    """How the bot reaches a channel: as its bot account, through a configured incoming
+    webhook (post-only), or by printing to the console (a dry run)."""
+
+    BOT = "bot"
+    WEBHOOK = "webhook"
+    CONSOLE = "console"
+
+
+WEBHOOK_WORKSPACE = "webhook"
+"""The workspace id of a configured webhook's channel; its channel id is the webhook's
+label (the URL is a secret and stays in the configuration)."""
+CONSOLE_WORKSPACE = "dry-run"
+"""The workspace id of the console's channels in a dry run."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelRef:
+    """One place the bot posts to. Real workspaces are Discord guild snowflakes and Slack
+    team ids, so the two reserved workspace ids above can never clash with one."""
+
+    platform: Platform
+    workspace_id: str
+    channel_id: str
+
+    @property
+    def transport(self) -> Transport:
+        if self.workspace_id == WEBHOOK_WORKSPACE:
+            return Transport.WEBHOOK
+        if self.workspace_id == CONSOLE_WORKSPACE:
+            return Transport.CONSOLE
+        return Transport.BOT
+
+    @property
+    def label(self) -> str:
+        """For logs and limiter keys; never a secret (webhook channels are labels)."""
+        return f"{self.platform.value}:{self.channel_id}"
+
+
 def media_kind_for_url(url: str) -> MediaKind:
     """The file type decides, not the markdown syntax: digests write videos as images."""
     path = url.split("?", 1)[0].split("#", 1)[0].lower()

@@ -248,30 +248,33 @@ class Poller:
         log.log(level, "poll %s: %s", source.value, report.summary())
         return report
 
-    async def _targets(self, source: SourceKind, now: dt.datetime) -> list[_Target]:
+    async def poll_day(self, source: SourceKind, day: dt.date) -> TargetOutcome:
+        """Fetch and store one day of a dated source (HF or markdown), outside the
+        schedule (`post --date` for a day the archive lacks); never raises."""
+        outcome, _ = await self._poll_target(source, await self._day_target(source, day))
+        return outcome
+
+    async def _day_target(self, source: SourceKind, day: dt.date) -> _Target:
         settings, fetcher = self._settings, self._fetcher
-        days = recent_days(now, settings.days)
         if source is SourceKind.HF:
+            fetch = partial(fetch_hf_day, fetcher, settings.hf_api_url, day)
+            return _Target(day.isoformat(), fetch)
+        known = await self._stored_validators(source, day)
+        fetch = partial(fetch_markdown_day, fetcher, settings.digest_url_template, day, known)
+        return _Target(day.isoformat(), fetch)
+
+    async def _targets(self, source: SourceKind, now: dt.datetime) -> list[_Target]:
+        if source is not SourceKind.FEED:
             return [
-                _Target(day.isoformat(), partial(fetch_hf_day, fetcher, settings.hf_api_url, day))
-                for day in days
+                await self._day_target(source, day) for day in recent_days(now, self._settings.days)
             ]
-        if source is SourceKind.MARKDOWN:
-            targets = []
-            for day in days:
-                known = await self._stored_validators(source, day)
-                fetch = partial(
-                    fetch_markdown_day, fetcher, settings.digest_url_template, day, known
-                )
-                targets.append(_Target(day.isoformat(), fetch))
-            return targets
         return [
             _Target(
                 url,
-                partial(fetch_feed, fetcher, url, self._feed_validators.get(url)),
+                partial(fetch_feed, self._fetcher, url, self._feed_validators.get(url)),
                 remember=self._remember_feed,
             )
-            for url in settings.feed_urls
+            for url in self._settings.feed_urls
         ]
 
     async def _stored_validators(self, source: SourceKind, day: dt.date) -> Validators | None:

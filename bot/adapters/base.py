@@ -10,14 +10,22 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import datetime as dt
 import hashlib
+import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from bot.errors import PapersBotError
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
+
+log = logging.getLogger(__name__)
+
+LOOKBACK_MARGIN = dt.timedelta(seconds=30)
+"""Clock skew allowance when asking a platform for messages since an attempt."""
 
 
 class AdapterError(PapersBotError):
@@ -146,6 +154,24 @@ class Adapter(abc.ABC):
         has threads; `idempotency_key` makes a retry of the same delivery post at most once
         where the platform supports it (Discord nonce) or can be checked (Slack metadata).
         """
+
+    async def find_sent(
+        self,
+        target: str,
+        message: RenderedMessage,
+        idempotency_key: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+    ) -> Receipt | None:
+        """The earlier copy of a message that may have landed (its send timed out, or its
+        process died mid-send), looked up by its key, or None: send it (again).
+
+        Called before re-sending an uncertain message. The default cannot ask (webhooks,
+        the console): the message is sent again, at least once. Bot adapters look in the
+        channel for a message carrying the key, posted since `since` (the attempt)."""
+        log.info("%s cannot be asked whether a message landed; sending it again", self.name)
+        return None
 
     async def register_commands(self) -> None:  # noqa: B027
         """Publish slash-command definitions where the platform takes them from the API."""

@@ -12,7 +12,8 @@ import sys
 from typing import ClassVar, TextIO
 
 from bot.adapters.base import Adapter, Receipt
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
 
 class ConsoleAdapter(Adapter):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from typing import Any, ClassVar
 
@@ -19,7 +20,14 @@ from discord import app_commands
 from discord.http import Route
 from discord.webhook.async_ import async_context
 
-from bot.adapters.base import Adapter, Receipt, TargetGoneError, guarded, nonce_for
+from bot.adapters.base import (
+    LOOKBACK_MARGIN,
+    Adapter,
+    Receipt,
+    TargetGoneError,
+    guarded,
+    nonce_for,
+)
 from bot.adapters.discord_common import (
     DEFAULT_API_BASE,
     MAX_RATELIMIT_WAIT,
@@ -27,11 +35,29 @@ from bot.adapters.discord_common import (
     RebasedWebhookAdapter,
     translate,
 )
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
 log = logging.getLogger(__name__)
 
 NO_MENTIONS: dict[str, Any] = {"parse": []}
+NONCE_TRUST = dt.timedelta(minutes=2)
+"""Discord's nonce dedupe lasts "a few minutes"; inside this a re-send is safe by itself."""
+DISCORD_EPOCH_MS = 1_420_070_400_000
+HISTORY_LIMIT = 100
+
+
+def snowflake_at(moment: dt.datetime) -> int:
+    """The smallest message id Discord could have given at `moment`."""
+    return max(0, int(moment.timestamp() * 1000) - DISCORD_EPOCH_MS) << 22
+
+
+def _fingerprint(body: dict[str, Any]) -> tuple[object, ...]:
+    embeds = body.get("embeds") or []
+    return (
+        body.get("content") or "",
+        tuple((e.get("title"), e.get("url"), e.get("description")) for e in embeds),
+    )
 
 
 class PapersClient(discord.Client):
@@ -175,3 +201,32 @@ class DiscordBotAdapter(Adapter):
             message_id=str(data["id"]),
             channel_id=str(data.get("channel_id", target)),
         )
+
+    async def find_sent(
+        self,
+        target: str,
+        message: RenderedMessage,
+        idempotency_key: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
+    ) -> Receipt | None:
+        """Every send carries a nonce derived from its key with `enforce_nonce`, so inside
+        Discord's dedupe window a re-send returns the earlier message instead of posting a
+        new one: nothing to look up. Past that window (the bot was down for long), the
+        channel's messages since the attempt are read back and matched by nonce, or by
+        content from our bot user."""
+        if now - since <= NONCE_TRUST:
+            return None
+        nonce = nonce_for(idempotency_key)
+        wanted = _fingerprint(message.body)
+        me = self.client.user
+        route = Route("GET", "/channels/{channel_id}/messages", channel_id=int(target))
+        params = {"after": str(snowflake_at(since - LOOKBACK_MARGIN)), "limit": HISTORY_LIMIT}
+        async with guarded(f"discord channel {target}", self._timeout, translate):
+            found = await self.client.http.request(route, params=params)
+        for item in found or []:
+            ours = me is not None and str((item.get("author") or {}).get("id")) == str(me.id)
+            if str(item.get("nonce", "")) == nonce or (ours and _fingerprint(item) == wanted):
+                return Receipt(Platform.DISCORD, target, str(item["id"]), target)
+        return None

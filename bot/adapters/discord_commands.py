@@ -20,15 +20,13 @@ from discord import app_commands
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.commands import arguments as a
-from bot.commands.context import CommandService, Invocation
-from bot.commands.posting import AdapterPoster
+from bot.commands.context import CommandService, Invocation, Prepared
 from bot.commands.replies import Reply, Span, Style, render_lines
-from bot.commands.router import Prepared
 from bot.commands.spec import COMMANDS, CommandSpec
-from bot.render.discord import render_discord_digest, render_discord_paper
+from bot.models import ChannelRef, Platform
+from bot.render.discord import render_discord_paper
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, escape_discord_markdown
-from bot.store.rows import ChannelRef, Platform
 
 log = logging.getLogger(__name__)
 
@@ -196,7 +194,6 @@ class DiscordCommands:
             user_id=str(interaction.user.id),
             is_dm=guild is None,
             caller=DiscordCaller(interaction),
-            poster=AdapterPoster(self._adapter, channel_id, render_discord_digest),
         )
 
     # -- command definitions (option names and limits come from bot.commands.spec) ------

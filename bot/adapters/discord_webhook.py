@@ -7,8 +7,6 @@ proxy stands in for discord.com.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import aiohttp
@@ -22,34 +20,14 @@ from bot.adapters.base import (
     TargetGoneError,
     guarded,
 )
+from bot.adapters.destinations import parse_webhook_url
 from bot.adapters.discord_common import RebasedWebhookAdapter, translate
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
-_WEBHOOK_URL = re.compile(
-    r"^(?P<base>https?://[^/]+(?:/[^?#]*?)?)/webhooks/(?P<id>\d{1,20})/(?P<token>[\w-]+)/?$"
-)
 SUPPRESS_EMBEDS = 1 << 2
 SUPPRESS_NOTIFICATIONS = 1 << 12
 _KNOWN_FLAGS = SUPPRESS_EMBEDS | SUPPRESS_NOTIFICATIONS
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordWebhookUrl:
-    base: str
-    webhook_id: int
-    token: str
-
-    @property
-    def label(self) -> str:
-        return f"discord-webhook:{self.webhook_id}"
-
-
-def parse_webhook_url(url: str) -> DiscordWebhookUrl | None:
-    """Split `<base>/webhooks/<id>/<token>`; None when the URL is not that shape."""
-    match = _WEBHOOK_URL.match(url.strip())
-    if match is None:
-        return None
-    return DiscordWebhookUrl(match["base"], int(match["id"]), match["token"])
 
 
 def allowed_mentions_from(value: Any) -> discord.AllowedMentions:

@@ -1,7 +1,6 @@
-"""Turning settings and destination strings into started adapters.
+"""Turning settings into started adapters.
 
-Destinations are written `discord:<channel_id>`, `slack:<channel_id>` or `webhook:<url>`
-(the URL's shape tells Discord from Slack). A pool builds each adapter on first use and
+A pool builds each adapter on first use and
 stops them all at the end, so a run that only posts to Slack never logs in to Discord.
 Whoever needs to attach handlers (the slash commands) passes `on_built`: platform SDKs take
 handlers only before they connect, and a retried login builds a fresh adapter each time.
@@ -10,8 +9,6 @@ handlers only before they connect, and a retried login builds a fresh adapter ea
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import TextIO
 
 import aiohttp
@@ -19,86 +16,18 @@ import aiohttp
 from bot.adapters.base import Adapter
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.discord_bot import DiscordBotAdapter
-from bot.adapters.discord_webhook import DiscordWebhookAdapter, parse_webhook_url
+from bot.adapters.discord_webhook import DiscordWebhookAdapter
 from bot.adapters.slack_bot import SlackBotAdapter
-from bot.adapters.slack_webhook import SlackWebhookAdapter, is_slack_webhook_url, webhook_label
+from bot.adapters.slack_webhook import SlackWebhookAdapter
 from bot.config import ConfigError, Settings
-from bot.errors import PapersBotError
-from bot.render.message import Platform
+from bot.models import Platform, Transport
+
+AdapterKey = tuple[Transport, Platform | None]
+"""What one adapter serves: a platform's bot account or webhooks, or the console (None)."""
 
 
-class DestinationError(PapersBotError):
-    """A destination string that names no place the bot can post to."""
-
-
-class DestinationKind(StrEnum):
-    DISCORD = "discord"
-    SLACK = "slack"
-    DISCORD_WEBHOOK = "discord-webhook"
-    SLACK_WEBHOOK = "slack-webhook"
-    CONSOLE = "console"
-
-
-_PLATFORM = {
-    DestinationKind.DISCORD: Platform.DISCORD,
-    DestinationKind.DISCORD_WEBHOOK: Platform.DISCORD,
-    DestinationKind.SLACK: Platform.SLACK,
-    DestinationKind.SLACK_WEBHOOK: Platform.SLACK,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Destination:
-    kind: DestinationKind
-    address: str
-    """Channel id or webhook URL (a secret: show `label`, never this)."""
-    platform: Platform
-
-    @property
-    def label(self) -> str:
-        if self.kind is DestinationKind.DISCORD_WEBHOOK:
-            url = parse_webhook_url(self.address)
-            return url.label if url else "discord-webhook"
-        if self.kind is DestinationKind.SLACK_WEBHOOK:
-            return webhook_label(self.address)
-        return f"{self.kind.value}:{self.address}"
-
-
-def webhook_destination(url: str) -> Destination:
-    if parse_webhook_url(url) is not None:
-        return Destination(DestinationKind.DISCORD_WEBHOOK, url, Platform.DISCORD)
-    if is_slack_webhook_url(url):
-        return Destination(DestinationKind.SLACK_WEBHOOK, url, Platform.SLACK)
-    raise DestinationError(
-        "webhook URL is neither a Discord (…/webhooks/<id>/<token>) "
-        "nor a Slack (…/services/T/B/X) webhook"
-    )
-
-
-def parse_destination(text: str) -> Destination:
-    scheme, sep, rest = text.strip().partition(":")
-    rest = rest.strip()
-    if not sep or not rest:
-        raise DestinationError(
-            f"expected discord:<channel_id>, slack:<channel_id> or webhook:<url>, got {scheme!r}"
-        )
-    if scheme == "webhook":
-        return webhook_destination(rest)
-    if scheme == "discord":
-        if not rest.isdigit():
-            raise DestinationError(f"a Discord channel id is a number, got {rest!r}")
-        return Destination(DestinationKind.DISCORD, rest, Platform.DISCORD)
-    if scheme == "slack":
-        if not rest.replace("_", "").isalnum():
-            raise DestinationError(f"a Slack channel id looks like C0123ABC, got {rest!r}")
-        return Destination(DestinationKind.SLACK, rest, Platform.SLACK)
-    raise DestinationError(f"unknown destination kind {scheme!r} (discord, slack, webhook)")
-
-
-def configured_webhooks(settings: Settings) -> list[Destination]:
-    """The post-only destinations from DISCORD_WEBHOOK_URLS and SLACK_WEBHOOK_URLS."""
-    urls = settings.discord_webhook_urls + settings.slack_webhook_urls
-    return [webhook_destination(url.get_secret_value()) for url in urls]
+def adapter_key(platform: Platform, transport: Transport) -> AdapterKey:
+    return (transport, None if transport is Transport.CONSOLE else platform)
 
 
 def _required(value: object, name: str) -> str:
@@ -110,16 +39,23 @@ def _required(value: object, name: str) -> str:
 
 
 def build_adapter(
-    kind: DestinationKind,
+    platform: Platform,
+    transport: Transport,
     settings: Settings,
     session: aiohttp.ClientSession,
     *,
     connect_gateway: bool = False,
     console_stream: TextIO | None = None,
 ) -> Adapter:
-    """A new, not yet started adapter for one kind of destination."""
+    """A new, not yet started adapter for one platform and transport."""
     timeout = settings.http_timeout
-    if kind is DestinationKind.DISCORD:
+    if transport is Transport.CONSOLE:
+        return ConsoleAdapter(console_stream)
+    if transport is Transport.WEBHOOK:
+        if platform is Platform.DISCORD:
+            return DiscordWebhookAdapter(session, timeout=timeout)
+        return SlackWebhookAdapter(session, timeout=timeout)
+    if platform is Platform.DISCORD:
         return DiscordBotAdapter(
             token=_required(settings.discord_token, "DISCORD_TOKEN"),
             api_base=settings.discord_api_base,
@@ -128,26 +64,20 @@ def build_adapter(
             timeout=timeout,
             connect_gateway=connect_gateway,
         )
-    if kind is DestinationKind.SLACK:
-        return SlackBotAdapter(
-            token=_required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
-            session=session,
-            api_base=settings.slack_api_base,
-            signing_secret=(
-                settings.slack_signing_secret.get_secret_value()
-                if settings.slack_signing_secret
-                else None
-            ),
-            app_token=(
-                settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
-            ),
-            timeout=timeout,
-        )
-    if kind is DestinationKind.DISCORD_WEBHOOK:
-        return DiscordWebhookAdapter(session, timeout=timeout)
-    if kind is DestinationKind.SLACK_WEBHOOK:
-        return SlackWebhookAdapter(session, timeout=timeout)
-    return ConsoleAdapter(console_stream)
+    return SlackBotAdapter(
+        token=_required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
+        session=session,
+        api_base=settings.slack_api_base,
+        signing_secret=(
+            settings.slack_signing_secret.get_secret_value()
+            if settings.slack_signing_secret
+            else None
+        ),
+        app_token=(
+            settings.slack_app_token.get_secret_value() if settings.slack_app_token else None
+        ),
+        timeout=timeout,
+    )
 
 
 AdapterHook = Callable[[Adapter], None]
@@ -175,17 +105,20 @@ class AdapterPool:
         self._connect_gateway = connect_gateway
         self._console_stream = console_stream
         self._on_built = on_built
-        self._started: dict[DestinationKind, Adapter] = {}
+        self._started: dict[AdapterKey, Adapter] = {}
 
-    def started(self, kind: DestinationKind) -> Adapter | None:
-        """The adapter of this kind if it is up, without starting (or retrying) one."""
-        return self._started.get(kind)
+    def started(self, platform: Platform, transport: Transport = Transport.BOT) -> Adapter | None:
+        """The adapter for this platform and transport if it is up, without starting (or
+        retrying) one."""
+        return self._started.get(adapter_key(platform, transport))
 
-    async def get(self, kind: DestinationKind) -> Adapter:
-        adapter = self._started.get(kind)
+    async def get(self, platform: Platform, transport: Transport = Transport.BOT) -> Adapter:
+        key = adapter_key(platform, transport)
+        adapter = self._started.get(key)
         if adapter is None:
             adapter = build_adapter(
-                kind,
+                platform,
+                transport,
                 self._settings,
                 self._session,
                 connect_gateway=self._connect_gateway,
@@ -198,7 +131,7 @@ class AdapterPool:
             except BaseException:
                 await adapter.stop()  # a half-started client still holds a session
                 raise
-            self._started[kind] = adapter
+            self._started[key] = adapter
         return adapter
 
     async def stop(self) -> None:

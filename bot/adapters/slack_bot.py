@@ -9,6 +9,7 @@ key as message metadata so a delivery can be found again after a crash.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any, ClassVar
 
@@ -19,9 +20,10 @@ from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.adapters.base import Adapter, Receipt, RejectedPayloadError, guarded
+from bot.adapters.base import LOOKBACK_MARGIN, Adapter, Receipt, RejectedPayloadError, guarded
 from bot.adapters.slack_common import BoundedRateLimitRetryHandler, translate
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,19 @@ class SlackBotAdapter(Adapter):
             channel_id=str(response.get("channel", target)),
         )
 
-    async def find_delivery(
-        self, target: str, idempotency_key: str, *, oldest: float = 0.0
+    async def find_sent(
+        self,
+        target: str,
+        message: RenderedMessage,
+        idempotency_key: str,
+        *,
+        since: dt.datetime,
+        now: dt.datetime,
     ) -> Receipt | None:
-        """The message an earlier attempt posted with this key, if it landed.
-
-        Slack has no nonce; after a timeout the delivery worker asks here before resending.
-        """
+        """The message an earlier attempt posted with this key, if it landed: Slack has no
+        nonce, but every send carries the key in its metadata, which the channel's history
+        since the attempt returns."""
+        oldest = (since - LOOKBACK_MARGIN).timestamp()
         async with guarded(f"slack channel {target}", self._timeout, translate):
             history = await self.client.conversations_history(
                 channel=target,

@@ -22,14 +22,13 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 from bot.adapters.slack_bot import SlackBotAdapter
 from bot.commands.context import CommandService, Invocation
 from bot.commands.errors import TryLaterError
-from bot.commands.posting import AdapterPoster
 from bot.commands.replies import TONE_MARKS, Reply, Span, Style, render_lines
 from bot.commands.spec import COMMANDS, CommandSpec
+from bot.models import ChannelRef, Platform
 from bot.render.limits import SlackLimits
 from bot.render.markup import escape_slack, slack_link
-from bot.render.slack import render_slack_digest, render_slack_paper
+from bot.render.slack import render_slack_paper
 from bot.render.text import fit, one_line
-from bot.store.rows import ChannelRef, Platform
 
 log = logging.getLogger(__name__)
 
@@ -191,7 +190,6 @@ class SlackCommands:
                 admin_users=self._admin_users,
                 timeout=self._timeout,
             ),
-            poster=AdapterPoster(self._adapter, channel_id, render_slack_digest),
         )
 
     async def _deliver(self, command: Mapping[str, Any], reply: Reply) -> None:

@@ -13,20 +13,13 @@ import aiohttp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.adapters.base import Adapter, Receipt, RejectedPayloadError, TargetGoneError, guarded
+from bot.adapters.destinations import is_slack_webhook_url, webhook_label
 from bot.adapters.slack_common import BoundedRateLimitRetryHandler, classify, translate
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
 _NOT_FOR_WEBHOOKS = frozenset({"channel", "username", "icon_url", "icon_emoji"})
 """Incoming webhooks post as configured in Slack; these keys would be ignored or refused."""
-
-
-def webhook_label(url: str) -> str:
-    parts = url.rstrip("/").split("/")
-    return f"slack-webhook:{parts[-2]}" if len(parts) >= 3 else "slack-webhook"
-
-
-def is_slack_webhook_url(url: str) -> bool:
-    return "/services/" in url and url.startswith(("http://", "https://"))
 
 
 class SlackWebhookAdapter(Adapter):

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING, Any
 from bot.errors import PapersBotError
 
 if TYPE_CHECKING:
-    from bot.commands.lookup import Suggestion
+    from bot.commands.context import Prepared, Suggestion
     from bot.commands.replies import Reply
-    from bot.commands.router import Prepared
 
 
 class RegisterError(PapersBotError):

@@ -1,35 +1,40 @@
-"""What a command handler is given: the invocation (who, where, which options) and the
-bot's services. Adapters build invocations; handlers never see a platform object.
+"""What adapter glue and handlers share: the invocation (who, where, which options), the
+service the glue calls, and what it hands back. Adapters build invocations; handlers
+never see a platform object, and nothing here reaches the store (`env` has the services).
 
-The two protocols are the only platform-specific abilities a handler needs: asking whether
-the caller may manage the channel and whether the bot may post there (`Caller`), and
-posting a digest to the channel through the bot's own adapter (`ChannelPoster`).
+`Caller` is the only platform-specific ability a handler needs: asking whether the caller
+may manage the channel and whether the bot may post there.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.spec import CommandSpec
-from bot.config import Settings
-from bot.models import Digest, Paper
-from bot.render.options import RenderOptions
-from bot.store import Store
-from bot.store.rows import ChannelRef
+from bot.models import ChannelRef
 
 if TYPE_CHECKING:
-    from bot.commands.lookup import Suggestion
     from bot.commands.replies import Reply
-    from bot.commands.router import Prepared
-
-Clock = Callable[[], dt.datetime]
 
 
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """One autocomplete choice for /paper: what the user sees, what the query becomes."""
+
+    title: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A command that passed its checks. Its answer is public only when the user asked
+    (`share`); that is known before it runs, so an adapter can defer with the right
+    visibility."""
+
+    ephemeral: bool
+    run: Callable[[], Awaitable[Reply]]
 
 
 class Caller(Protocol):
@@ -48,16 +53,6 @@ class Caller(Protocol):
         ...
 
 
-class ChannelPoster(Protocol):
-    async def post_digest(
-        self, digest: Digest, papers: Sequence[Paper], options: RenderOptions
-    ) -> int:
-        """Render with the platform's renderer and send to the invocation's channel;
-        returns the number of messages sent. Raises `CommandError`s for failures a user
-        should hear about (the bot was removed from the channel, rate limits)."""
-        ...
-
-
 @dataclass(frozen=True, slots=True)
 class Invocation:
     spec: CommandSpec
@@ -67,7 +62,6 @@ class Invocation:
     user_id: str
     is_dm: bool
     caller: Caller
-    poster: ChannelPoster
     text: str | None = None
     """Options still as typed text (Slack); the handler layer parses it into `options`,
     so a malformed line is answered like any other bad argument."""
@@ -81,27 +75,3 @@ class CommandService(Protocol):
     async def run(self, invocation: Invocation) -> Reply: ...
 
     async def suggest(self, text: str, *, limit: int = ...) -> list[Suggestion]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class CommandDefaults:
-    """What a new subscription gets for options the user leaves out."""
-
-    post_time: str = "09:00"
-    timezone: str = "UTC"
-    no_papers: str = "skip"
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> CommandDefaults:
-        return cls(
-            post_time=settings.default_post_time,
-            timezone=settings.default_timezone,
-            no_papers=settings.no_papers_policy,
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class CommandEnv:
-    store: Store
-    defaults: CommandDefaults = CommandDefaults()
-    clock: Clock = utc_now

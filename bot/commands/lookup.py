@@ -7,10 +7,9 @@ with a small limit, so typing in Discord shows real titles.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from bot.commands import arguments as a
-from bot.commands.context import CommandEnv, Invocation
+from bot.commands.context import Invocation, Suggestion
+from bot.commands.env import CommandEnv
 from bot.commands.errors import InvalidArgumentError, NothingFoundError
 from bot.commands.replies import Line, Reply, Span, Tone, bold, echo, link, plain
 from bot.models import HF_DAY_URL, HF_PAPER_URL
@@ -27,12 +26,6 @@ SUGGESTION_CHARS = 100
 CARD_SUMMARY_CHARS = 2500
 """Room left in a Discord message for the runner-up lines beside the card."""
 VOTE_MARK = "👍"
-
-
-@dataclass(frozen=True, slots=True)
-class Suggestion:
-    title: str
-    value: str
 
 
 def paper_line(number: int, paper: StoredPaper, *, votes: int | None = None) -> Line:

@@ -13,12 +13,12 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from types import MappingProxyType
 
 from bot.commands import arguments as a
 from bot.commands import digest_now, lookup, subscription
-from bot.commands.context import CommandEnv, Invocation
+from bot.commands.context import Invocation, Prepared, Suggestion
+from bot.commands.env import CommandEnv
 from bot.commands.errors import (
     GENERIC_FAILURE,
     TOO_SLOW,
@@ -26,7 +26,6 @@ from bot.commands.errors import (
     PermissionDeniedError,
     WrongPlaceError,
 )
-from bot.commands.lookup import Suggestion
 from bot.commands.permissions import check_allowed
 from bot.commands.replies import Reply, Tone
 from bot.commands.text_options import parse_text
@@ -50,16 +49,6 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
 QUICK_TIMEOUT = 20.0
 SLOW_TIMEOUT = 120.0
 SUGGEST_LIMIT = 10
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """A command that passed its checks. Its answer is public only when the user asked
-    (`share`); that is known before it runs, so an adapter can defer with the right
-    visibility."""
-
-    ephemeral: bool
-    run: Callable[[], Awaitable[Reply]]
 
 
 class Commands:

@@ -12,7 +12,8 @@ import dataclasses
 from typing import Any
 
 from bot.commands import arguments as a
-from bot.commands.context import CommandEnv, Invocation
+from bot.commands.context import Invocation
+from bot.commands.env import CommandEnv
 from bot.commands.errors import NothingFoundError
 from bot.commands.replies import Line, Reply, Tone, bold, field_line, plain
 from bot.commands.schedule import describe_moment, next_post

@@ -12,11 +12,11 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
-from bot.delivery import history
-from bot.delivery.content import day_digest
+from bot.compose.digest import load_day
+from bot.compose.selection import passes_min_votes
 from bot.delivery.planner import Planner
-from bot.selection import passes_min_votes
 from bot.store import Store
+from bot.store.outbox import history
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ class VoteAlerts:
             sub = subs.get(item.subscription_id)
             if sub is None or sub.settings.min_votes <= 0:
                 continue
-            digest = await day_digest(
+            digest = await load_day(
                 self._store,
                 dt.date.fromisoformat(item.day),
                 sub.settings.sources,

@@ -62,7 +62,7 @@ class SubscriptionJobs:
         return len(self._scheduled)
 
     def _wanted(self, sub: Subscription) -> bool:
-        routable = sub.channel.platform in self._router.platforms()
+        routable = self._router.can_route(sub.channel)
         return routable and not sub.paused and not is_implicit(sub)
 
     def _post_time(self, sub: Subscription) -> PostTime | None:

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import PapersBotError
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import MessageRole, RenderedMessage
 
 
 class PayloadError(PapersBotError):

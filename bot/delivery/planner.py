@@ -1,12 +1,14 @@
-"""Planning: turning "this subscription's post time came" into outbox rows, exactly once.
+"""Planning: turning "this channel should get this post" into an outbox row, exactly once.
 
 A post is keyed by what it carries (the digest day; a note by its local date; an alert by
-its paper), so planning the same occurrence again (a restart inside the grace period, a
-late digest, two processes) finds the row already there and adds nothing. The messages are
-rendered here, once, and frozen into the row (see `payload`).
+its paper) in its channel, so planning the same post again (a restart inside the grace
+period, a late digest, two processes, `/digest` after the scheduled post) finds the row
+already there and adds nothing. The messages are rendered here, once, and frozen into the
+row (see `payload`).
 
-Which day a post carries: the newest digest day that is complete at the post time (digests
-are UTC days, growing until the day ends) and not posted to this channel before.
+Which day a scheduled post carries: the newest digest day that is complete at the post
+time (digests are UTC days, growing until the day ends) and not posted to this channel
+before. `/digest` carries the newest day the channel's sources published.
 """
 
 from __future__ import annotations
@@ -19,24 +21,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.delivery import history
-from bot.delivery.content import day_digest
-from bot.delivery.notes import render_nothing_new
+from bot.compose.digest import Composed, compose, latest_day, load_day, render_options, select
 from bot.delivery.payload import Post
-from bot.delivery.targets import console_channel, render_platform
 from bot.delivery.timing import complete_day_before
-from bot.models import Digest, Paper, SourceKind
+from bot.models import CONSOLE_WORKSPACE, ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.poller import NewDigest
-from bot.render.discord import render_discord_alert, render_discord_digest
-from bot.render.message import Platform as RenderPlatform
-from bot.render.message import RenderedMessage
-from bot.render.options import RenderOptions, slack_layout_named
-from bot.render.slack import render_slack_alert, render_slack_digest
-from bot.selection import Selection, matches_keywords, passes_min_votes, select_papers
+from bot.render.notes import render_nothing_new
+from bot.render.platforms import render_alert, render_digest
 from bot.store import Store
+from bot.store.outbox import history
 from bot.store.rows import (
     Delivery,
     DeliveryKind,
+    DeliveryState,
     PlannedDelivery,
     Subscription,
     SubscriptionSettings,
@@ -62,39 +59,39 @@ class PlanResult:
     day: dt.date | None = None
 
 
-def selection_of(settings: SubscriptionSettings) -> Selection:
-    return Selection(top_n=settings.top_n, min_votes=settings.min_votes, keywords=settings.keywords)
+@dataclass(frozen=True, slots=True)
+class QueuedDigest:
+    """What `/digest` (or `post`) queued: the day, how much of it, and whether this call
+    planned it or found the channel's post of that day already there."""
+
+    day: dt.date
+    papers: int
+    """Papers selected by the channel's settings."""
+    of: int
+    """Papers the day has over the channel's sources."""
+    messages: int
+    created: bool
+    state: DeliveryState
+    sent_at: dt.datetime | None
+    problem: str | None = None
+    """Why an earlier attempt failed, if one did."""
 
 
-def below_threshold(papers: Sequence[Paper], settings: SubscriptionSettings) -> tuple[str, ...]:
-    """Papers a channel's keywords want but its vote threshold kept out (for alerts)."""
-    if settings.min_votes <= 0:
-        return ()
-    return tuple(
-        p.key
-        for p in papers
-        if not passes_min_votes(p, settings.min_votes) and matches_keywords(p, settings.keywords)
+def console_channel(source: str) -> ChannelRef:
+    """The dry run's implicit channel for one source (console posts use Discord bodies)."""
+    return ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, f"dry-run:{source}")
+
+
+def _digest_post(composed: Composed, channel: ChannelRef, settings: SubscriptionSettings) -> Post:
+    messages = render_digest(
+        channel.platform, composed.digest, composed.papers, render_options(settings)
     )
-
-
-def options_of(settings: SubscriptionSettings) -> RenderOptions:
-    return RenderOptions(slack_layout=slack_layout_named(settings.layout), locale=settings.language)
-
-
-def render_digest(
-    platform: RenderPlatform, digest: Digest, papers: Sequence[Paper], options: RenderOptions
-) -> list[RenderedMessage]:
-    if platform is RenderPlatform.DISCORD:
-        return render_discord_digest(digest, papers, options=options)
-    return render_slack_digest(digest, papers, options=options)
-
-
-def render_alert(
-    platform: RenderPlatform, paper: Paper, threshold: int, options: RenderOptions
-) -> RenderedMessage:
-    if platform is RenderPlatform.DISCORD:
-        return render_discord_alert(paper, threshold, options=options)
-    return render_slack_alert(paper, threshold, options=options)
+    return Post(
+        tuple(messages),
+        tuple(p.key for p in composed.papers),
+        composed.day.isoformat(),
+        watch=composed.watch,
+    )
 
 
 class Planner:
@@ -120,36 +117,66 @@ class Planner:
         instance, or this one before a restart, made it. Without this check the day would
         count as posted before, and the "note" policy would add a "nothing new" note.
         Each subscription's own `no_papers` setting decides what an empty day gets."""
-        if await history.digest_planned_since(self._store.db, sub.id, occurrence):
+        channel = sub.channel
+        if await history.digest_planned_since(self._store.db, channel, occurrence):
             return PlanResult(Outcome.ALREADY)
         settings = sub.settings
         cutoff = complete_day_before(occurrence) + dt.timedelta(days=1)
-        day = await history.newest_day_before(self._store.db, settings.sources, cutoff)
-        if day is not None and not await self._exists(sub.id, DeliveryKind.DIGEST, str(day)):
+        day = await latest_day(self._store, settings.sources, before=cutoff)
+        if day is not None and not await self._exists(channel, DeliveryKind.DIGEST, str(day)):
             digest = await self._digest(day, settings.sources, settings.language)
             if digest is not None:
-                papers = select_papers(digest.papers, selection_of(settings))
-                if papers or settings.no_papers == "note":
-                    platform = render_platform(sub.channel.platform)
-                    messages = render_digest(platform, digest, papers, options_of(settings))
-                    post = Post(
-                        tuple(messages),
-                        tuple(p.key for p in papers),
-                        day.isoformat(),
-                        watch=below_threshold(digest.papers, settings),
-                    )
-                    created = await self._plan(sub.id, DeliveryKind.DIGEST, str(day), post)
+                composed = select(digest, settings)
+                if composed.papers or settings.no_papers == "note":
+                    post = _digest_post(composed, channel, settings)
+                    created = await self._plan(sub, channel, DeliveryKind.DIGEST, str(day), post)
                     return PlanResult(Outcome.PLANNED if created else Outcome.ALREADY, day)
                 return PlanResult(Outcome.EMPTY, day)
         if settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day)
         local_day = occurrence.date()  # the occurrence is in the subscription's zone
-        note = render_nothing_new(
-            render_platform(sub.channel.platform), local_day, settings.language
-        )
+        note = render_nothing_new(channel.platform, local_day, settings.language)
         post = Post((note,), (), local_day.isoformat())
-        created = await self._plan(sub.id, DeliveryKind.DIGEST, f"note:{local_day}", post)
+        key = f"{history.NOTE_PREFIX}{local_day}"
+        created = await self._plan(sub, channel, DeliveryKind.DIGEST, key, post)
         return PlanResult(Outcome.NOTE if created else Outcome.ALREADY, day)
+
+    async def post_now(
+        self, channel: ChannelRef, settings: SubscriptionSettings, *, subscription: int | None
+    ) -> QueuedDigest | None:
+        """The newest day of the channel's sources, queued for the channel now, unless its
+        post of that day already exists; None when the archive has no digest for it. A day
+        with no paper selected is not queued (`papers` is 0)."""
+        composed = await compose(self._store, None, settings)
+        if composed is None:
+            return None
+        key = composed.day.isoformat()
+        post = _digest_post(composed, channel, settings)
+        summary = (composed.day, len(composed.papers), len(composed.digest.papers))
+        existing = await self._existing(channel, key)
+        if existing is not None or not composed.papers:
+            return QueuedDigest(
+                *summary,
+                messages=len(post.messages),
+                created=False,
+                state=existing.state if existing else DeliveryState.PENDING,
+                sent_at=existing.sent_at if existing else None,
+                problem=existing.last_error if existing else None,
+            )
+        planned = PlannedDelivery(
+            channel, subscription, DeliveryKind.DIGEST, key, payload=post.to_payload()
+        )
+        created = await self._store.deliveries.plan([planned], now=self._clock())
+        if created:
+            self._on_planned(DeliveryKind.DIGEST)
+        row = created[0] if created else await self._existing(channel, key)
+        return QueuedDigest(
+            *summary,
+            messages=len(post.messages),
+            created=bool(created),
+            state=row.state if row else DeliveryState.PENDING,
+            sent_at=row.sent_at if row else None,
+        )
 
     async def plan_console(self, event: NewDigest) -> None:
         """Dry run: every digest with new papers goes to the console at once, through the
@@ -159,31 +186,40 @@ class Planner:
         sub = await self._store.subscriptions.get(channel)
         if sub is None:
             sub = await self._store.subscriptions.save(channel, DRY_RUN_SELECTION, actor="dry-run")
-        papers = select_papers(digest.papers, selection_of(DRY_RUN_SELECTION))
-        messages = render_digest(RenderPlatform.DISCORD, digest, papers, RenderOptions())
-        post = Post(tuple(messages), tuple(p.key for p in papers), digest.date.isoformat())
+        post = _digest_post(select(digest, DRY_RUN_SELECTION), channel, DRY_RUN_SELECTION)
         # One post per source and day, as a subscription would get.
-        await self._plan(sub.id, DeliveryKind.DIGEST, str(digest.date), post)
+        await self._plan(sub, channel, DeliveryKind.DIGEST, str(digest.date), post)
 
     async def plan_alert(self, sub: Subscription, paper: Paper) -> bool:
         settings = sub.settings
         message = render_alert(
-            render_platform(sub.channel.platform), paper, settings.min_votes, options_of(settings)
+            sub.channel.platform, paper, settings.min_votes, render_options(settings)
         )
         post = Post((message,), (paper.key,), paper.date.isoformat())
-        return await self._plan(sub.id, DeliveryKind.ALERT, paper.key, post)
+        return await self._plan(sub, sub.channel, DeliveryKind.ALERT, paper.key, post)
 
-    async def _plan(self, subscription_id: int, kind: DeliveryKind, key: str, post: Post) -> bool:
-        created: list[Delivery] = await self._store.deliveries.plan(
-            [PlannedDelivery(subscription_id, kind, key, payload=post.to_payload())],
-            now=self._clock(),
+    async def _plan(
+        self,
+        sub: Subscription | None,
+        channel: ChannelRef,
+        kind: DeliveryKind,
+        key: str,
+        post: Post,
+    ) -> bool:
+        planned = PlannedDelivery(
+            channel, sub.id if sub else None, kind, key, payload=post.to_payload()
         )
+        created: list[Delivery] = await self._store.deliveries.plan([planned], now=self._clock())
         if created:
             self._on_planned(kind)
         return bool(created)
 
-    async def _exists(self, subscription_id: int, kind: DeliveryKind, key: str) -> bool:
-        return await history.delivery_exists(self._store.db, subscription_id, kind, key)
+    async def _existing(self, channel: ChannelRef, key: str) -> Delivery | None:
+        found = await history.find(self._store.db, channel, DeliveryKind.DIGEST, key)
+        return None if found is None else await self._store.deliveries.get(found)
+
+    async def _exists(self, channel: ChannelRef, kind: DeliveryKind, key: str) -> bool:
+        return await history.find(self._store.db, channel, kind, key) is not None
 
     async def _digest(
         self, day: dt.date, sources: Sequence[SourceKind], language: str | None
@@ -197,7 +233,7 @@ class Planner:
         if cached is None or cached[0] <= now:
             if len(self._digests) >= DIGEST_CACHE_SIZE:
                 self._digests.clear()
-            load = asyncio.ensure_future(day_digest(self._store, day, sources, language=language))
+            load = asyncio.ensure_future(load_day(self._store, day, sources, language=language))
             cached = (now + DIGEST_CACHE_SECONDS, load)
             self._digests[key] = cached
         try:

@@ -21,8 +21,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.adapters.factory import DestinationKind
 from bot.delivery.targets import Route
+from bot.models import Platform, Transport
 
 Clock = Callable[[], float]
 JITTER_MARGIN = 0.02
@@ -74,20 +74,20 @@ class Limits:
 
     def scopes(self, route: Route) -> list[tuple[str, Limit]]:
         """The windows one send to `route` counts in."""
-        kind = route.kind
-        if kind is DestinationKind.DISCORD:
+        discord = route.platform is Platform.DISCORD
+        if route.transport is Transport.BOT and discord:
             return [
                 ("discord:global", self.discord_global),
                 (f"discord:channel:{route.target}", self.discord_channel),
             ]
-        if kind is DestinationKind.SLACK:
+        if route.transport is Transport.BOT:
             return [
                 (f"slack:workspace:{route.workspace}", self.slack_workspace),
                 (f"slack:channel:{route.target}", self.slack_channel),
             ]
-        if kind is DestinationKind.DISCORD_WEBHOOK:
+        if route.transport is Transport.WEBHOOK and discord:
             return [(f"discord:webhook:{route.label}", self.discord_webhook)]
-        if kind is DestinationKind.SLACK_WEBHOOK:
+        if route.transport is Transport.WEBHOOK:
             return [(f"slack:webhook:{route.label}", self.slack_webhook)]
         return []
 

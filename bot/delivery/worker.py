@@ -34,17 +34,15 @@ from bot.adapters.base import (
     RejectedPayloadError,
     TargetGoneError,
 )
-from bot.adapters.factory import DestinationKind
-from bot.delivery import queries
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.payload import PayloadError, Post
 from bot.delivery.ratelimit import RateLimiter
-from bot.delivery.reconcile import find_landed
 from bot.delivery.targets import Route, Router, UnroutableError
 from bot.delivery.timing import backoff
+from bot.models import Platform, Transport
 from bot.store import Store
 from bot.store.engine import Backend
-from bot.store.rows import ChannelRef, Platform
+from bot.store.outbox import claims as queries
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +57,7 @@ STOP_GRACE = 10.0
 class AdapterSource(Protocol):
     """What the worker needs from the adapter pool (`AdapterPool`)."""
 
-    async def get(self, kind: DestinationKind) -> Adapter: ...
+    async def get(self, platform: Platform, transport: Transport = ...) -> Adapter: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +184,7 @@ class DeliveryWorker:
                     await self._wake.wait()
 
     async def _claim(self, platform: Platform) -> bool:
-        busy = [a for a in self._active.values() if a.claimed.platform is platform]
+        busy = [a for a in self._active.values() if a.claimed.channel.platform is platform]
         free = self._settings.concurrency - len(busy)
         if free <= 0:
             return False
@@ -196,7 +194,7 @@ class DeliveryWorker:
             limit=free,
             lease=self._settings.lease,
             clock=self._clock,
-            exclude=[a.claimed.subscription_id for a in busy],
+            exclude=[a.claimed.channel for a in busy],
         )
         for row in claimed:
             active = _Active(row)
@@ -248,14 +246,14 @@ class DeliveryWorker:
             if claimed.orphaned:  # its owner died mid-send: look before sending again
                 post = post.failed(uncertain=True, counted=False)
             active.post = post
-            route = self._router.route(claimed.platform, claimed.workspace_id, claimed.channel_id)
-            adapter = await self._adapters.get(route.kind)
+            route = self._router.route(claimed.channel)
+            adapter = await self._adapters.get(route.platform, route.transport)
             await self._send_all(active, adapter, route)
         except asyncio.CancelledError:
             await self._release(claimed, active.post, uncertain=active.sending)
             raise
         except (PayloadError, UnroutableError) as exc:
-            self._metrics.errors.inc(platform=claimed.platform.value, kind="unroutable")
+            self._metrics.errors.inc(platform=claimed.channel.platform.value, kind="unroutable")
             await self._dead(claimed, active.post, str(exc))
         except AdapterError as exc:  # the adapter could not even start (login refused...)
             await self._failed_unsent(active, exc, uncertain=False)
@@ -276,7 +274,7 @@ class DeliveryWorker:
 
     async def _send_all(self, active: _Active, adapter: Adapter, route: Route) -> None:
         claimed = active.claimed
-        platform = claimed.platform.value
+        platform = claimed.channel.platform.value
         assert active.post is not None
         post = active.post
         uncertain = post.uncertain
@@ -297,8 +295,8 @@ class DeliveryWorker:
             receipt: Receipt | None = None
             try:
                 if uncertain:
-                    receipt = await find_landed(
-                        adapter, route.target, message, key, since=since, now=self._clock()
+                    receipt = await adapter.find_sent(
+                        route.target, message, key, since=since, now=self._clock()
                     )
                     outcome = "found" if receipt else "resend"
                     self._metrics.reconciled.inc(platform=platform, outcome=outcome)
@@ -359,13 +357,13 @@ class DeliveryWorker:
             now=now,
         )
         self._metrics.latency.observe(
-            (now - claimed.created_at).total_seconds(), platform=claimed.platform.value
+            (now - claimed.created_at).total_seconds(), platform=claimed.channel.platform.value
         )
 
     async def _on_error(
         self, claimed: queries.Claimed, route: Route, post: Post, exc: AdapterError
     ) -> None:
-        platform = claimed.platform.value
+        platform = claimed.channel.platform.value
         kind = _error_kind(exc)
         self._metrics.errors.inc(platform=platform, kind=kind)
         if isinstance(exc, RateLimitedError):
@@ -380,6 +378,9 @@ class DeliveryWorker:
                 retry_at=retry_at,
                 now=self._clock(),
             )
+            return
+        if isinstance(exc, TargetGoneError) and claimed.subscription_id is None:
+            await self._dead(claimed, post, f"the bot cannot post there: {exc}")
             return
         if isinstance(exc, TargetGoneError):
             await self._pause(claimed, str(exc))
@@ -405,7 +406,7 @@ class DeliveryWorker:
         log.info(
             "delivery %d to %s failed (%s); retry %d in %.0fs",
             claimed.id,
-            claimed.channel_id,
+            claimed.channel.label,
             exc,
             post.tries,
             delay,
@@ -420,19 +421,18 @@ class DeliveryWorker:
         )
 
     async def _dead(self, claimed: queries.Claimed, post: Post | None, reason: str) -> None:
-        log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel_id, reason)
-        self._metrics.dead.inc(platform=claimed.platform.value)
+        log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel.label, reason)
+        self._metrics.dead.inc(platform=claimed.channel.platform.value)
         payload = post.to_payload() if post is not None else claimed.payload
         await queries.mark_dead(self._store.db, claimed, payload, error=reason, now=self._clock())
 
     async def _pause(self, claimed: queries.Claimed, detail: str) -> None:
-        channel = ChannelRef(claimed.platform, claimed.workspace_id, claimed.channel_id)
         reason = f"the bot cannot post there: {detail}"
         await self._store.subscriptions.set_paused(
-            channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
+            claimed.channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
         )
-        self._metrics.paused.inc(platform=claimed.platform.value)
-        log.warning("subscription %s paused: %s", claimed.channel_id, reason)
+        self._metrics.paused.inc(platform=claimed.channel.platform.value)
+        log.warning("subscription %s paused: %s", claimed.channel.label, reason)
 
     async def _release(
         self, claimed: queries.Claimed, post: Post | None, *, uncertain: bool

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Digest, Paper
+from bot.models import Digest, Paper, Platform
 from bot.render.facts import PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, discord_markdown, escape_discord_markdown
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions
 from bot.render.text import fit, format_authors
 

@@ -10,10 +10,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-
-class Platform(StrEnum):
-    DISCORD = "discord"
-    SLACK = "slack"
+from bot.models import Platform
 
 
 class MessageRole(StrEnum):

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from bot.models import Digest, Paper
+from bot.models import Digest, Paper, Platform
 from bot.render.facts import PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import SlackLimits
 from bot.render.markup import escape_slack, slack_link, slack_mrkdwn
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.text import fit, fit_raw, format_authors, one_line
 from bot.render.urls import host_matches, https_url

@@ -17,7 +17,8 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.text import Text
 
-from bot.render.message import Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import RenderedMessage
 
 _MRKDWN = regex.compile(
     r"<(?P<url>[^|<>]+)\|(?P<label>[^<>]*)>|<(?P<bare>[^<>]+)>"

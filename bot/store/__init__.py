@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from bot.store.deliveries import DeliveryRepo
 from bot.store.digests import DigestRepo
 from bot.store.engine import Backend, Database
 from bot.store.errors import StoreError
 from bot.store.ingest import DigestWriter
 from bot.store.migrate import upgrade
+from bot.store.outbox.repo import DeliveryRepo
 from bot.store.papers import PaperRepo
 from bot.store.search import Searcher, SearchFilters
 from bot.store.subscriptions import SubscriptionRepo

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 
@@ -61,9 +62,18 @@ class DigestRepo:
         return None if row is None else FetchValidators(row.etag, row.last_modified)
 
     async def latest_date(self, source: SourceKind | None = None) -> dt.date | None:
+        return await self.newest_day((source,) if source is not None else ())
+
+    async def newest_day(
+        self, sources: Sequence[SourceKind] = (), *, before: dt.date | None = None
+    ) -> dt.date | None:
+        """The newest digest day among `sources` (all when empty), strictly before
+        `before` when given."""
         query = sa.select(sa.func.max(digests.c.date))
-        if source is not None:
-            query = query.where(digests.c.source == source.value)
+        if sources:
+            query = query.where(digests.c.source.in_([s.value for s in sources]))
+        if before is not None:
+            query = query.where(digests.c.date < before)
         async with self._db.read() as conn:
             value = (await conn.execute(query)).scalar_one_or_none()
         return value if isinstance(value, dt.date) else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib.util
 import json
 import sqlite3
 from collections.abc import AsyncIterator, Callable
@@ -64,6 +65,11 @@ def async_url(url: str | URL) -> URL:
             f"unsupported database {parsed.drivername!r}; use sqlite:///PATH or postgresql://..."
         )
     parsed = parsed.set(drivername=driver)
+    if driver.startswith("postgresql") and importlib.util.find_spec("asyncpg") is None:
+        raise DatabaseUrlError(
+            "DATABASE_URL names PostgreSQL but its driver is not installed: "
+            "pip install 'papers-bot[postgres]'"
+        )
     if driver.startswith("postgresql") and "sslmode" in parsed.query:
         # asyncpg spells libpq's sslmode as `ssl`.
         query = dict(parsed.query)

@@ -10,14 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.models import Media, Paper, SourceKind
-
-
-class Platform(StrEnum):
-    DISCORD = "discord"
-    SLACK = "slack"
-    DISCORD_WEBHOOK = "discord-webhook"
-    SLACK_WEBHOOK = "slack-webhook"
+from bot.models import ChannelRef, Media, Paper, SourceKind
 
 
 class DeliveryState(StrEnum):
@@ -146,13 +139,6 @@ class DayPaper:
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelRef:
-    platform: Platform
-    workspace_id: str
-    channel_id: str
-
-
-@dataclass(frozen=True, slots=True)
 class SubscriptionSettings:
     """What a channel chose; defaults are what `/subscribe` with no options gives."""
 
@@ -184,9 +170,11 @@ class Subscription:
 
 @dataclass(frozen=True, slots=True)
 class PlannedDelivery:
-    """One item for one subscription; planning it twice is a no-op (unique key)."""
+    """One item for one channel; planning it twice is a no-op (unique key). A post made for
+    a subscription names it; a post asked for by hand in a channel without one does not."""
 
-    subscription_id: int
+    channel: ChannelRef
+    subscription_id: int | None
     kind: DeliveryKind
     item_key: str
     not_before: dt.datetime | None = None
@@ -196,7 +184,8 @@ class PlannedDelivery:
 @dataclass(frozen=True, slots=True)
 class Delivery:
     id: int
-    subscription_id: int
+    subscription_id: int | None
+    channel: ChannelRef
     kind: DeliveryKind
     item_key: str
     state: DeliveryState

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 
+from bot.models import ChannelRef
+
 metadata = sa.MetaData(
     naming_convention={
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -167,8 +169,12 @@ deliveries = sa.Table(
         "subscription_id",
         Id,
         sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
-        nullable=False,
+        nullable=True,
+        index=True,
     ),
+    sa.Column("platform", sa.Text, nullable=False),
+    sa.Column("workspace_id", sa.Text, nullable=False),
+    sa.Column("channel_id", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("item_key", sa.Text, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
@@ -182,6 +188,15 @@ deliveries = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
     sa.Column("sent_at", UtcDateTime, nullable=True),
-    sa.UniqueConstraint("subscription_id", "kind", "item_key"),
+    sa.UniqueConstraint("platform", "workspace_id", "channel_id", "kind", "item_key"),
     sa.Index(None, "state", "next_attempt_at"),
 )
+
+
+def on_channel(table: sa.Table, channel: ChannelRef) -> sa.ColumnElement[bool]:
+    """The rows of `table` (subscriptions, deliveries) that belong to one channel."""
+    return sa.and_(
+        table.c.platform == channel.platform.value,
+        table.c.workspace_id == channel.workspace_id,
+        table.c.channel_id == channel.channel_id,
+    )

@@ -7,20 +7,16 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import SourceKind
+from bot.models import ChannelRef, Platform, SourceKind
 from bot.store.engine import Database
-from bot.store.rows import ChannelRef, Platform, Subscription, SubscriptionSettings
-from bot.store.schema import subscriptions
+from bot.store.rows import Subscription, SubscriptionSettings
+from bot.store.schema import on_channel, subscriptions
 
 _t = subscriptions.c
 
 
 def _where(channel: ChannelRef) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        _t.platform == channel.platform.value,
-        _t.workspace_id == channel.workspace_id,
-        _t.channel_id == channel.channel_id,
-    )
+    return on_channel(subscriptions, channel)
 
 
 def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:

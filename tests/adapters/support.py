@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from bot.config import Settings, load_settings
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.models import Platform
+from bot.render.message import MessageRole, RenderedMessage
 
 
 def discord_message(content: str = "hello", **extra: Any) -> RenderedMessage:

@@ -14,7 +14,8 @@ from bot.adapters.base import (
     TransientError,
 )
 from bot.adapters.discord_bot import DiscordBotAdapter
-from bot.adapters.factory import DestinationKind, build_adapter
+from bot.adapters.factory import build_adapter
+from bot.models import Platform, Transport
 from tests.adapters.support import discord_message, settings_for
 from tests.fakes.discord import FakeDiscord
 
@@ -23,7 +24,13 @@ async def test_client_configured_by_settings_reaches_ready_and_answers_a_command
     fake_discord: FakeDiscord, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings_for(monkeypatch, fake_discord.settings_env())
-    adapter = build_adapter(DestinationKind.DISCORD, settings, session=None, connect_gateway=True)  # type: ignore[arg-type]
+    adapter = build_adapter(
+        Platform.DISCORD,
+        Transport.BOT,
+        settings,
+        session=None,  # type: ignore[arg-type]
+        connect_gateway=True,
+    )
     assert isinstance(adapter, DiscordBotAdapter)
 
     @adapter.tree.command(name="ping", description="Answer pong")

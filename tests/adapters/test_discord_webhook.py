@@ -6,7 +6,8 @@ import aiohttp
 import pytest
 
 from bot.adapters.base import RejectedPayloadError, TargetGoneError, TransientError
-from bot.adapters.discord_webhook import DiscordWebhookAdapter, parse_webhook_url, send_kwargs
+from bot.adapters.destinations import parse_webhook_url
+from bot.adapters.discord_webhook import DiscordWebhookAdapter, send_kwargs
 from tests.adapters.support import discord_message
 from tests.fakes.discord import FakeDiscord
 

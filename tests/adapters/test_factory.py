@@ -10,37 +10,36 @@ import pytest
 
 from bot.adapters.base import nonce_for
 from bot.adapters.console import ConsoleAdapter
+from bot.adapters.destinations import DestinationError, configured_webhooks, parse_destination
 from bot.adapters.discord_webhook import DiscordWebhookAdapter
-from bot.adapters.factory import (
-    AdapterPool,
-    DestinationError,
-    DestinationKind,
-    build_adapter,
-    configured_webhooks,
-    parse_destination,
-)
+from bot.adapters.factory import AdapterPool, build_adapter
 from bot.adapters.slack_webhook import SlackWebhookAdapter
 from bot.config import ConfigError
-from bot.render.message import Platform
+from bot.models import Platform, Transport
 from tests.adapters.support import discord_message, settings_for
 
 DISCORD_HOOK = "https://discord.com/api/webhooks/123456/sEcReT-token_1"
 SLACK_HOOK = "https://hooks.slack.com/services/T000/B0ABC/sEcReTsEcReT"
 
 
+BOT, HOOK = Transport.BOT, Transport.WEBHOOK
+
+
 @pytest.mark.parametrize(
-    ("text", "kind", "address"),
+    ("text", "platform", "transport", "address"),
     [
-        ("discord:1234567890", DestinationKind.DISCORD, "1234567890"),
-        ("slack:C0123ABC", DestinationKind.SLACK, "C0123ABC"),
-        (f"webhook:{DISCORD_HOOK}", DestinationKind.DISCORD_WEBHOOK, DISCORD_HOOK),
-        (f"webhook:{SLACK_HOOK}", DestinationKind.SLACK_WEBHOOK, SLACK_HOOK),
-        ("webhook:http://127.0.0.1:8/api/webhooks/9/t", DestinationKind.DISCORD_WEBHOOK, None),
+        ("discord:1234567890", Platform.DISCORD, BOT, "1234567890"),
+        ("slack:C0123ABC", Platform.SLACK, BOT, "C0123ABC"),
+        (f"webhook:{DISCORD_HOOK}", Platform.DISCORD, HOOK, DISCORD_HOOK),
+        (f"webhook:{SLACK_HOOK}", Platform.SLACK, HOOK, SLACK_HOOK),
+        ("webhook:http://127.0.0.1:8/api/webhooks/9/t", Platform.DISCORD, HOOK, None),
     ],
 )
-def test_destinations_parse(text: str, kind: DestinationKind, address: str | None) -> None:
+def test_destinations_parse(
+    text: str, platform: Platform, transport: Transport, address: str | None
+) -> None:
     destination = parse_destination(text)
-    assert destination.kind is kind
+    assert (destination.platform, destination.transport) == (platform, transport)
     if address is not None:
         assert destination.address == address
 
@@ -65,23 +64,23 @@ def test_configured_webhooks_come_from_settings(monkeypatch: pytest.MonkeyPatch)
     settings = settings_for(
         monkeypatch, {"DISCORD_WEBHOOK_URLS": DISCORD_HOOK, "SLACK_WEBHOOK_URLS": SLACK_HOOK}
     )
-    kinds = [d.kind for d in configured_webhooks(settings)]
-    assert kinds == [DestinationKind.DISCORD_WEBHOOK, DestinationKind.SLACK_WEBHOOK]
+    kinds = [(d.platform, d.transport) for d in configured_webhooks(settings)]
+    assert kinds == [(Platform.DISCORD, HOOK), (Platform.SLACK, HOOK)]
 
 
 async def test_builder_needs_the_platform_token(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_for(monkeypatch)
     async with aiohttp.ClientSession() as session:
         with pytest.raises(ConfigError, match="DISCORD_TOKEN"):
-            build_adapter(DestinationKind.DISCORD, settings, session)
+            build_adapter(Platform.DISCORD, Transport.BOT, settings, session)
         with pytest.raises(ConfigError, match="SLACK_BOT_TOKEN"):
-            build_adapter(DestinationKind.SLACK, settings, session)
+            build_adapter(Platform.SLACK, Transport.BOT, settings, session)
         assert isinstance(
-            build_adapter(DestinationKind.DISCORD_WEBHOOK, settings, session),
+            build_adapter(Platform.DISCORD, Transport.WEBHOOK, settings, session),
             DiscordWebhookAdapter,
         )
         assert isinstance(
-            build_adapter(DestinationKind.SLACK_WEBHOOK, settings, session), SlackWebhookAdapter
+            build_adapter(Platform.SLACK, Transport.WEBHOOK, settings, session), SlackWebhookAdapter
         )
 
 
@@ -93,8 +92,8 @@ async def test_pool_starts_each_adapter_once_and_console_prints_bodies(
         aiohttp.ClientSession() as session,
         AdapterPool(settings_for(monkeypatch), session, console_stream=stream) as pool,
     ):
-        console = await pool.get(DestinationKind.CONSOLE)
-        assert console is await pool.get(DestinationKind.CONSOLE)
+        console = await pool.get(Platform.DISCORD, Transport.CONSOLE)
+        assert console is await pool.get(Platform.DISCORD, Transport.CONSOLE)
         assert isinstance(console, ConsoleAdapter)
         first = await console.send("discord:1", discord_message("a"))
         await console.send("discord:1", discord_message("b"), reply_to=first)

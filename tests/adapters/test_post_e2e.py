@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from bot.compose.selection import Selection, select_papers
 from bot.render.discord import render_discord_digest
 from bot.render.slack import render_slack_digest
-from bot.selection import Selection, select_papers
 from bot.sources.files import load_digest_file
 from tests.adapters.cli_runner import run_cli
 from tests.fakes.discord import FakeDiscord

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -14,8 +15,9 @@ from bot.adapters.base import (
     TargetGoneError,
     TransientError,
 )
-from bot.adapters.factory import DestinationKind, build_adapter
+from bot.adapters.factory import build_adapter
 from bot.adapters.slack_bot import METADATA_EVENT_TYPE, SlackBotAdapter
+from bot.models import Platform, Transport
 from tests.adapters.support import settings_for, slack_message
 from tests.fakes.slack import FakeSlack
 
@@ -36,7 +38,7 @@ async def slack(
     settings = settings_for(
         monkeypatch, http_only(fake_slack.settings_env()), {"HTTP_TIMEOUT": "3"}
     )
-    adapter = build_adapter(DestinationKind.SLACK, settings, session)
+    adapter = build_adapter(Platform.SLACK, Transport.BOT, settings, session)
     assert isinstance(adapter, SlackBotAdapter)
     await adapter.start()
     yield adapter
@@ -63,16 +65,19 @@ async def test_posts_blocks_with_metadata_and_threads_replies(
     assert second["ts"] == reply.message_id
 
 
-async def test_find_delivery_reads_the_key_back_from_history(
+async def test_find_sent_reads_the_key_back_from_history(
     fake_slack: FakeSlack, slack: SlackBotAdapter
 ) -> None:
     channel = fake_slack.default_channel.id
-    sent = await slack.send(channel, slack_message(), idempotency_key="digest:7")
-    await slack.send(channel, slack_message(), idempotency_key="digest:8")
-    found = await slack.find_delivery(channel, "digest:7")
+    message = slack_message()
+    attempt = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    sent = await slack.send(channel, message, idempotency_key="digest:7")
+    await slack.send(channel, message, idempotency_key="digest:8")
+    now = dt.datetime.now(dt.UTC)
+    found = await slack.find_sent(channel, message, "digest:7", since=attempt, now=now)
     assert found is not None
     assert found.message_id == sent.message_id
-    assert await slack.find_delivery(channel, "digest:9") is None
+    assert await slack.find_sent(channel, message, "digest:9", since=attempt, now=now) is None
     [history, _] = fake_slack.requests_to("/api/conversations.history")
     assert history.query["include_all_metadata"] in ("1", "true")
 

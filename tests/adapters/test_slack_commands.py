@@ -11,8 +11,9 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.adapters.factory import DestinationKind, build_adapter
+from bot.adapters.factory import build_adapter
 from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
+from bot.models import Platform, Transport
 from tests.adapters.support import settings_for
 from tests.fakes.slack import FakeSlack
 from tests.fakes.slack_signing import Tamper, post_slash_command, slash_command_body
@@ -30,7 +31,7 @@ async def http_bot(
     fake_slack: FakeSlack, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[tuple[str, list[dict[str, Any]]]]:
     env = {k: v for k, v in fake_slack.settings_env().items() if k != "SLACK_APP_TOKEN"}
-    adapter = build_adapter(DestinationKind.SLACK, settings_for(monkeypatch, env), session)
+    adapter = build_adapter(Platform.SLACK, Transport.BOT, settings_for(monkeypatch, env), session)
     assert isinstance(adapter, SlackBotAdapter)
     assert not adapter.socket_mode
     calls: list[dict[str, Any]] = []
@@ -77,7 +78,7 @@ async def test_socket_mode_delivers_commands_and_acks(
     fake_slack: FakeSlack, session: aiohttp.ClientSession, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = settings_for(monkeypatch, fake_slack.settings_env())
-    adapter = build_adapter(DestinationKind.SLACK, settings, session)
+    adapter = build_adapter(Platform.SLACK, Transport.BOT, settings, session)
     assert isinstance(adapter, SlackBotAdapter)
     assert adapter.socket_mode
     calls: list[dict[str, Any]] = []

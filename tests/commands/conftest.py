@@ -16,11 +16,14 @@ from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
 from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import SlackCommands
-from bot.commands import CommandDefaults, CommandEnv, Commands
+from bot.commands.env import CommandDefaults, CommandEnv
+from bot.commands.router import Commands
+from bot.delivery.planner import Planner
 from bot.store import Store, open_store
 from tests.adapters.conftest import session
 from tests.commands.samples import NOW, database_url, seed
 from tests.commands.slack_users import SlackWithUsers
+from tests.delivery.support import Engine, engine_on
 from tests.fakes.discord import FakeDiscord
 
 __all__ = ["session"]
@@ -37,9 +40,34 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 def commands(store: Store) -> Commands:
+    """The handlers on the seeded store; /digest plans into its outbox (sent only where a
+    test also starts a delivery engine)."""
     return Commands(
-        CommandEnv(store, CommandDefaults(post_time="09:00", timezone="UTC"), clock=lambda: NOW)
+        CommandEnv(
+            store,
+            Planner(store, clock=lambda: NOW),
+            CommandDefaults(post_time="09:00", timezone="UTC"),
+            clock=lambda: NOW,
+        )
     )
+
+
+@pytest.fixture
+async def discord_delivery(fake_discord: FakeDiscord, store: Store) -> AsyncIterator[Engine]:
+    """A delivery engine on the same store sending to the fake Discord."""
+    async with engine_on(
+        store, discord_token=fake_discord.token, discord_api_base=fake_discord.api_base
+    ) as engine:
+        yield engine
+
+
+@pytest.fixture
+async def slack_delivery(fake_slack: SlackWithUsers, store: Store) -> AsyncIterator[Engine]:
+    """A delivery engine on the same store sending to the fake Slack."""
+    async with engine_on(
+        store, slack_bot_token=fake_slack.bot_token, slack_api_base=fake_slack.api_base
+    ) as engine:
+        yield engine
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import pytest
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
-from bot.commands import Commands
+from bot.commands.router import Commands
+from bot.models import ChannelRef, Platform
 from bot.store import Store
-from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.rows import DeliveryState, SubscriptionSettings
 from tests.commands.discord_interactions import (
     AUTOCOMPLETE_RESULT,
     NONE,
@@ -22,6 +23,7 @@ from tests.commands.discord_interactions import (
     inject,
 )
 from tests.commands.samples import HOSTILE_TITLE
+from tests.delivery.support import Engine
 from tests.fakes.discord import FakeDiscord
 from tests.render.validators import discord_message_violations
 
@@ -319,15 +321,19 @@ async def test_refused_where_the_bot_cannot_post(
 
 
 async def test_digest_posts_the_latest_digest_as_the_subscription_renders_it(
-    fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, store: Store
+    fake_discord: FakeDiscord,
+    discord_bot: DiscordBotAdapter,
+    discord_delivery: Engine,
+    store: Store,
 ) -> None:
     settings = SubscriptionSettings(min_votes=50, top_n=1)
     await store.subscriptions.save(channel_of(fake_discord), settings, actor="a")
     answer = await run(fake_discord, "digest")
     assert answer.deferred
     assert answer.ephemeral
-    assert "Posted the digest of 2024-05-07 here with this channel's settings" in answer.text
+    assert "Posting the digest of 2024-05-07 here with this channel's settings" in answer.text
     assert "1 of 3 papers in 1 message(s)" in answer.text
+    assert (await discord_delivery.drained())[DeliveryState.SENT] == 1
     [message] = fake_discord.default_channel.messages
     titles = [embed["title"] for embed in message["embeds"]]
     assert titles == [
@@ -337,13 +343,17 @@ async def test_digest_posts_the_latest_digest_as_the_subscription_renders_it(
 
 
 async def test_digest_with_keywords_and_hostile_titles_stays_safe(
-    fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, store: Store
+    fake_discord: FakeDiscord,
+    discord_bot: DiscordBotAdapter,
+    discord_delivery: Engine,
+    store: Store,
 ) -> None:
     await store.subscriptions.save(
         channel_of(fake_discord), SubscriptionSettings(keywords=("everyone",)), actor="a"
     )
     answer = await run(fake_discord, "digest")
     assert "1 of 3 papers" in answer.text
+    await discord_delivery.drained()
     [message] = fake_discord.default_channel.messages
     assert message["mention_everyone"] is False
     assert message["mentions"] == []
@@ -352,13 +362,17 @@ async def test_digest_with_keywords_and_hostile_titles_stays_safe(
 
 
 async def test_digest_into_a_channel_that_refuses_the_bot(
-    fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter
+    fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, discord_delivery: Engine
 ) -> None:
     fake_discord.default_channel.state = "forbidden"
-    answer = await run(fake_discord, "digest")
-    assert "I can't post in this channel: the platform refused access" in answer.text
-    assert "Traceback" not in answer.text
-    assert "403" not in answer.text
+    await run(fake_discord, "digest")
+    counts = await discord_delivery.drained()
+    assert counts[DeliveryState.DEAD] == 1  # no subscription to pause: dead-lettered
+    assert fake_discord.default_channel.messages == []
+    again = await run(fake_discord, "digest")
+    assert "The digest of 2024-05-07 could not be posted (the bot cannot post there" in again.text
+    assert "it is not posted twice" in again.text
+    assert "Traceback" not in again.text
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The handler layer itself, below any platform: what /subscription reads from the outbox,
-where /digest finds its digest, and that failures become words, never exception text.
-The caller here is an admin in an ordinary channel; the poster is the console adapter."""
+where /digest finds its digest and what it queues in the outbox, and that failures become
+words, never exception text. The caller here is an admin in an ordinary channel."""
 
 from __future__ import annotations
 
@@ -18,24 +18,20 @@ import sqlalchemy as sa
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.slack_bot import SlackBotAdapter
-from bot.commands import COMMANDS, CommandDefaults, CommandEnv, Commands, Invocation
+from bot.commands.context import Invocation
+from bot.commands.env import CommandDefaults, CommandEnv
 from bot.commands.errors import GENERIC_FAILURE
-from bot.commands.posting import AdapterPoster
 from bot.commands.replies import Tone
-from bot.commands.wiring import build_commands, install_commands
+from bot.commands.router import Commands
+from bot.commands.spec import COMMANDS
 from bot.config import load_settings
-from bot.delivery import queries
-from bot.models import SourceKind
-from bot.render.discord import render_discord_digest
-from bot.render.slack import render_slack_digest
+from bot.delivery.payload import Post
+from bot.delivery.planner import Planner
+from bot.models import ChannelRef, Platform, SourceKind
 from bot.store import Store, open_store
-from bot.store.rows import (
-    ChannelRef,
-    DeliveryKind,
-    PlannedDelivery,
-    Platform,
-    SubscriptionSettings,
-)
+from bot.store.outbox import claims as queries
+from bot.store.rows import DeliveryKind, DeliveryState, PlannedDelivery, SubscriptionSettings
+from bot.wiring import build_commands, install_commands
 from tests.commands.samples import NOW
 
 LEASE = dt.timedelta(minutes=5)
@@ -53,10 +49,7 @@ class AdminInAChannel:
         return None
 
 
-def invocation(
-    name: str, out: io.StringIO, *, slack: bool = False, **options: object
-) -> Invocation:
-    render = render_slack_digest if slack else render_discord_digest
+def invocation(name: str, **options: object) -> Invocation:
     return Invocation(
         spec=COMMANDS[name],
         options=options,
@@ -64,14 +57,14 @@ def invocation(
         user_id="U1",
         is_dm=False,
         caller=AdminInAChannel(),
-        poster=AdapterPoster(ConsoleAdapter(out), CHANNEL.channel_id, render),
     )
 
 
 async def test_last_post_is_the_newest_sent_delivery(commands: Commands, store: Store) -> None:
     subscription = await store.subscriptions.save(CHANNEL, SubscriptionSettings(), actor="U1")
     planned = [
-        PlannedDelivery(subscription.id, DeliveryKind.DIGEST, f"2024-05-0{day}") for day in (6, 7)
+        PlannedDelivery(CHANNEL, subscription.id, DeliveryKind.DIGEST, f"2024-05-0{day}")
+        for day in (6, 7)
     ]
     await store.deliveries.plan(planned, now=NOW)
     sent_at = dt.datetime(2024, 5, 7, 9, 0, 3, tzinfo=dt.UTC)
@@ -80,31 +73,79 @@ async def test_last_post_is_the_newest_sent_delivery(commands: Commands, store: 
             store.db, platforms=[CHANNEL.platform], limit=1, lease=LEASE, clock=lambda: NOW
         )
         await queries.mark_sent(store.db, claimed, {}, message_id="m", error=None, now=when)
-    reply = await commands.run(invocation("subscription", io.StringIO()))
+    reply = await commands.run(invocation("subscription"))
     assert "Last post: 2024-05-07 09:00 UTC" in reply.plain_text
 
 
-async def test_digest_uses_the_subscription_source_and_thread_replies(
+async def test_digest_queues_the_subscription_source_once_in_the_outbox(
     commands: Commands, store: Store
 ) -> None:
-    await store.subscriptions.save(
-        CHANNEL, SubscriptionSettings(sources=(SourceKind.MARKDOWN,), top_n=2), actor="U1"
+    sub = await store.subscriptions.save(
+        CHANNEL,
+        SubscriptionSettings(sources=(SourceKind.MARKDOWN,), top_n=2, layout="thread"),
+        actor="U1",
     )
-    out = io.StringIO()
-    reply = await commands.run(invocation("digest", out, slack=True))
+    reply = await commands.run(invocation("digest"))
     assert reply.tone is Tone.OK
-    assert "Posted the digest of 2024-05-06" in reply.plain_text
-    lines = [json.loads(line) for line in out.getvalue().splitlines()]
-    assert [line["role"] for line in lines] == ["header", "paper", "paper"]
-    assert "Sparse Mixtures" in lines[1]["body"]["text"]
-    assert "논문 4편 중 상위 2편" in json.dumps(lines[0]["body"], ensure_ascii=False)
+    assert "Posting the digest of 2024-05-06 here with this channel's settings" in reply.plain_text
+    assert "2 of 4 papers in 3 message(s)" in reply.plain_text
+    [row] = await store.deliveries.list(channel=CHANNEL)
+    assert (row.kind, row.item_key, row.subscription_id) == (
+        DeliveryKind.DIGEST,
+        "2024-05-06",
+        sub.id,
+    )
+    post = Post.from_payload(row.payload)
+    assert [m.role.value for m in post.messages] == ["header", "paper", "paper"]
+    assert [m.in_thread for m in post.messages] == [False, True, True]
+    assert "Sparse Mixtures" in post.messages[1].body["text"]
+    assert "논문 4편 중 상위 2편" in json.dumps(post.messages[0].body, ensure_ascii=False)
+
+    again = await commands.run(invocation("digest"))
+    assert "The digest of 2024-05-06 is queued and goes out in a moment" in again.plain_text
+    assert "not posted twice" in again.plain_text
+    assert len(await store.deliveries.list(channel=CHANNEL)) == 1
+
+
+async def test_digest_after_the_day_went_out_says_when(commands: Commands, store: Store) -> None:
+    await store.subscriptions.save(
+        CHANNEL, SubscriptionSettings(sources=(SourceKind.MARKDOWN,)), actor="U1"
+    )
+    await commands.run(invocation("digest"))
+    (claimed,) = await queries.claim(
+        store.db, platforms=[CHANNEL.platform], limit=1, lease=LEASE, clock=lambda: NOW
+    )
+    await queries.mark_sent(store.db, claimed, claimed.payload, message_id="1", error=None, now=NOW)
+    reply = await commands.run(invocation("digest"))
+    assert "was already posted here at 2024-05-07 12:00 UTC" in reply.plain_text
+    [row] = await store.deliveries.list(channel=CHANNEL)
+    assert row.state is DeliveryState.SENT
+
+
+async def test_digest_without_a_subscription_uses_the_defaults(
+    commands: Commands, store: Store
+) -> None:
+    reply = await commands.run(invocation("digest"))
+    assert "with the default settings" in reply.plain_text
+    [row] = await store.deliveries.list(channel=CHANNEL)
+    assert row.subscription_id is None
+
+
+async def test_digest_with_nothing_selected_queues_nothing(
+    commands: Commands, store: Store
+) -> None:
+    await store.subscriptions.save(CHANNEL, SubscriptionSettings(min_votes=10_000), actor="U1")
+    reply = await commands.run(invocation("digest"))
+    assert "passes this channel's settings" in reply.plain_text
+    assert "nothing was posted" in reply.plain_text
+    assert await store.deliveries.list(channel=CHANNEL) == []
 
 
 async def test_digest_on_an_empty_archive(tmp_path: Path) -> None:
     async with open_store(f"sqlite:///{tmp_path / 'empty.db'}") as empty:
-        commands = Commands(CommandEnv(empty, clock=lambda: NOW))
-        reply = await commands.run(invocation("digest", io.StringIO()))
-        papers = await commands.run(invocation("papers", io.StringIO()))
+        commands = Commands(CommandEnv(empty, Planner(empty, clock=lambda: NOW), clock=lambda: NOW))
+        reply = await commands.run(invocation("digest"))
+        papers = await commands.run(invocation("papers"))
     assert reply.tone is Tone.ERROR
     assert "no digest yet" in reply.plain_text
     assert "no digests yet" in papers.plain_text
@@ -117,7 +158,7 @@ async def test_a_store_failure_is_logged_and_never_shown(
         await conn.execute(sa.text("DROP TABLE deliveries"))
         await conn.execute(sa.text("DROP TABLE subscriptions"))
     with caplog.at_level(logging.ERROR, logger="bot.commands.router"):
-        reply = await commands.run(invocation("subscribe", io.StringIO(), top=3))
+        reply = await commands.run(invocation("subscribe", top=3))
     assert reply.plain_text == GENERIC_FAILURE
     assert reply.tone is Tone.ERROR
     assert "subscriptions" not in reply.plain_text
@@ -146,7 +187,7 @@ async def test_wiring_attaches_commands_to_bot_adapters_only(
         assert install_commands(slack_bot, commands, settings)
         assert len(slack_bot.app._async_listeners) == len(COMMANDS)
     assert not install_commands(ConsoleAdapter(io.StringIO()), commands, settings)
-    built = build_commands(commands.env.store, settings)
+    built = build_commands(commands.env.store, commands.env.digests, settings)
     assert built.env.defaults.post_time == settings.default_post_time
 
 
@@ -155,8 +196,10 @@ async def test_a_new_subscription_starts_with_the_configured_empty_day_policy(
 ) -> None:
     monkeypatch.setenv("NO_PAPERS_POLICY", "note")
     defaults = CommandDefaults.from_settings(load_settings())
-    commands = Commands(CommandEnv(store, defaults, clock=lambda: NOW))
-    reply = await commands.run(invocation("subscribe", io.StringIO(), top=3))
+    commands = Commands(
+        CommandEnv(store, Planner(store, clock=lambda: NOW), defaults, clock=lambda: NOW)
+    )
+    reply = await commands.run(invocation("subscribe", top=3))
     assert "Empty days: note (a short message)" in reply.plain_text
     created = await store.subscriptions.get(CHANNEL)
     assert created is not None
@@ -164,7 +207,7 @@ async def test_a_new_subscription_starts_with_the_configured_empty_day_policy(
 
     other = ChannelRef(Platform.SLACK, "T1", "C2")
     await store.subscriptions.save(other, SubscriptionSettings(no_papers="skip"), actor="U1")
-    moved = dataclasses.replace(invocation("subscribe", io.StringIO(), top=4), channel=other)
+    moved = dataclasses.replace(invocation("subscribe", top=4), channel=other)
     await commands.run(moved)
     kept = await store.subscriptions.get(other)
     assert kept is not None

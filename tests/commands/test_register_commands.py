@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from bot.commands import COMMANDS
+from bot.commands.spec import COMMANDS
 from tests.adapters.cli_runner import PROJECT_ROOT, run_cli
 from tests.fakes.discord import FakeDiscord
 

@@ -8,8 +8,9 @@ import aiohttp
 import pytest
 
 from bot.adapters.slack_bot import SlackBotAdapter
+from bot.models import ChannelRef, Platform
 from bot.store import Store
-from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.rows import DeliveryState, SubscriptionSettings
 from tests.commands.conftest import ALLOWLISTED
 from tests.commands.slack_requests import command_form, over_http, over_socket
 from tests.commands.slack_users import (
@@ -19,6 +20,7 @@ from tests.commands.slack_users import (
     OWNER,
     SlackWithUsers,
 )
+from tests.delivery.support import Engine
 from tests.fakes.slack_signing import post_slash_command
 
 MANAGEMENT = ["/subscribe", "/unsubscribe", "/subscription", "/pause", "/resume", "/digest"]
@@ -277,15 +279,17 @@ async def test_refused_where_the_bot_cannot_post(
     assert fake_slack.channels[COMMAND_CHANNEL].messages == []
 
 
-async def test_digest_posts_through_the_bot_with_the_subscription_settings(
-    fake_slack: SlackWithUsers, slack_socket: SlackBotAdapter, store: Store
+async def test_digest_posts_through_the_outbox_with_the_subscription_settings(
+    fake_slack: SlackWithUsers, slack_socket: SlackBotAdapter, slack_delivery: Engine, store: Store
 ) -> None:
     await store.subscriptions.save(
         channel_of(fake_slack), SubscriptionSettings(keywords=("diffusion",)), actor="a"
     )
     answer = await over_socket(fake_slack, "/digest")
-    assert "Posted the digest of 2024-05-07 here with this channel's settings" in answer.text
+    assert "Posting the digest of 2024-05-07 here with this channel's settings" in answer.text
     assert "1 of 3 papers in 2 message(s)" in answer.text
+    counts = await slack_delivery.drained()
+    assert counts[DeliveryState.SENT] == 1
     header, paper = fake_slack.channels[COMMAND_CHANNEL].messages
     assert header["blocks"][0]["type"] == "header"
     assert "Video Diffusion with Temporal Attention" in paper["text"]

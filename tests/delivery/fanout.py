@@ -15,8 +15,9 @@ from pathlib import Path
 import aiohttp
 
 from bot.delivery.timing import complete_day_before, parse_post_time
+from bot.models import Platform
 from bot.store import open_store
-from bot.store.rows import DeliveryState, Platform, Subscription, SubscriptionSettings
+from bot.store.rows import DeliveryState, Subscription, SubscriptionSettings
 from tests.delivery.world import (
     duplicates,
     received,

@@ -83,9 +83,24 @@ async def running_engine(
 ) -> AsyncIterator[Engine]:
     """Store, session, adapter pool and a started engine; the scheduler is not started
     (tests plan directly), so nothing fires on its own."""
-    settings = load_settings(**overrides)
     async with (
         open_store(database_url) as store,
+        engine_on(store, console=console, clock=clock, **overrides) as engine,
+    ):
+        yield engine
+
+
+@contextlib.asynccontextmanager
+async def engine_on(
+    store: Store,
+    *,
+    console: TextIO | None = None,
+    clock: Callable[[], dt.datetime] = utc_now,
+    **overrides: Any,
+) -> AsyncIterator[Engine]:
+    """A started engine on a store the test already has open."""
+    settings = load_settings(**overrides)
+    async with (
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
         AdapterPool(settings, session, console_stream=console) as pool,
     ):

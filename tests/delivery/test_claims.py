@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bot.delivery import queries
+from bot.models import ChannelRef, Platform
 from bot.store import Store, open_store
+from bot.store.outbox import claims as queries
 from bot.store.rows import (
-    ChannelRef,
     DeliveryKind,
     DeliveryState,
     PlannedDelivery,
-    Platform,
     Subscription,
     SubscriptionSettings,
 )
@@ -45,7 +44,10 @@ async def subscribe(store: Store, n: int) -> Subscription:
 
 async def plan(store: Store, sub: Subscription, *days: str) -> None:
     await store.deliveries.plan(
-        [PlannedDelivery(sub.id, DeliveryKind.DIGEST, day, payload={"day": day}) for day in days],
+        [
+            PlannedDelivery(sub.channel, sub.id, DeliveryKind.DIGEST, day, payload={"day": day})
+            for day in days
+        ],
         now=T0,
     )
 

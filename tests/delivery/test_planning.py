@@ -11,9 +11,10 @@ import pytest
 from bot.delivery.jobs import job_id
 from bot.delivery.payload import Post
 from bot.delivery.planner import Outcome
+from bot.models import ChannelRef, Platform
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import Store
-from bot.store.rows import ChannelRef, DeliveryKind, Platform, SubscriptionSettings
+from bot.store.rows import DeliveryKind, SubscriptionSettings
 from tests.app.content import Entry, markdown_digest
 from tests.delivery.support import FakeClock, running_engine
 from tests.fakes.slack import FakeSlack

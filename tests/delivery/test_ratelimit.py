@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from bot.adapters.factory import DestinationKind
 from bot.delivery.ratelimit import Limit, RateLimiter
 from bot.delivery.targets import Route
+from bot.models import Platform, Transport
 
 
 class Clock:
@@ -16,11 +16,11 @@ class Clock:
 
 
 def discord(channel: str) -> Route:
-    return Route(DestinationKind.DISCORD, channel, f"discord:{channel}", "guild")
+    return Route(Platform.DISCORD, Transport.BOT, channel, f"discord:{channel}", "guild")
 
 
 def slack(channel: str) -> Route:
-    return Route(DestinationKind.SLACK, channel, f"slack:{channel}", "T1")
+    return Route(Platform.SLACK, Transport.BOT, channel, f"slack:{channel}", "T1")
 
 
 async def test_a_discord_channel_takes_five_then_waits_out_its_window() -> None:

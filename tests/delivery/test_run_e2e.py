@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.delivery.timing import complete_day_before, parse_post_time
+from bot.models import ChannelRef, Platform
 from bot.store import open_store
-from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.rows import SubscriptionSettings
 from tests.app.content import HF_PAPERS, MARKDOWN_PAPERS, hf_items, markdown_digest
 from tests.app.process import BotProcess
 from tests.delivery.world import wait_for

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot.adapters.factory import DestinationKind
-from bot.delivery import queries
 from bot.delivery.payload import Post
+from bot.models import ChannelRef, Platform, Transport
 from bot.store import open_store
-from bot.store.rows import ChannelRef, DeliveryState, Platform, SubscriptionSettings
+from bot.store.outbox import claims as queries
+from bot.store.rows import DeliveryState, SubscriptionSettings
 from tests.delivery.support import FakeClock, running_engine, utc_now
 from tests.delivery.world import store_digest, synthetic_entries
 from tests.fakes.discord import FakeDiscord
@@ -138,7 +138,7 @@ async def test_a_post_cut_by_a_crash_resumes_after_what_landed(
             clock=utc_now,
         )
         header = Post.from_payload(claimed.payload).messages[0]
-        adapter = await bot.pool.get(DestinationKind.SLACK)
+        adapter = await bot.pool.get(Platform.SLACK, Transport.BOT)
         await adapter.send("C0PAPERS01", header, idempotency_key=f"{claimed.idempotency_key}.0")
 
     later = FakeClock(utc_now() + LEASE + dt.timedelta(seconds=1))

@@ -11,10 +11,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Digest
+from bot.models import ChannelRef, Digest, Platform
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import Store
-from bot.store.rows import ChannelRef, Platform, Subscription, SubscriptionSettings
+from bot.store.rows import Subscription, SubscriptionSettings
 from tests.app.content import Entry, markdown_digest
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.platform_faults import FakeServer, Fault, FaultKind, FaultQueue

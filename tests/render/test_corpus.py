@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.compose.selection import rank_papers
 from bot.render.discord import render_discord_digest
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_digest
-from bot.selection import rank_papers
 from bot.sources.files import load_digest_file
 from tests.render.validators import discord_message_violations, slack_message_violations
 

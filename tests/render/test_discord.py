@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Digest, Media, SourceKind
+from bot.models import Digest, Media, Platform, SourceKind
 from bot.render.discord import (
     render_discord_alert,
     render_discord_digest,
     render_discord_paper,
 )
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions
 from tests.render.samples import DAY, english_digest, hostile_digest, korean_digest, paper
 from tests.render.validators import discord_message_violations

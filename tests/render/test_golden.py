@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.compose.selection import rank_papers
 from bot.models import Digest
 from bot.render.discord import render_discord_digest
 from bot.render.message import RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_digest
-from bot.selection import rank_papers
 from tests.render.samples import SAMPLES
 from tests.render.validators import discord_message_violations, slack_message_violations
 

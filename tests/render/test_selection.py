@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.compose.selection import Selection, matches_keywords, rank_papers, select_papers
 from bot.models import Paper
-from bot.selection import Selection, matches_keywords, rank_papers, select_papers
 from tests.render.samples import paper
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.models import Digest, Media, SourceKind
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.models import Digest, Media, Platform, SourceKind
+from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_alert, render_slack_digest, render_slack_paper
 from tests.render.samples import DAY, english_digest, hostile_digest, korean_digest, paper

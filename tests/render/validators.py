@@ -10,7 +10,7 @@ Each function returns human-readable violations; an empty list means the body is
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -261,7 +261,77 @@ def _image_url(problems: list[str], where: str, url: object, *, https_only: bool
         problems.append(f"{where}: not a png/jpg/gif image: {url!r}")
 
 
+def _header_block(problems: list[str], where: str, block: dict[str, Any]) -> int:
+    return _text_object(problems, f"{where}.text", block.get("text"), S_HEADER, plain_only=True)
+
+
+def _section_block(problems: list[str], where: str, block: dict[str, Any]) -> int:
+    total = 0
+    fields = block.get("fields") or []
+    if block.get("text") is None and not fields:
+        problems.append(f"{where}: section without text or fields")
+    if block.get("text") is not None:
+        total += _text_object(problems, f"{where}.text", block["text"], S_SECTION_TEXT)
+    if len(fields) > S_SECTION_FIELDS:
+        problems.append(f"{where}.fields: {len(fields)} > {S_SECTION_FIELDS}")
+    for index, item in enumerate(fields):
+        total += _text_object(problems, f"{where}.fields[{index}]", item, S_FIELD_TEXT)
+    return total
+
+
+def _context_block(problems: list[str], where: str, block: dict[str, Any]) -> int:
+    total = 0
+    elements = block.get("elements") or []
+    if not elements or len(elements) > S_CONTEXT_ELEMENTS:
+        problems.append(f"{where}.elements: {len(elements)} not in 1..{S_CONTEXT_ELEMENTS}")
+    for index, item in enumerate(elements):
+        if isinstance(item, dict) and item.get("type") == "image":
+            _image_url(problems, f"{where}.elements[{index}].image_url", item.get("image_url"))
+            _check_str(
+                problems, f"{where}.elements[{index}].alt_text", item.get("alt_text"),
+                S_ALT_TEXT, required=True,
+            )  # fmt: skip
+        else:
+            total += _text_object(problems, f"{where}.elements[{index}]", item, S_TEXT_OBJECT)
+    return total
+
+
+def _image_block(problems: list[str], where: str, block: dict[str, Any]) -> int:
+    _image_url(problems, f"{where}.image_url", block.get("image_url"))
+    alt = block.get("alt_text")
+    _check_str(problems, f"{where}.alt_text", alt, S_ALT_TEXT, required=True)
+    total = _length(alt)
+    if block.get("title") is not None:
+        total += _text_object(
+            problems, f"{where}.title", block["title"], S_IMAGE_TITLE, plain_only=True
+        )
+    return total
+
+
+def _video_block(problems: list[str], where: str, block: dict[str, Any]) -> int:
+    alt = block.get("alt_text")
+    _check_str(problems, f"{where}.alt_text", alt, S_ALT_TEXT, required=True)
+    total = _length(alt)
+    total += _text_object(
+        problems, f"{where}.title", block.get("title"), S_VIDEO_TITLE - 1, plain_only=True
+    )
+    _image_url(problems, f"{where}.thumbnail_url", block.get("thumbnail_url"))
+    if not _is_http_url(block.get("video_url"), https_only=True):
+        problems.append(f"{where}.video_url: not an https URL")
+    return total
+
+
+_BLOCK_CHECKS: dict[str, Callable[[list[str], str, dict[str, Any]], int]] = {
+    "header": _header_block,
+    "section": _section_block,
+    "context": _context_block,
+    "image": _image_block,
+    "video": _video_block,
+}
+
+
 def _slack_block(problems: list[str], where: str, block: object) -> int:
+    """The block's problems, appended; returns how much text it counts toward the cap."""
     if not isinstance(block, dict):
         problems.append(f"{where}: not an object")
         return 0
@@ -272,54 +342,8 @@ def _slack_block(problems: list[str], where: str, block: object) -> int:
     block_id = block.get("block_id")
     if block_id is not None and _length(block_id) > S_BLOCK_ID:
         problems.append(f"{where}.block_id: too long")
-    total = 0
-    if kind == "header":
-        total += _text_object(
-            problems, f"{where}.text", block.get("text"), S_HEADER, plain_only=True
-        )
-    elif kind == "section":
-        fields = block.get("fields") or []
-        if block.get("text") is None and not fields:
-            problems.append(f"{where}: section without text or fields")
-        if block.get("text") is not None:
-            total += _text_object(problems, f"{where}.text", block["text"], S_SECTION_TEXT)
-        if len(fields) > S_SECTION_FIELDS:
-            problems.append(f"{where}.fields: {len(fields)} > {S_SECTION_FIELDS}")
-        for index, item in enumerate(fields):
-            total += _text_object(problems, f"{where}.fields[{index}]", item, S_FIELD_TEXT)
-    elif kind == "context":
-        elements = block.get("elements") or []
-        if not elements or len(elements) > S_CONTEXT_ELEMENTS:
-            problems.append(f"{where}.elements: {len(elements)} not in 1..{S_CONTEXT_ELEMENTS}")
-        for index, item in enumerate(elements):
-            if isinstance(item, dict) and item.get("type") == "image":
-                _image_url(problems, f"{where}.elements[{index}].image_url", item.get("image_url"))
-                _check_str(
-                    problems, f"{where}.elements[{index}].alt_text", item.get("alt_text"),
-                    S_ALT_TEXT, required=True,
-                )  # fmt: skip
-            else:
-                total += _text_object(problems, f"{where}.elements[{index}]", item, S_TEXT_OBJECT)
-    elif kind == "image":
-        _image_url(problems, f"{where}.image_url", block.get("image_url"))
-        alt = block.get("alt_text")
-        _check_str(problems, f"{where}.alt_text", alt, S_ALT_TEXT, required=True)
-        total += _length(alt)
-        if block.get("title") is not None:
-            total += _text_object(
-                problems, f"{where}.title", block["title"], S_IMAGE_TITLE, plain_only=True
-            )
-    elif kind == "video":
-        alt = block.get("alt_text")
-        _check_str(problems, f"{where}.alt_text", alt, S_ALT_TEXT, required=True)
-        total += _length(alt)
-        total += _text_object(
-            problems, f"{where}.title", block.get("title"), S_VIDEO_TITLE - 1, plain_only=True
-        )
-        _image_url(problems, f"{where}.thumbnail_url", block.get("thumbnail_url"))
-        if not _is_http_url(block.get("video_url"), https_only=True):
-            problems.append(f"{where}.video_url: not an https URL")
-    return total
+    check = _BLOCK_CHECKS.get(str(kind))
+    return check(problems, where, block) if check is not None else 0
 
 
 def slack_message_violations(body: object) -> list[str]:

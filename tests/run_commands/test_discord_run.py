@@ -8,7 +8,7 @@ import asyncio
 
 import aiohttp
 
-from bot.store.rows import ChannelRef, Platform
+from bot.models import ChannelRef, Platform
 from tests.commands.discord_interactions import (
     MANAGE_CHANNELS,
     VIEW_SEND_EMBED,

@@ -8,7 +8,7 @@ import asyncio
 
 import aiohttp
 
-from bot.store.rows import ChannelRef, Platform
+from bot.models import ChannelRef, Platform
 from tests.commands.slack_requests import over_http, over_socket
 from tests.commands.slack_users import ADMIN, COMMAND_CHANNEL, MEMBER, SlackWithUsers
 from tests.fakes.slack_signing import post_slash_command

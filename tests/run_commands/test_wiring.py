@@ -14,10 +14,13 @@ from aiohttp import web
 
 from bot.adapters.base import Adapter, AdapterError
 from bot.adapters.discord_bot import DiscordBotAdapter
-from bot.adapters.factory import AdapterPool, DestinationKind
+from bot.adapters.factory import AdapterPool
 from bot.commands.spec import COMMANDS
-from bot.commands.wiring import CommandHealth, CommandWiring, Transport, command_transports
+from bot.delivery.planner import Planner
+from bot.models import Platform, Transport
+from bot.poller import utc_now
 from bot.store import Store, open_store
+from bot.wiring import CommandHealth, CommandTransport, CommandWiring, command_transports
 from tests.adapters.support import settings_for
 from tests.commands.slack_requests import over_http
 from tests.commands.slack_users import SlackWithUsers
@@ -44,7 +47,7 @@ async def test_every_adapter_the_pool_builds_gets_the_commands_before_it_starts(
     session: aiohttp.ClientSession,
 ) -> None:
     settings = settings_for(monkeypatch, fake_discord.settings_env())
-    wiring = CommandWiring(store, settings)
+    wiring = CommandWiring(store, Planner(store, clock=utc_now), settings)
     built: list[tuple[Adapter, bool, int]] = []
 
     def on_built(adapter: Adapter) -> None:
@@ -56,11 +59,13 @@ async def test_every_adapter_the_pool_builds_gets_the_commands_before_it_starts(
     fake_discord.fail_next(401, path="/users/@me")
     async with AdapterPool(settings, session, on_built=on_built) as pool:
         with pytest.raises(AdapterError):
-            await pool.get(DestinationKind.DISCORD)
-        assert pool.started(DestinationKind.DISCORD) is None
-        retried = await pool.get(DestinationKind.DISCORD)
-        assert pool.started(DestinationKind.DISCORD) is retried
-        assert await pool.get(DestinationKind.DISCORD) is retried  # built once when it works
+            await pool.get(Platform.DISCORD, Transport.BOT)
+        assert pool.started(Platform.DISCORD, Transport.BOT) is None
+        retried = await pool.get(Platform.DISCORD, Transport.BOT)
+        assert pool.started(Platform.DISCORD, Transport.BOT) is retried
+        assert (
+            await pool.get(Platform.DISCORD, Transport.BOT) is retried
+        )  # built once when it works
 
     [(failed, failed_logged_in, failed_count), (kept, kept_logged_in, kept_count)] = built
     assert kept is retried
@@ -78,7 +83,7 @@ async def test_slack_endpoint_waits_for_slack_to_log_in(
 ) -> None:
     env = {k: v for k, v in fake_slack.settings_env().items() if k != "SLACK_APP_TOKEN"}
     settings = settings_for(monkeypatch, env)
-    wiring = CommandWiring(store, settings)
+    wiring = CommandWiring(store, Planner(store, clock=utc_now), settings)
     fake_slack.fail_next(500, path="auth.test")
     async with AdapterPool(settings, session, on_built=wiring.on_built) as pool:
         web_app = web.Application()
@@ -89,14 +94,14 @@ async def test_slack_endpoint_waits_for_slack_to_log_in(
         url = f"http://127.0.0.1:{runner.addresses[0][1]}{wiring.events_path}"
         try:
             with pytest.raises(AdapterError):
-                await pool.get(DestinationKind.SLACK)
+                await pool.get(Platform.SLACK, Transport.BOT)
             early = await post_slash_command(
                 session, url, fake_slack.signing_secret, command="/papers"
             )
             assert early.status == 503
             assert "not connected yet" in early.body
 
-            await pool.get(DestinationKind.SLACK)
+            await pool.get(Platform.SLACK, Transport.BOT)
             answer = await over_http(fake_slack, session, url, "/papers")
             assert answer.ack_status == 200
             assert "The archive has no digests yet." in answer.text, answer.text
@@ -107,26 +112,29 @@ async def test_slack_endpoint_waits_for_slack_to_log_in(
 @pytest.mark.parametrize(
     ("names", "slack"),
     [
-        (("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"), Transport.SOCKET_MODE),
-        (("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), Transport.HTTP),
-        (("SLACK_BOT_TOKEN",), Transport.OFF),
+        (
+            ("SLACK_BOT_TOKEN", "SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"),
+            CommandTransport.SOCKET_MODE,
+        ),
+        (("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"), CommandTransport.HTTP),
+        (("SLACK_BOT_TOKEN",), CommandTransport.OFF),
         (("SLACK_APP_TOKEN", "SLACK_SIGNING_SECRET"), None),
     ],
 )
 def test_settings_pick_how_slack_commands_arrive(
-    monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...], slack: Transport | None
+    monkeypatch: pytest.MonkeyPatch, names: tuple[str, ...], slack: CommandTransport | None
 ) -> None:
     settings = settings_for(monkeypatch, dict.fromkeys(names, "x-configured-value"))
-    assert command_transports(settings).get(DestinationKind.SLACK) is slack
-    assert DestinationKind.DISCORD not in command_transports(settings)
+    assert command_transports(settings).get(Platform.SLACK) is slack
+    assert Platform.DISCORD not in command_transports(settings)
 
 
 async def test_start_up_says_how_commands_arrive_and_when_slack_has_none(
     monkeypatch: pytest.MonkeyPatch, store: Store, caplog: pytest.LogCaptureFixture
 ) -> None:
     env = {"DISCORD_TOKEN": "discord-token", "SLACK_BOT_TOKEN": "xoxb-token"}
-    wiring = CommandWiring(store, settings_for(monkeypatch, env))
-    with caplog.at_level(logging.INFO, logger="bot.commands.wiring"):
+    wiring = CommandWiring(store, Planner(store, clock=utc_now), settings_for(monkeypatch, env))
+    with caplog.at_level(logging.INFO, logger="bot.wiring"):
         wiring.log_transports()
     messages = [(r.levelname, r.getMessage()) for r in caplog.records]
     assert messages[0] == ("INFO", "slash commands: discord over the gateway")
@@ -141,14 +149,16 @@ async def test_health_follows_the_discord_gateway(
     session: aiohttp.ClientSession,
 ) -> None:
     settings = settings_for(monkeypatch, fake_discord.settings_env())
-    wiring = CommandWiring(store, settings)
-    assert wiring.health(DestinationKind.DISCORD, None) is None
+    wiring = CommandWiring(store, Planner(store, clock=utc_now), settings)
+    assert wiring.health(Platform.DISCORD, None) is None
     pool = AdapterPool(settings, session, connect_gateway=True, on_built=wiring.on_built)
     async with pool:
-        adapter = await pool.get(DestinationKind.DISCORD)
+        adapter = await pool.get(Platform.DISCORD, Transport.BOT)
         assert isinstance(adapter, DiscordBotAdapter)
         await adapter.wait_until_ready(within=10)
-        assert wiring.health(DestinationKind.DISCORD, adapter) == CommandHealth(Transport.GATEWAY)
+        assert wiring.health(Platform.DISCORD, adapter) == CommandHealth(CommandTransport.GATEWAY)
         await adapter.stop()  # what a fatal gateway error leaves behind: a closed client
-        gone = wiring.health(DestinationKind.DISCORD, adapter)
-        assert gone == CommandHealth(Transport.GATEWAY, "the Discord gateway is not connected")
+        gone = wiring.health(Platform.DISCORD, adapter)
+        assert gone == CommandHealth(
+            CommandTransport.GATEWAY, "the Discord gateway is not connected"
+        )

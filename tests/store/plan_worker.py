@@ -15,10 +15,12 @@ CHUNK = 10
 async def _plan(url: str, search_path: str | None, subscription_id: int, items: int) -> int:
     created = 0
     async with open_store(url, search_path=search_path, migrate=False) as store:
+        sub = await store.subscriptions.get_by_id(subscription_id)
+        assert sub is not None
         keys = [f"item-{n}" for n in range(items)]
         for start in range(0, items, CHUNK):
             batch = [
-                PlannedDelivery(subscription_id, DeliveryKind.PAPER, key)
+                PlannedDelivery(sub.channel, sub.id, DeliveryKind.PAPER, key)
                 for key in keys[start : start + CHUNK]
             ]
             created += len(await store.deliveries.plan(batch))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 
+from bot.models import ChannelRef, Platform
 from bot.store import Store
-from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.rows import SubscriptionSettings
 from tests.store.conftest import Backend
 from tests.store.plan_worker import plan_deliveries
 

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.models import SourceKind
+from bot.models import ChannelRef, Platform, SourceKind
 from bot.store import Store
-from bot.store.rows import (
-    ChannelRef,
-    DeliveryKind,
-    DeliveryState,
-    PlannedDelivery,
-    Platform,
-    SubscriptionSettings,
-)
+from bot.store.rows import DeliveryKind, DeliveryState, PlannedDelivery, SubscriptionSettings
 
 T0 = dt.datetime(2024, 5, 6, 9, 0, tzinfo=dt.UTC)
 CHANNEL = ChannelRef(Platform.DISCORD, "guild-1", "chan-1")
@@ -74,8 +67,10 @@ async def test_pause_resume_list_and_delete(store: Store) -> None:
 async def test_planning_twice_creates_each_delivery_once(store: Store) -> None:
     sub = await _subscribe(store)
     items = [
-        PlannedDelivery(sub, DeliveryKind.DIGEST, "2024-05-06", payload={"date": "2024-05-06"}),
-        PlannedDelivery(sub, DeliveryKind.ALERT, "2405.00001"),
+        PlannedDelivery(
+            CHANNEL, sub, DeliveryKind.DIGEST, "2024-05-06", payload={"date": "2024-05-06"}
+        ),
+        PlannedDelivery(CHANNEL, sub, DeliveryKind.ALERT, "2405.00001"),
     ]
     first = await store.deliveries.plan(items, now=T0)
     second = await store.deliveries.plan(items, now=T0)

@@ -1,5 +1,6 @@
 """A subscription's own Slack layout and empty-day policy: stored, read back, and given to
-rows that existed before revision 0002 added them (both backends)."""
+rows that existed before revision 0002 added them; outbox rows and webhook subscriptions
+carried over by revision 0004 (both backends)."""
 
 from __future__ import annotations
 
@@ -15,10 +16,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
+from bot.models import ChannelRef, Platform
 from bot.store import Store
 from bot.store.engine import Database
 from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
-from bot.store.rows import ChannelRef, Platform, SubscriptionSettings
+from bot.store.rows import SubscriptionSettings
 from bot.store.schema import deliveries, metadata, subscriptions
 from bot.store.subscriptions import SubscriptionRepo
 from tests.store.conftest import pg_url, scratch_schema
@@ -100,6 +102,22 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
             )
             sub_id = inserted.scalar_one()
             await conn.execute(
+                subscriptions.insert().values(
+                    platform="discord-webhook",
+                    workspace_id="webhook",
+                    channel_id="discord-webhook:123",
+                    min_votes=0,
+                    top_n=10,
+                    keywords=[],
+                    sources=[],
+                    post_time="09:00",
+                    timezone="UTC",
+                    paused=False,
+                    created_at=T0,
+                    updated_at=T0,
+                )
+            )
+            await conn.execute(
                 deliveries.insert().values(
                     subscription_id=sub_id,
                     kind="digest",
@@ -115,7 +133,13 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
             )
 
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0003"
+        assert await current_revision(db) == head_revision() == "0004"
+        hook = ChannelRef(Platform.DISCORD, "webhook", "discord-webhook:123")
+        assert await SubscriptionRepo(db).get(hook) is not None
+        async with db.read() as conn:
+            row = (await conn.execute(sa.select(deliveries))).mappings().one()
+        assert (row["platform"], row["workspace_id"], row["channel_id"]) == ("slack", "T01", "C01")
+        assert row["subscription_id"] == sub_id
         found = await SubscriptionRepo(db).get(CHANNEL)
         assert found is not None
         assert (found.settings.layout, found.settings.no_papers) == ("channel", "skip")

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from bot.models import Platform
 from bot.render.markup import escape_slack
-from bot.render.message import MessageRole, Platform, RenderedMessage
+from bot.render.message import MessageRole, RenderedMessage
 
 NOTHING_NEW = "📭 No new Daily Papers since the last post ({day})."
 NOTHING_NEW_KO = "📭 지난 게시 이후 새 Daily Papers가 없습니다 ({day})."

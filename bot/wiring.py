@@ -1,7 +1,8 @@
 """Attaching the slash commands to the bot adapters the composition root builds.
 
-Kept apart from the handlers so `bot.commands` never imports platform SDK glue; only the
-composition root (bot/app.py) uses this. discord.py and bolt take command definitions only
+Part of the composition root (bot/app.py uses it): the one place that knows both the
+platform-neutral handlers (`bot.commands`) and the platform glue (`bot.adapters`), so
+neither imports the other's side. discord.py and bolt take command definitions only
 before they connect, so `CommandWiring.on_built` is the adapter pool's build hook: every
 bot adapter the pool makes (including one rebuilt after a failed login) gets the commands
 before it starts.
@@ -23,12 +24,13 @@ from aiohttp import web
 from bot.adapters.base import Adapter
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
-from bot.adapters.factory import DestinationKind
 from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import SlackCommands
-from bot.commands.context import CommandDefaults, CommandEnv, CommandService
+from bot.commands.context import CommandService
+from bot.commands.env import CommandDefaults, CommandEnv, DigestQueue
 from bot.commands.router import Commands
 from bot.config import Settings
+from bot.models import Platform
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -36,9 +38,9 @@ log = logging.getLogger(__name__)
 NOT_CONNECTED = "Slack is not connected yet; try again in a moment."
 
 
-def build_commands(store: Store, settings: Settings) -> Commands:
+def build_commands(store: Store, digests: DigestQueue, settings: Settings) -> Commands:
     """The one command service a process needs; it serves every platform."""
-    return Commands(CommandEnv(store, CommandDefaults.from_settings(settings)))
+    return Commands(CommandEnv(store, digests, CommandDefaults.from_settings(settings)))
 
 
 def install_commands(adapter: Adapter, service: CommandService, settings: Settings) -> bool:
@@ -58,37 +60,39 @@ def install_commands(adapter: Adapter, service: CommandService, settings: Settin
     return False
 
 
-class Transport(StrEnum):
+class CommandTransport(StrEnum):
+    """How slash commands reach this process on one platform."""
+
     GATEWAY = "gateway"
     SOCKET_MODE = "socket-mode"
     HTTP = "http"
     OFF = "off"
 
 
-def command_transports(settings: Settings) -> dict[DestinationKind, Transport]:
+def command_transports(settings: Settings) -> dict[Platform, CommandTransport]:
     """How commands arrive on each configured bot platform."""
-    found: dict[DestinationKind, Transport] = {}
+    found: dict[Platform, CommandTransport] = {}
     if settings.has_discord_bot:
-        found[DestinationKind.DISCORD] = Transport.GATEWAY
+        found[Platform.DISCORD] = CommandTransport.GATEWAY
     if settings.has_slack_bot:
         if settings.slack_app_token is not None:
-            found[DestinationKind.SLACK] = Transport.SOCKET_MODE
+            found[Platform.SLACK] = CommandTransport.SOCKET_MODE
         elif settings.slack_signing_secret is not None:
-            found[DestinationKind.SLACK] = Transport.HTTP
+            found[Platform.SLACK] = CommandTransport.HTTP
         else:
-            found[DestinationKind.SLACK] = Transport.OFF
+            found[Platform.SLACK] = CommandTransport.OFF
     return found
 
 
 class StartedAdapters(Protocol):
     """What the HTTP endpoint needs from the adapter pool (`AdapterPool`)."""
 
-    def started(self, kind: DestinationKind) -> Adapter | None: ...
+    def started(self, platform: Platform) -> Adapter | None: ...
 
 
 @dataclass(frozen=True, slots=True)
 class CommandHealth:
-    transport: Transport
+    transport: CommandTransport
     problem: str | None = None
     """Why commands cannot arrive right now, or None."""
 
@@ -97,8 +101,15 @@ class CommandWiring:
     """The slash commands of one running bot: one service on the bot's one store, installed
     on each bot adapter the pool builds, and the Slack HTTP endpoint when that is the way in."""
 
-    def __init__(self, store: Store, settings: Settings, *, events_path: str = EVENTS_PATH) -> None:
-        self.service = build_commands(store, settings)
+    def __init__(
+        self,
+        store: Store,
+        digests: DigestQueue,
+        settings: Settings,
+        *,
+        events_path: str = EVENTS_PATH,
+    ) -> None:
+        self.service = build_commands(store, digests, settings)
         self.transports = command_transports(settings)
         self.events_path = events_path
         self._settings = settings
@@ -110,11 +121,11 @@ class CommandWiring:
     def routes(self, adapters: StartedAdapters) -> list[web.RouteDef]:
         """The Slack endpoint for the web server, mounted before it starts. It answers 503
         until Slack has logged in: the adapter behind it may be rebuilt by a retried login."""
-        if self.transports.get(DestinationKind.SLACK) is not Transport.HTTP:
+        if self.transports.get(Platform.SLACK) is not CommandTransport.HTTP:
             return []
 
         async def slack_events(request: web.Request) -> web.StreamResponse:
-            adapter = adapters.started(DestinationKind.SLACK)
+            adapter = adapters.started(Platform.SLACK)
             if not isinstance(adapter, SlackBotAdapter):
                 return web.Response(status=503, text=NOT_CONNECTED)
             return await adapter.handle_http(request)
@@ -124,31 +135,31 @@ class CommandWiring:
     def log_transports(self) -> None:
         """Say at start-up where commands come from, so a silent bot is easy to explain."""
         ways = {
-            Transport.GATEWAY: "over the gateway",
-            Transport.SOCKET_MODE: "over Socket Mode",
-            Transport.HTTP: f"at the HTTP endpoint {self.events_path}",
+            CommandTransport.GATEWAY: "over the gateway",
+            CommandTransport.SOCKET_MODE: "over Socket Mode",
+            CommandTransport.HTTP: f"at the HTTP endpoint {self.events_path}",
         }
         active = [
             f"{kind.value} {ways[transport]}"
             for kind, transport in self.transports.items()
-            if transport is not Transport.OFF
+            if transport is not CommandTransport.OFF
         ]
         if active:
             log.info("slash commands: %s", "; ".join(active))
-        if self.transports.get(DestinationKind.SLACK) is Transport.OFF:
+        if self.transports.get(Platform.SLACK) is CommandTransport.OFF:
             log.warning(
                 "slack slash commands are off: set SLACK_APP_TOKEN (Socket Mode) or "
                 "SLACK_SIGNING_SECRET (HTTP endpoint %s)",
                 self.events_path,
             )
 
-    def health(self, kind: DestinationKind, adapter: Adapter | None) -> CommandHealth | None:
+    def health(self, platform: Platform, adapter: Adapter | None) -> CommandHealth | None:
         """The command transport of a started bot adapter; None for kinds without commands.
 
         A Discord gateway that is not (yet, or any more) connected means commands go
         unanswered even though posting may still work, so it counts as a problem.
         """
-        transport = self.transports.get(kind)
+        transport = self.transports.get(platform)
         if transport is None or adapter is None:
             return None
         if isinstance(adapter, DiscordBotAdapter):

@@ -1,11 +1,11 @@
-"""Outbox statements the store's `DeliveryRepo` does not have, on the store's own tables.
+"""The delivery worker's lifecycle of an outbox row: claim, progress, outcome.
 
-Claiming here differs from `DeliveryRepo.claim_due` in three ways the worker needs: it takes
-one platform lane at a time (so a slow Slack workspace never starves Discord), it never hands
-out a channel's later post while an earlier one is unfinished (posts arrive in order), and it
-reports what state each row was in, because a row that was in flight when its previous owner
-died may already have landed and must be reconciled before anything is re-sent. Progress and
-outcome updates also rewrite the payload, which the repo's `mark_*` calls do not.
+A claim takes one platform lane at a time (so a slow Slack workspace never starves
+Discord), never hands out a channel's later post while an earlier one is unfinished (posts
+arrive in order), skips channels whose subscription is paused, and reports what state each
+row was in, because a row that was in flight when its previous owner died may already have
+landed and must be reconciled before anything is re-sent. Progress and outcome updates
+rewrite the payload (how far the post got).
 
 Leases are dated once the transaction has its connection, not when the call was made: under
 load a call can queue for the pool (or SQLite's write lock) for seconds, and a lease dated
@@ -22,8 +22,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bot.models import ChannelRef, Platform
 from bot.store.engine import Backend, Database
-from bot.store.rows import DeliveryKind, DeliveryState, Platform
+from bot.store.outbox.repo import channel_of
+from bot.store.rows import DeliveryKind, DeliveryState
 from bot.store.schema import deliveries, subscriptions
 
 MAX_ERROR_CHARS = 2000
@@ -38,14 +40,12 @@ class Claimed:
     """One row now in flight for us, with where it goes and what it was before."""
 
     id: int
-    subscription_id: int
+    subscription_id: int | None
+    channel: ChannelRef
     kind: DeliveryKind
     item_key: str
     idempotency_key: str
     payload: dict[str, str]
-    platform: Platform
-    workspace_id: str
-    channel_id: str
     attempt: int
     """The row's claim count after this claim: every later write of ours requires it
     unchanged, so an owner whose lease ran out (and the row re-claimed by another) can no
@@ -70,10 +70,21 @@ def _due(now: dt.datetime) -> sa.ColumnElement[bool]:
 def _nothing_earlier_open() -> sa.ColumnElement[bool]:
     earlier = deliveries.alias("earlier")
     return ~sa.exists().where(
-        earlier.c.subscription_id == _d.subscription_id,
+        earlier.c.platform == _d.platform,
+        earlier.c.workspace_id == _d.workspace_id,
+        earlier.c.channel_id == _d.channel_id,
         earlier.c.id < _d.id,
         earlier.c.state.in_(_OPEN),
     )
+
+
+def _not_paused() -> sa.ColumnElement[bool]:
+    """A post without a subscription, or one whose subscription is active."""
+    return sa.or_(_d.subscription_id.is_(None), _s.paused.is_(False))
+
+
+def _channel_key(channel: ChannelRef) -> tuple[str, str, str]:
+    return (channel.platform.value, channel.workspace_id, channel.channel_id)
 
 
 async def claim(
@@ -83,10 +94,10 @@ async def claim(
     limit: int,
     lease: dt.timedelta,
     clock: Clock,
-    exclude: Sequence[int] = (),
+    exclude: Sequence[ChannelRef] = (),
 ) -> list[Claimed]:
-    """Up to `limit` due rows of active subscriptions on `platforms`, oldest first, at most
-    the earliest open row per subscription; `exclude` are subscriptions we are sending to."""
+    """Up to `limit` due rows on `platforms` whose channel is not paused, oldest first, at
+    most the earliest open row per channel; `exclude` are channels we are sending to."""
     if limit <= 0:
         return []
     async with db.write() as conn:
@@ -110,25 +121,18 @@ async def claim(
             .mappings()
             .all()
         )
-        where = sa.select(_s.id, _s.platform, _s.workspace_id, _s.channel_id).where(
-            _s.id.in_({r["subscription_id"] for r in updated})
-        )
-        subs = {row.id: row for row in (await conn.execute(where)).all()}
     claimed = []
     for row in updated:
-        sub = subs[row["subscription_id"]]
         state, previous = before[row["id"]]
         claimed.append(
             Claimed(
                 id=row["id"],
                 subscription_id=row["subscription_id"],
+                channel=channel_of(row),
                 kind=DeliveryKind(row["kind"]),
                 item_key=row["item_key"],
                 idempotency_key=row["idempotency_key"],
                 payload=dict(row["payload"]),
-                platform=Platform(sub.platform),
-                workspace_id=sub.workspace_id,
-                channel_id=sub.channel_id,
                 attempt=row["attempts"],
                 orphaned=state == DeliveryState.IN_FLIGHT.value,
                 previous_update=_aware(previous),
@@ -144,22 +148,23 @@ def _claimable(
     platforms: Sequence[Platform],
     limit: int,
     now: dt.datetime,
-    exclude: Sequence[int],
+    exclude: Sequence[ChannelRef],
 ) -> sa.Select[tuple[int, str, dt.datetime]]:
     query = (
         sa.select(_d.id, _d.state, _d.updated_at)
-        .join(subscriptions, _s.id == _d.subscription_id)
+        .outerjoin(subscriptions, _s.id == _d.subscription_id)
         .where(
             _due(now),
-            _s.paused.is_(False),
-            _s.platform.in_([p.value for p in platforms]),
+            _not_paused(),
+            _d.platform.in_([p.value for p in platforms]),
             _nothing_earlier_open(),
         )
         .order_by(_d.next_attempt_at, _d.id)
         .limit(limit)
     )
     if exclude:
-        query = query.where(_d.subscription_id.not_in(list(exclude)))
+        busy = [_channel_key(channel) for channel in exclude]
+        query = query.where(sa.tuple_(_d.platform, _d.workspace_id, _d.channel_id).not_in(busy))
     if backend is Backend.POSTGRES:
         # OF deliveries: the joined subscription rows stay unlocked for /pause and friends.
         query = query.with_for_update(of=deliveries, skip_locked=True)
@@ -312,11 +317,11 @@ async def next_due(db: Database, *, platforms: Sequence[Platform]) -> dt.datetim
     )
     query = (
         sa.select(sa.func.min(waiting))
-        .join(subscriptions, _s.id == _d.subscription_id)
+        .outerjoin(subscriptions, _s.id == _d.subscription_id)
         .where(
             _d.state.in_(_OPEN),
-            _s.paused.is_(False),
-            _s.platform.in_([p.value for p in platforms]),
+            _not_paused(),
+            _d.platform.in_([p.value for p in platforms]),
             _nothing_earlier_open(),
         )
     )

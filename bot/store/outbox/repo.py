@@ -1,9 +1,8 @@
-"""The delivery outbox: plan rows once, and read them back.
+"""Planning outbox rows once, and reading them back.
 
-Planning is insert-if-absent on (subscription, kind, item), so any number of planners, in any
-number of processes, create each delivery once. Claiming rows and recording how each attempt
-ended is the delivery worker's business (bot.delivery.queries: leases, fencing, per-channel
-order).
+Planning is insert-if-absent on (channel, kind, item), so any number of planners, in any
+number of processes, create each post once, whether a schedule, `/digest` or `post` asked
+for it. Claiming rows and recording how each attempt ended is `claims`.
 """
 
 from __future__ import annotations
@@ -14,23 +13,33 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
+from bot.models import ChannelRef, Platform
 from bot.store.engine import Database
 from bot.store.rows import Delivery, DeliveryKind, DeliveryState, PlannedDelivery
-from bot.store.schema import deliveries
+from bot.store.schema import deliveries, on_channel
 
 _t = deliveries.c
 
 
-def idempotency_key(subscription_id: int, kind: DeliveryKind, item_key: str) -> str:
+def idempotency_key(channel: ChannelRef, kind: DeliveryKind, item_key: str) -> str:
     """Stable across processes and restarts, so platforms' own dedupe (nonces) can use it."""
-    raw = f"{subscription_id}\x1f{kind.value}\x1f{item_key}".encode()
-    return hashlib.sha256(raw).hexdigest()[:32]
+    parts = (channel.platform.value, channel.workspace_id, channel.channel_id, kind.value, item_key)
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+def channel_of(row: sa.RowMapping) -> ChannelRef:
+    return ChannelRef(Platform(row["platform"]), row["workspace_id"], row["channel_id"])
+
+
+def for_channel(channel: ChannelRef) -> sa.ColumnElement[bool]:
+    return on_channel(deliveries, channel)
 
 
 def _from_row(row: sa.RowMapping) -> Delivery:
     return Delivery(
         id=row["id"],
         subscription_id=row["subscription_id"],
+        channel=channel_of(row),
         kind=DeliveryKind(row["kind"]),
         item_key=row["item_key"],
         state=DeliveryState(row["state"]),
@@ -65,12 +74,15 @@ class DeliveryRepo:
         rows = [
             {
                 "subscription_id": item.subscription_id,
+                "platform": item.channel.platform.value,
+                "workspace_id": item.channel.workspace_id,
+                "channel_id": item.channel.channel_id,
                 "kind": item.kind.value,
                 "item_key": item.item_key,
                 "state": DeliveryState.PENDING.value,
                 "attempts": 0,
                 "next_attempt_at": item.not_before or now,
-                "idempotency_key": idempotency_key(item.subscription_id, item.kind, item.item_key),
+                "idempotency_key": idempotency_key(item.channel, item.kind, item.item_key),
                 "payload": item.payload,
                 "created_at": now,
                 "updated_at": now,
@@ -89,11 +101,17 @@ class DeliveryRepo:
         return None if row is None else _from_row(row)
 
     async def list(
-        self, *, subscription_id: int | None = None, state: DeliveryState | None = None
+        self,
+        *,
+        subscription_id: int | None = None,
+        channel: ChannelRef | None = None,
+        state: DeliveryState | None = None,
     ) -> list[Delivery]:
         query = sa.select(deliveries).order_by(_t.id)
         if subscription_id is not None:
             query = query.where(_t.subscription_id == subscription_id)
+        if channel is not None:
+            query = query.where(for_channel(channel))
         if state is not None:
             query = query.where(_t.state == state.value)
         async with self._db.read() as conn:

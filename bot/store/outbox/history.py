@@ -1,9 +1,6 @@
-"""What planning and alerts read from the store: the newest digest day, what a channel
-was already given, and the alert watch lists of the digests that went out.
-
-Separate from `queries` (the worker's claims and leases): these only read, and they answer
-questions about content, not about who is sending what.
-"""
+"""What a channel was already given: posted digests with their alert watch lists, alerts
+planned, and whether a post exists. These only read; the planner and the alerts ask them
+before they plan."""
 
 from __future__ import annotations
 
@@ -13,24 +10,15 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from bot.models import SourceKind
+from bot.models import ChannelRef
 from bot.store.engine import Database
+from bot.store.outbox.repo import for_channel
 from bot.store.rows import DeliveryKind, DeliveryState
-from bot.store.schema import deliveries, digests
+from bot.store.schema import deliveries
 
 _d = deliveries.c
-
-
-async def newest_day_before(
-    db: Database, sources: Sequence[SourceKind], before: dt.date
-) -> dt.date | None:
-    """The newest digest day strictly before `before` among `sources` (all when empty)."""
-    query = sa.select(sa.func.max(digests.c.date)).where(digests.c.date < before)
-    if sources:
-        query = query.where(digests.c.source.in_([s.value for s in sources]))
-    async with db.read() as conn:
-        value = (await conn.execute(query)).scalar_one_or_none()
-    return value if isinstance(value, dt.date) else None
+NOTE_PREFIX = "note:"
+"""Item keys of "nothing new" notes; a digest post's key is its ISO day."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,14 +30,16 @@ class PostedDigest:
 
 
 async def posted_digests(db: Database, *, since: dt.date) -> list[PostedDigest]:
-    """Digest posts that went out for days from `since` on, with their alert watch lists
-    (read out of the JSON payload in SQL: the rendered messages stay in the database)."""
+    """Subscriptions' digest posts that went out for days from `since` on, with their alert
+    watch lists (read out of the JSON payload in SQL: the rendered messages stay in the
+    database)."""
     query = sa.select(
         _d.subscription_id, _d.payload["day"].as_string(), _d.payload["watch"].as_string()
     ).where(
+        _d.subscription_id.is_not(None),
         _d.kind == DeliveryKind.DIGEST.value,
         _d.state == DeliveryState.SENT.value,
-        # A digest post's key is its ISO day; notes ("note:...") fall outside the range.
+        # Notes ("note:...") sort after every ISO day, so they fall outside the range.
         _d.item_key.between(since.isoformat(), "9999-12-31"),
     )
     async with db.read() as conn:
@@ -71,24 +61,23 @@ async def alerted_keys(db: Database, subscription_ids: Sequence[int]) -> set[tup
         return {(sid, key) for sid, key in (await conn.execute(query)).all()}
 
 
-async def digest_planned_since(db: Database, subscription_id: int, since: dt.datetime) -> bool:
-    """Whether a digest post (not a note) for this subscription was planned at or after
-    `since`."""
+async def digest_planned_since(db: Database, channel: ChannelRef, since: dt.datetime) -> bool:
+    """Whether a digest post (not a note) for this channel was planned at or after `since`."""
     query = sa.select(_d.id).where(
-        _d.subscription_id == subscription_id,
+        for_channel(channel),
         _d.kind == DeliveryKind.DIGEST.value,
         _d.created_at >= since,
-        ~_d.item_key.startswith("note:"),
+        ~_d.item_key.startswith(NOTE_PREFIX),
     )
     async with db.read() as conn:
         return (await conn.execute(query.limit(1))).first() is not None
 
 
-async def delivery_exists(
-    db: Database, subscription_id: int, kind: DeliveryKind, item_key: str
-) -> bool:
+async def find(db: Database, channel: ChannelRef, kind: DeliveryKind, item_key: str) -> int | None:
+    """The id of this channel's post of `item_key`, if one was planned."""
     query = sa.select(_d.id).where(
-        _d.subscription_id == subscription_id, _d.kind == kind.value, _d.item_key == item_key
+        for_channel(channel), _d.kind == kind.value, _d.item_key == item_key
     )
     async with db.read() as conn:
-        return (await conn.execute(query.limit(1))).first() is not None
+        row = (await conn.execute(query.limit(1))).first()
+    return None if row is None else int(row.id)
