@@ -137,7 +137,7 @@ def test_date_from_the_store(
     titles = [e["title"] for b in bodies for e in b["embeds"]]  # type: ignore[attr-defined]
     assert titles[1:] == ["Tiny Experts @\u200beveryone", "Counting Sheep"]
     assert main(["preview", "--date", "2024-03-15", "--platform", "slack"]) == 2
-    assert "no papers stored for 2024-03-15" in capsys.readouterr().err
+    assert "no digest of 2024-03-15 in the archive" in capsys.readouterr().err
 
 
 def test_file_and_date_are_exclusive(digest_file: Path) -> None:
