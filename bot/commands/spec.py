@@ -2,7 +2,7 @@
 
 Both adapters read this table: `bot.adapters.discord_commands` generates the Discord
 application-command definitions from it (types, required, bounds, lengths, choices), and
-`bot.commands.text_options` parses Slack's text with it. The
+`bot.commands.text_options` parses Slack's text and writes its usage lines from it. The
 validators in `bot.commands.arguments` take their bounds and lengths from the same
 options, and the router takes the permission and place rules from the commands, so a
 limit or a guard cannot differ between the platforms.
@@ -80,7 +80,6 @@ class CommandSpec:
     e.g. /paper's query."""
     positional: tuple[str, ...] = ()
     """Options Slack users may give without a name, in this order."""
-    usage: str = ""
 
     def __post_init__(self) -> None:
         if len(self.description) > DESCRIPTION_CHARS:
@@ -166,14 +165,12 @@ PAPER = CommandSpec(
     "Look a paper up by arXiv id, URL or words from its title, authors or summary",
     (QUERY, SHARE),
     free_text="query",
-    usage="<arXiv id | URL | words> [--share]",
 )
 PAPERS = CommandSpec(
     "papers",
     "A day's papers ranked by votes (default: the latest digest)",
     (DATE, MIN_VOTES, TOP, SHARE),
     positional=("date", "min_votes", "top"),
-    usage="[YYYY-MM-DD] [min_votes] [top] [--share]",
 )
 SUBSCRIBE = CommandSpec(
     "subscribe",
@@ -181,8 +178,6 @@ SUBSCRIBE = CommandSpec(
     (MIN_VOTES, TOP, KEYWORDS, TIME, TIMEZONE, SOURCE, LAYOUT, NO_PAPERS),
     manages=True,
     posts=True,
-    usage='[min_votes=N] [top=N] [keywords="a, b"] [time=HH:MM] [timezone=Area/City] '
-    "[source=hf|markdown|feed|all] [layout=channel|thread] [no_papers=skip|note]",
 )
 UNSUBSCRIBE = CommandSpec("unsubscribe", "Stop this channel's daily digest", manages=True)
 SUBSCRIPTION = CommandSpec(
@@ -194,7 +189,6 @@ PAUSE = CommandSpec(
     (REASON,),
     manages=True,
     free_text="reason",
-    usage="[reason]",
 )
 RESUME = CommandSpec("resume", "Resume this channel's paused digest", manages=True, posts=True)
 DIGEST = CommandSpec(
