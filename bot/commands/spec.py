@@ -49,9 +49,12 @@ class OptionSpec:
     """Other names Slack text may use (`tz=` for `timezone=`)."""
     required: bool = False
     choices: tuple[str, ...] = ()
-    """The values Discord offers as a list; Slack's usage line shows them as `a|b|c`."""
+    """The values Discord offers as a list and Slack's usage line shows as `a|b|c`. The
+    layout and no_papers validators accept only these; source also takes several,
+    comma-separated, on Slack."""
     placeholder: str = ""
-    """How Slack's usage line shows a value that has no choices or bounds (`HH:MM`)."""
+    """How Slack's usage line shows the value (`HH:MM`); without one it shows the choices,
+    the bounds or the option's name."""
     autocomplete: bool = False
     """Discord suggests papers from the archive while this option is typed."""
 
