@@ -230,7 +230,7 @@ class DiscordCommands:
         return [Choice(name=s.title, value=s.value) for s in found[:MAX_CHOICES]]
 
 
-class SpecOption(app_commands.Transformer[discord.Client]):
+class _SpecOption(app_commands.Transformer[discord.Client]):
     """One spec option as discord.py registers it: type, bounds, length and choices come
     from the spec. The value is passed on as Discord sent it; `bot.commands.arguments`
     checks it with the same spec, as it checks Slack's text."""
@@ -285,7 +285,7 @@ def _signature(spec: CommandSpec) -> inspect.Signature:
             inspect.Parameter(
                 option.name,
                 inspect.Parameter.KEYWORD_ONLY,
-                annotation=SpecOption(option),
+                annotation=_SpecOption(option),
                 default=default,
             )
         )
