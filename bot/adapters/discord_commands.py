@@ -11,6 +11,7 @@ with a follow-up, well inside Discord's 3-second window for the first answer.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -19,10 +20,9 @@ import discord
 from discord import app_commands
 
 from bot.adapters.discord_bot import DiscordBotAdapter
-from bot.commands import arguments as a
 from bot.commands.context import CommandService, Invocation, Prepared
 from bot.commands.replies import Reply, Span, Style, render_lines
-from bot.commands.spec import COMMANDS, CommandSpec
+from bot.commands.spec import COMMANDS, CommandSpec, OptionKind, OptionSpec
 from bot.models import ChannelRef, Platform
 from bot.render.discord import render_discord_paper
 from bot.render.limits import DiscordLimits
@@ -45,6 +45,11 @@ POST_PERMISSIONS = (
 
 Choice = app_commands.Choice
 AppCommand = app_commands.Command[Any, ..., None]
+OPTION_TYPES = {
+    OptionKind.TEXT: discord.AppCommandOptionType.string,
+    OptionKind.INTEGER: discord.AppCommandOptionType.integer,
+    OptionKind.FLAG: discord.AppCommandOptionType.boolean,
+}
 
 
 class DiscordCaller:
@@ -108,22 +113,8 @@ class DiscordCommands:
             self._adapter.tree.add_command(command)
 
     def build(self) -> list[AppCommand]:
-        """Fresh command objects (the tree keeps the ones installed)."""
-        commands = [
-            self._paper(),
-            self._papers(),
-            self._subscribe(),
-            *(self._plain(COMMANDS[name]) for name in ("unsubscribe", "subscription", "resume")),
-            self._pause(),
-            self._plain(COMMANDS["digest"]),
-        ]
-        for command in commands:
-            spec = COMMANDS[command.name]
-            if spec.manages:
-                command.guild_only = True
-                command.allowed_contexts = app_commands.AppCommandContext(guild=True)
-                command.default_permissions = discord.Permissions(manage_channels=True)
-        return commands
+        """Fresh command objects, one per spec (the tree keeps the ones installed)."""
+        return [self._command(spec) for spec in COMMANDS.values()]
 
     async def handle(
         self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]
@@ -196,29 +187,33 @@ class DiscordCommands:
             caller=DiscordCaller(interaction),
         )
 
-    # -- command definitions (option names and limits come from bot.commands.spec) ------
-    def _paper(self) -> AppCommand:
-        spec = COMMANDS["paper"]
+    # -- command definitions, generated from bot.commands.spec ---------------------------
+    def _command(self, spec: CommandSpec) -> AppCommand:
+        """One command whose parameters discord.py reads from the spec's options."""
 
-        @app_commands.describe(**_descriptions(spec))
-        async def paper(
-            interaction: discord.Interaction,
-            *,
-            query: app_commands.Range[str, 1, a.QUERY_CHARS],
-            share: bool = False,
-        ) -> None:
-            await self.handle(interaction, spec, {"query": query, "share": share})
+        async def invoke(interaction: discord.Interaction, **options: object) -> None:
+            await self.handle(interaction, spec, options)
 
+        # discord.py takes a command's parameters from inspect.signature(callback), which
+        # honours __signature__; `invoke` itself accepts whatever options Discord sends.
+        invoke.__signature__ = _signature(spec)  # type: ignore[attr-defined]
+        app_commands.describe(**{option.name: option.description for option in spec.options})(
+            invoke
+        )
         command: AppCommand = app_commands.Command(
-            name=spec.name, description=spec.description, callback=paper
+            name=spec.name, description=spec.description, callback=invoke
         )
 
-        @command.autocomplete("query")
-        async def query_choices(
-            interaction: discord.Interaction, current: str
-        ) -> list[Choice[str]]:
+        async def titles(interaction: discord.Interaction, current: str) -> list[Choice[str]]:
             return await self.suggest(current)
 
+        for option in spec.options:
+            if option.autocomplete:
+                command.autocomplete(option.name)(titles)
+        if spec.manages:
+            command.guild_only = True
+            command.allowed_contexts = app_commands.AppCommandContext(guild=True)
+            command.default_permissions = discord.Permissions(manage_channels=True)
         return command
 
     async def suggest(self, current: str) -> list[Choice[str]]:
@@ -231,79 +226,64 @@ class DiscordCommands:
             return []
         return [Choice(name=s.title, value=s.value) for s in found[:MAX_CHOICES]]
 
-    def _papers(self) -> AppCommand:
-        spec = COMMANDS["papers"]
 
-        @app_commands.describe(**_descriptions(spec))
-        async def papers(
-            interaction: discord.Interaction,
-            *,
-            date: app_commands.Range[str, 1, 20] | None = None,
-            min_votes: app_commands.Range[int, 0, a.MIN_VOTES_MAX] | None = None,
-            top: app_commands.Range[int, 1, a.TOP_MAX] | None = None,
-            share: bool = False,
-        ) -> None:
-            options = {"date": date, "min_votes": min_votes, "top": top, "share": share}
-            await self.handle(interaction, spec, options)
+class _SpecOption(app_commands.Transformer[discord.Client]):
+    """One spec option as discord.py registers it: type, bounds, length and choices come
+    from the spec. The value is passed on as Discord sent it; `bot.commands.arguments`
+    checks it with the same spec, as it checks Slack's text."""
 
-        return app_commands.Command(name=spec.name, description=spec.description, callback=papers)
+    def __init__(self, option: OptionSpec) -> None:
+        self._option = option
 
-    def _subscribe(self) -> AppCommand:
-        spec = COMMANDS["subscribe"]
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return OPTION_TYPES[self._option.kind]
 
-        @app_commands.describe(**_descriptions(spec))
-        @app_commands.choices(
-            source=[Choice(name=n, value=n) for n in ("hf", "markdown", "feed", "all")],
-            layout=[Choice(name=n, value=n) for n in ("channel", "thread")],
-            no_papers=[Choice(name=n, value=n) for n in a.NO_PAPERS_CHOICES],
+    @property
+    def min_value(self) -> int | None:
+        return self._option.minimum
+
+    @property
+    def max_value(self) -> int | None:
+        """The largest number, or for text the longest value (discord.py sends the two
+        as max_value or max_length by the option's type)."""
+        if self._option.kind is OptionKind.TEXT:
+            return self._option.max_length
+        return self._option.maximum
+
+    @property
+    def choices(self) -> list[Choice[int | float | str]] | None:
+        found: list[Choice[int | float | str]] = [
+            Choice(name=value, value=value) for value in self._option.choices
+        ]
+        return found or None
+
+    async def transform(self, interaction: discord.Interaction, value: object, /) -> object:
+        return value
+
+
+def _signature(spec: CommandSpec) -> inspect.Signature:
+    """The parameters discord.py registers: the interaction, then each option by name.
+
+    An option left out arrives as its default: False for a flag (Discord's meaning of an
+    unset boolean), None otherwise, which `_invocation` then drops.
+    """
+    parameters = [
+        inspect.Parameter(
+            "interaction", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=discord.Interaction
         )
-        async def subscribe(
-            interaction: discord.Interaction,
-            *,
-            min_votes: app_commands.Range[int, 0, a.MIN_VOTES_MAX] | None = None,
-            top: app_commands.Range[int, 1, a.TOP_MAX] | None = None,
-            keywords: app_commands.Range[str, 1, a.KEYWORDS_TEXT_CHARS] | None = None,
-            time: app_commands.Range[str, 1, 5] | None = None,
-            timezone: app_commands.Range[str, 1, a.TIMEZONE_CHARS] | None = None,
-            source: str | None = None,
-            layout: str | None = None,
-            no_papers: str | None = None,
-        ) -> None:
-            options = {
-                "min_votes": min_votes,
-                "top": top,
-                "keywords": keywords,
-                "time": time,
-                "timezone": timezone,
-                "source": source,
-                "layout": layout,
-                "no_papers": no_papers,
-            }
-            await self.handle(interaction, spec, options)
-
-        return app_commands.Command(
-            name=spec.name, description=spec.description, callback=subscribe
+    ]
+    for option in spec.options:
+        if option.required:
+            default: object = inspect.Parameter.empty
+        else:
+            default = False if option.kind is OptionKind.FLAG else None
+        parameters.append(
+            inspect.Parameter(
+                option.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=_SpecOption(option),
+                default=default,
+            )
         )
-
-    def _pause(self) -> AppCommand:
-        spec = COMMANDS["pause"]
-
-        @app_commands.describe(**_descriptions(spec))
-        async def pause(
-            interaction: discord.Interaction,
-            *,
-            reason: app_commands.Range[str, 1, a.REASON_CHARS] | None = None,
-        ) -> None:
-            await self.handle(interaction, spec, {"reason": reason})
-
-        return app_commands.Command(name=spec.name, description=spec.description, callback=pause)
-
-    def _plain(self, spec: CommandSpec) -> AppCommand:
-        async def callback(interaction: discord.Interaction) -> None:
-            await self.handle(interaction, spec, {})
-
-        return app_commands.Command(name=spec.name, description=spec.description, callback=callback)
-
-
-def _descriptions(spec: CommandSpec) -> dict[str, str]:
-    return {option.name: option.description[:100] for option in spec.options}
+    return inspect.Signature(parameters)

@@ -1,7 +1,9 @@
 """Validating what people type: every option value of every command goes through here.
 
 Values arrive typed from Discord (ints, strings, booleans) and as text from Slack; both
-paths end in the same checks, so a limit is enforced once. Each check returns a clean
+paths end in the same checks, so a limit is enforced once. Bounds, lengths and choices are
+read from the options in `bot.commands.spec`, the table Discord's definitions are
+generated from, so Discord and Slack refuse the same values. Each check returns a clean
 value or raises `InvalidArgumentError` naming the option and the rule, quoting at most a
 short, one-line piece of what was typed. Nothing here touches the store: a bad value is
 refused before anything changes.
@@ -17,21 +19,28 @@ from collections.abc import Mapping
 
 from bot.commands.errors import InvalidArgumentError
 from bot.commands.replies import echo
+from bot.commands.spec import (
+    DATE,
+    KEYWORD_CHARS,
+    KEYWORDS,
+    KEYWORDS_MAX,
+    LAYOUT,
+    MIN_VOTES,
+    NO_PAPERS,
+    QUERY,
+    REASON,
+    SOURCE,
+    TIME,
+    TIMEZONE,
+    TOP,
+    OptionSpec,
+)
 from bot.config import KNOWN_SOURCES, parse_post_time
 from bot.models import SourceKind
 from bot.render.options import SlackLayout
 from bot.render.text import one_line
 
-MIN_VOTES_MAX = 100_000
-TOP_MAX = 50
-KEYWORDS_MAX = 10
-KEYWORD_CHARS = 40
-KEYWORDS_TEXT_CHARS = KEYWORDS_MAX * (KEYWORD_CHARS + 2)
-QUERY_CHARS = 300
-REASON_CHARS = 200
-TIMEZONE_CHARS = 64
 EARLIEST_DAY = dt.date(2020, 1, 1)
-NO_PAPERS_CHOICES = ("skip", "note")
 
 CLEAR_WORDS = frozenset({"none", "-", "clear", "off"})
 ALL_WORDS = frozenset({"all", "any", "*"})
@@ -45,36 +54,49 @@ _KEYWORD_PUNCTUATION = frozenset(" -+.'&/:()")
 _OPTION = Mapping[str, object]
 
 
-def _text(option: str, value: object, limit: int) -> str:
-    """One clean line of text, or an error when it is not text or too long."""
+def _text(option: OptionSpec, value: object) -> str:
+    """One clean line of text, or an error when it is not text or longer than the option's
+    max_length."""
     if not isinstance(value, str):
-        raise InvalidArgumentError(option, "expected text")
+        raise InvalidArgumentError(option.name, "expected text")
     cleaned = one_line(value)
-    if len(cleaned) > limit:
-        raise InvalidArgumentError(option, f"too long ({len(cleaned)} characters; at most {limit})")
+    limit = option.max_length
+    if limit is not None and len(cleaned) > limit:
+        raise InvalidArgumentError(
+            option.name, f"too long ({len(cleaned)} characters; at most {limit})"
+        )
     return cleaned
 
 
-def integer(option: str, value: object, low: int, high: int) -> int:
+def integer(option: OptionSpec, value: object) -> int:
+    """A whole number (Discord's int or Slack's digits) within the option's minimum and
+    maximum, each checked when the spec states it."""
+    name, low, high = option.name, option.minimum, option.maximum
     if isinstance(value, bool):
-        raise InvalidArgumentError(option, "expected a whole number")
+        raise InvalidArgumentError(name, "expected a whole number")
     if isinstance(value, int):
         number = value
     elif isinstance(value, str) and _INTEGER.fullmatch(value.strip()):
         number = int(value.strip())
     else:
-        raise InvalidArgumentError(option, f"expected a whole number, got {echo(value)}")
-    if not low <= number <= high:
-        raise InvalidArgumentError(option, f"must be between {low} and {high}, got {number}")
+        raise InvalidArgumentError(name, f"expected a whole number, got {echo(value)}")
+    too_small = low is not None and number < low
+    too_large = high is not None and number > high
+    if too_small or too_large:
+        if low is not None and high is not None:
+            rule = f"must be between {low} and {high}"
+        else:
+            rule = f"must be at least {low}" if too_small else f"must be at most {high}"
+        raise InvalidArgumentError(name, f"{rule}, got {number}")
     return number
 
 
 def min_votes(value: object) -> int:
-    return integer("min_votes", value, 0, MIN_VOTES_MAX)
+    return integer(MIN_VOTES, value)
 
 
 def top(value: object) -> int:
-    return integer("top", value, 1, TOP_MAX)
+    return integer(TOP, value)
 
 
 def flag(option: str, value: object) -> bool:
@@ -88,7 +110,7 @@ def flag(option: str, value: object) -> bool:
 
 
 def post_time(value: object) -> str:
-    text = _text("time", value, 5)
+    text = _text(TIME, value)
     try:
         if not text.isascii():  # int() would read Arabic-Indic or full-width digits
             raise ValueError(text)
@@ -102,9 +124,10 @@ def post_time(value: object) -> str:
 
 def timezone(value: object) -> str:
     """An IANA zone name as the tz database spells it; a wrong case gets a suggestion."""
-    if isinstance(value, str) and len(value) > TIMEZONE_CHARS:
-        raise InvalidArgumentError("timezone", f"too long (at most {TIMEZONE_CHARS} characters)")
-    name = _text("timezone", value, TIMEZONE_CHARS)
+    limit = TIMEZONE.max_length
+    if isinstance(value, str) and limit is not None and len(value) > limit:
+        raise InvalidArgumentError("timezone", f"too long (at most {limit} characters)")
+    name = _text(TIMEZONE, value)
     if _is_zone(name):
         return name
     hint = _zone_hint(name)
@@ -135,7 +158,8 @@ def keywords(value: object) -> tuple[str, ...]:
     """Comma-separated words or phrases; "none" clears them."""
     if not isinstance(value, str):
         raise InvalidArgumentError("keywords", "expected text")
-    if len(value) > KEYWORDS_TEXT_CHARS:
+    limit = KEYWORDS.max_length
+    if limit is not None and len(value) > limit:
         raise InvalidArgumentError(
             "keywords",
             f"too long ({len(value)} characters); give at most {KEYWORDS_MAX} keywords "
@@ -183,7 +207,7 @@ def _keyword_char(ch: str) -> bool:
 
 def sources(value: object) -> tuple[SourceKind, ...]:
     """One or more of the known sources, comma-separated; "all" means no filter."""
-    text = _text("source", value, 100).casefold()
+    text = _text(SOURCE, value).casefold()
     if text in ALL_WORDS:
         return ()
     chosen: list[SourceKind] = []
@@ -204,20 +228,17 @@ def sources(value: object) -> tuple[SourceKind, ...]:
 
 
 def layout(value: object) -> SlackLayout:
-    text = _text("layout", value, 20).casefold()
-    try:
-        return SlackLayout(text)
-    except ValueError:
-        known = ", ".join(item.value for item in SlackLayout)
-        raise InvalidArgumentError(
-            "layout", f"unknown layout {echo(value)}; use one of {known}"
-        ) from None
+    text = _text(LAYOUT, value).casefold()
+    if text not in LAYOUT.choices:
+        known = ", ".join(LAYOUT.choices)
+        raise InvalidArgumentError("layout", f"unknown layout {echo(value)}; use one of {known}")
+    return SlackLayout(text)
 
 
 def no_papers(value: object) -> str:
     """What a channel gets on an empty day: nothing ("skip") or a short "note"."""
-    text = _text("no_papers", value, 20).casefold()
-    if text not in NO_PAPERS_CHOICES:
+    text = _text(NO_PAPERS, value).casefold()
+    if text not in NO_PAPERS.choices:
         raise InvalidArgumentError(
             "no_papers",
             f"unknown choice {echo(value)}; use skip (post nothing) or note (a short message)",
@@ -227,7 +248,7 @@ def no_papers(value: object) -> str:
 
 def day(value: object, today: dt.date) -> dt.date | None:
     """A date (YYYY-MM-DD, today, yesterday); None means the latest digest."""
-    text = _text("date", value, 20).casefold()
+    text = _text(DATE, value).casefold()
     if text in LATEST_WORDS:
         return None
     if text == "today":
@@ -248,14 +269,14 @@ def day(value: object, today: dt.date) -> dt.date | None:
 
 
 def query(value: object) -> str:
-    text = _text("query", value, QUERY_CHARS)
+    text = _text(QUERY, value)
     if not any(ch.isalnum() for ch in text):
         raise InvalidArgumentError("query", "give an arXiv id, a paper URL or some words")
     return text
 
 
 def reason(value: object) -> str:
-    return _text("reason", value, REASON_CHARS)
+    return _text(REASON, value)
 
 
 def optional(options: _OPTION, name: str) -> object | None:

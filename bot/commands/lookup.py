@@ -12,6 +12,7 @@ from bot.commands.context import Invocation, Suggestion
 from bot.commands.env import CommandEnv
 from bot.commands.errors import InvalidArgumentError, NothingFoundError
 from bot.commands.replies import Line, Reply, Span, Tone, bold, echo, link, plain
+from bot.commands.spec import QUERY
 from bot.models import HF_DAY_URL, HF_PAPER_URL
 from bot.render.options import RenderOptions
 from bot.render.text import one_line, truncate
@@ -104,7 +105,7 @@ async def papers(env: CommandEnv, invocation: Invocation) -> Reply:
 async def suggest(env: CommandEnv, text: str, *, limit: int) -> list[Suggestion]:
     """Titles for a partly typed query: the latest day's best papers while the box is
     empty, search hits once there is something to search for."""
-    typed = one_line(text)[: a.QUERY_CHARS]
+    typed = one_line(text)[: QUERY.max_length]
     if not any(ch.isalnum() for ch in typed):
         latest = await env.store.digests.latest_date()
         found = [] if latest is None else await env.store.papers.of_day(latest, limit=limit)

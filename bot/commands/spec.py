@@ -1,8 +1,11 @@
-"""The command set, declared once: names, options, who may run them and where.
+"""The command set, declared once: names, options, their limits, who may run them and where.
 
-Both adapters read this table: Discord builds its option metadata and Slack its text
-parsing and help from it, and the router takes the permission and place rules from it, so
-a command cannot be guarded on one platform and open on the other.
+Both adapters read this table: `bot.adapters.discord_commands` generates the Discord
+application-command definitions from it (types, required, bounds, lengths, choices), and
+`bot.commands.text_options` parses Slack's text and writes its usage lines from it. The
+validators in `bot.commands.arguments` take their bounds and lengths from the same
+options, and the router takes the permission and place rules from the commands, so a
+limit or a guard cannot differ between the platforms.
 """
 
 from __future__ import annotations
@@ -12,7 +15,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
 
-from bot.commands import arguments as a
+from bot.config import KNOWN_SOURCES
+from bot.render.options import SlackLayout
+
+DESCRIPTION_CHARS = 100
+"""Discord's cap on command and option descriptions; a longer one is refused here, at
+import, rather than cut short or refused by Discord when the commands are registered."""
+
+MIN_VOTES_MAX = 100_000
+TOP_MAX = 50
+KEYWORDS_MAX = 10
+KEYWORD_CHARS = 40
 
 
 class OptionKind(StrEnum):
@@ -27,10 +40,27 @@ class OptionSpec:
     description: str
     kind: OptionKind = OptionKind.TEXT
     minimum: int | None = None
+    """Smallest INTEGER value accepted (Discord's min_value, checked again on every run)."""
     maximum: int | None = None
+    """Largest INTEGER value accepted (Discord's max_value, checked again on every run)."""
     max_length: int | None = None
+    """Longest TEXT value accepted (Discord's max_length, checked again on every run)."""
     aliases: tuple[str, ...] = ()
+    """Other names Slack text may use (`tz=` for `timezone=`)."""
     required: bool = False
+    choices: tuple[str, ...] = ()
+    """The values Discord offers as a list and Slack's usage line shows as `a|b|c`. The
+    layout and no_papers validators accept only these; source also takes several,
+    comma-separated, on Slack."""
+    placeholder: str = ""
+    """How Slack's usage line shows the value (`HH:MM`); without one it shows the choices,
+    the bounds or the option's name."""
+    autocomplete: bool = False
+    """Discord suggests papers from the archive while this option is typed."""
+
+    def __post_init__(self) -> None:
+        if len(self.description) > DESCRIPTION_CHARS:
+            raise ValueError(f"option {self.name}: description over {DESCRIPTION_CHARS} chars")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +69,27 @@ class CommandSpec:
     description: str
     options: tuple[OptionSpec, ...] = ()
     manages: bool = False
-    """Changes or reveals a channel's subscription: needs the management permission and a
-    real channel (never a DM)."""
+    """Changes or reveals a channel's subscription: the router refuses it in a DM and to a
+    caller without the management permission; Discord registers it guild-only with Manage
+    Channels as its default member permission."""
     posts: bool = False
-    """Makes the bot post in the channel (now or on schedule): the bot must be able to."""
+    """Makes the bot post in the channel (now or on schedule): the router first checks that
+    the bot can post there."""
     slow: bool = False
-    """May take longer than a platform's answer window: always acknowledged first."""
+    """May take longer than a platform's answer window: Discord always defers it (Slack
+    acknowledges every command at once anyway)."""
     free_text: str | None = None
-    """The option that takes the whole Slack text (after flags), e.g. /paper's query."""
+    """The option that takes the whole Slack text apart from flag words such as --share,
+    e.g. /paper's query."""
     positional: tuple[str, ...] = ()
     """Options Slack users may give without a name, in this order."""
-    usage: str = ""
+
+    def __post_init__(self) -> None:
+        if len(self.description) > DESCRIPTION_CHARS:
+            raise ValueError(f"/{self.name}: description over {DESCRIPTION_CHARS} chars")
 
     def option(self, name: str) -> OptionSpec | None:
+        """The option called `name` or one of its aliases, None when there is none."""
         for option in self.options:
             if name == option.name or name in option.aliases:
                 return option
@@ -63,80 +101,86 @@ SHARE = OptionSpec(
 )
 MIN_VOTES = OptionSpec(
     "min_votes",
-    f"Only papers with at least this many votes (0-{a.MIN_VOTES_MAX})",
+    f"Only papers with at least this many votes (0-{MIN_VOTES_MAX})",
     OptionKind.INTEGER,
     minimum=0,
-    maximum=a.MIN_VOTES_MAX,
+    maximum=MIN_VOTES_MAX,
     aliases=("min-votes", "votes", "min"),
 )
 TOP = OptionSpec(
     "top",
-    f"At most this many papers (1-{a.TOP_MAX})",
+    f"At most this many papers (1-{TOP_MAX})",
     OptionKind.INTEGER,
     minimum=1,
-    maximum=a.TOP_MAX,
+    maximum=TOP_MAX,
     aliases=("n", "limit"),
 )
+QUERY = OptionSpec(
+    "query",
+    "arXiv id, arXiv/Hugging Face URL, or words (English or Korean)",
+    max_length=300,
+    required=True,
+    placeholder="arXiv id | URL | words",
+    autocomplete=True,
+)
+DATE = OptionSpec(
+    "date", "YYYY-MM-DD, today, yesterday or latest", max_length=20, placeholder="YYYY-MM-DD"
+)
+KEYWORDS = OptionSpec(
+    "keywords",
+    'Comma-separated words to match in titles and summaries, or "none"',
+    max_length=KEYWORDS_MAX * (KEYWORD_CHARS + 2),
+    aliases=("keyword",),
+    placeholder='"a, b"',
+)
+TIME = OptionSpec("time", "Post time as HH:MM (24-hour clock)", max_length=5, placeholder="HH:MM")
+TIMEZONE = OptionSpec(
+    "timezone",
+    "IANA time zone, e.g. Europe/Berlin or Asia/Seoul",
+    max_length=64,
+    aliases=("tz",),
+    placeholder="Area/City",
+)
+SOURCE = OptionSpec(
+    "source",
+    f"{', '.join(KNOWN_SOURCES)}, or all",
+    max_length=100,
+    aliases=("sources",),
+    choices=(*KNOWN_SOURCES, "all"),
+)
+LAYOUT = OptionSpec(
+    "layout",
+    "Slack: channel (one message per paper) or thread",
+    max_length=20,
+    choices=tuple(layout.value for layout in SlackLayout),
+)
+NO_PAPERS = OptionSpec(
+    "no_papers",
+    "A day with nothing to post: skip, or note (a short message)",
+    max_length=20,
+    aliases=("no-papers", "empty"),
+    choices=("skip", "note"),
+)
+REASON = OptionSpec("reason", "Why (shown by /subscription)", max_length=200)
 
 PAPER = CommandSpec(
     "paper",
     "Look a paper up by arXiv id, URL or words from its title, authors or summary",
-    (
-        OptionSpec(
-            "query",
-            "arXiv id, arXiv/Hugging Face URL, or words (English or Korean)",
-            max_length=a.QUERY_CHARS,
-            required=True,
-        ),
-        SHARE,
-    ),
+    (QUERY, SHARE),
     free_text="query",
-    usage="<arXiv id | URL | words> [--share]",
 )
 PAPERS = CommandSpec(
     "papers",
     "A day's papers ranked by votes (default: the latest digest)",
-    (
-        OptionSpec("date", "YYYY-MM-DD, today, yesterday or latest", max_length=20),
-        MIN_VOTES,
-        TOP,
-        SHARE,
-    ),
+    (DATE, MIN_VOTES, TOP, SHARE),
     positional=("date", "min_votes", "top"),
-    usage="[YYYY-MM-DD] [min_votes] [top] [--share]",
 )
 SUBSCRIBE = CommandSpec(
     "subscribe",
     "Create or change this channel's daily digest",
-    (
-        MIN_VOTES,
-        TOP,
-        OptionSpec(
-            "keywords",
-            'Comma-separated words to match in titles and summaries, or "none"',
-            max_length=a.KEYWORDS_TEXT_CHARS,
-            aliases=("keyword",),
-        ),
-        OptionSpec("time", "Post time as HH:MM (24-hour clock)", max_length=5),
-        OptionSpec(
-            "timezone",
-            "IANA time zone, e.g. Europe/Berlin or Asia/Seoul",
-            max_length=a.TIMEZONE_CHARS,
-            aliases=("tz",),
-        ),
-        OptionSpec("source", "hf, markdown, feed, or all", max_length=100, aliases=("sources",)),
-        OptionSpec("layout", "Slack: channel (one message per paper) or thread", max_length=20),
-        OptionSpec(
-            "no_papers",
-            "A day with nothing to post: skip, or note (a short message)",
-            max_length=20,
-            aliases=("no-papers", "empty"),
-        ),
-    ),
+    (MIN_VOTES, TOP, KEYWORDS, TIME, TIMEZONE, SOURCE, LAYOUT, NO_PAPERS),
     manages=True,
     posts=True,
-    usage='[min_votes=N] [top=N] [keywords="a, b"] [time=HH:MM] [timezone=Area/City] '
-    "[source=hf|markdown|feed|all] [layout=channel|thread] [no_papers=skip|note]",
 )
 UNSUBSCRIBE = CommandSpec("unsubscribe", "Stop this channel's daily digest", manages=True)
 SUBSCRIPTION = CommandSpec(
@@ -145,10 +189,9 @@ SUBSCRIPTION = CommandSpec(
 PAUSE = CommandSpec(
     "pause",
     "Pause this channel's digest (settings are kept)",
-    (OptionSpec("reason", "Why (shown by /subscription)", max_length=a.REASON_CHARS),),
+    (REASON,),
     manages=True,
     free_text="reason",
-    usage="[reason]",
 )
 RESUME = CommandSpec("resume", "Resume this channel's paused digest", manages=True, posts=True)
 DIGEST = CommandSpec(

@@ -3,7 +3,9 @@
 `/papers 2024-05-06 top=5 --share`, `/subscribe keywords="LLM, agents" time=08:30`: named
 values as `name=value` (or `name:value`), quoted with "..." when they hold spaces, a few
 options by position, and flags as `--share`. What comes out is still raw text: the same
-validators as for Discord's typed options check it.
+validators as for Discord's typed options check it. The usage line and the option list a
+wrongly typed command is answered with are written from the spec here, as is the usage
+hint in config/slack-manifest.yml (a test keeps the manifest equal to `usage`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import shlex
 
 from bot.commands.errors import InvalidArgumentError
 from bot.commands.replies import echo
-from bot.commands.spec import CommandSpec, OptionKind
+from bot.commands.spec import CommandSpec, OptionKind, OptionSpec
 from bot.render.text import clean_text
 
 MAX_TEXT = 4000
@@ -94,13 +96,50 @@ def _free_text(spec: CommandSpec, name: str, text: str) -> dict[str, object]:
     return found
 
 
+def usage(spec: CommandSpec) -> str:
+    """How the command's options are typed, one word per option in the spec's order:
+    `<arXiv id | URL | words>` for the free text, `[[top=]1-50]` for an option that may be
+    given by position, `[source=hf|markdown|feed|all]` for a named one, `[--share]` for a
+    flag. Empty for a command without options."""
+    return " ".join(_usage_word(spec, option) for option in spec.options)
+
+
+def _usage_word(spec: CommandSpec, option: OptionSpec) -> str:
+    if option.kind is OptionKind.FLAG:
+        return f"[--{option.name}]"
+    if option.placeholder:
+        value = option.placeholder
+    elif option.choices:
+        value = "|".join(option.choices)
+    elif option.minimum is not None and option.maximum is not None:
+        value = f"{option.minimum}-{option.maximum}"
+    else:
+        value = option.name
+    if option.name == spec.free_text:
+        word = value
+    elif option.name in spec.positional:
+        word = f"[{option.name}=]{value}"
+    else:
+        word = f"{option.name}={value}"
+    return f"<{word}>" if option.required else f"[{word}]"
+
+
+def _option_names(spec: CommandSpec) -> str:
+    """Every option with its aliases: "top (also n, limit), share"; "none" without any."""
+    names = [
+        f"{option.name} (also {', '.join(option.aliases)})" if option.aliases else option.name
+        for option in spec.options
+    ]
+    return ", ".join(names) or "none"
+
+
 def _unknown(spec: CommandSpec, name: str) -> InvalidArgumentError:
-    known = ", ".join(option.name for option in spec.options) or "none"
     return InvalidArgumentError(
-        "text", f"/{spec.name} has no option {echo(name)} (options: {known})"
+        "text", f"/{spec.name} has no option {echo(name)} (options: {_option_names(spec)})"
     )
 
 
 def _unexpected(spec: CommandSpec, token: str) -> InvalidArgumentError:
-    usage = f"; usage: /{spec.name} {spec.usage}" if spec.usage else ""
-    return InvalidArgumentError("text", f"did not expect {echo(token)}{usage}")
+    line = usage(spec)
+    hint = f"; usage: /{spec.name} {line}" if line else ""
+    return InvalidArgumentError("text", f"did not expect {echo(token)}{hint}")

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from bot.commands import arguments as a
 from bot.commands.errors import CommandError, InvalidArgumentError
 from bot.commands.schedule import describe_delay, next_post
-from bot.commands.spec import COMMANDS
+from bot.commands.spec import COMMANDS, OptionKind, OptionSpec
 from bot.commands.text_options import parse_text
 from bot.models import SourceKind
 from bot.render.options import SlackLayout
@@ -41,6 +41,27 @@ def test_top_bounds(value: int, ok: bool) -> None:
     else:
         with pytest.raises(InvalidArgumentError, match="between 1 and 50"):
             a.top(value)
+
+
+@pytest.mark.parametrize(
+    ("minimum", "maximum", "value", "refusal"),
+    [
+        (1, None, 0, "n: must be at least 1, got 0"),
+        (None, 9, 10, "n: must be at most 9, got 10"),
+        (1, 9, 10, "n: must be between 1 and 9, got 10"),
+        (None, None, 999_999_999, None),
+    ],
+)
+def test_integer_checks_the_bounds_the_option_states(
+    minimum: int | None, maximum: int | None, value: int, refusal: str | None
+) -> None:
+    option = OptionSpec("n", "a number", OptionKind.INTEGER, minimum=minimum, maximum=maximum)
+    if refusal is None:
+        assert a.integer(option, value) == value
+    else:
+        with pytest.raises(InvalidArgumentError) as caught:
+            a.integer(option, value)
+        assert str(caught.value) == refusal
 
 
 @pytest.mark.parametrize(("value", "expected"), [("9:05", "09:05"), ("23:59", "23:59")])
