@@ -255,7 +255,7 @@ class DeliveryWorker:
             await self._release(claimed, active.post, uncertain=active.sending)
             raise
         except (PayloadError, UnroutableError) as exc:
-            self._metrics.errors.inc(platform=claimed.platform.value, kind="unroutable")
+            self._metrics.errors.labels(platform=claimed.platform.value, kind="unroutable").inc()
             await self._dead(claimed, active.post, str(exc))
         except AdapterError as exc:  # the adapter could not even start (login refused...)
             await self._failed_unsent(active, exc, uncertain=False)
@@ -301,11 +301,11 @@ class DeliveryWorker:
                         adapter, route.target, message, key, since=since, now=self._clock()
                     )
                     outcome = "found" if receipt else "resend"
-                    self._metrics.reconciled.inc(platform=platform, outcome=outcome)
+                    self._metrics.reconciled.labels(platform=platform, outcome=outcome).inc()
                 if receipt is None:
                     waited = await self._limiter.acquire(route)
                     if waited:
-                        self._metrics.limiter_wait.inc(waited, platform=platform)
+                        self._metrics.limiter_wait.labels(platform=platform).inc(waited)
                     started = time.perf_counter()
                     active.sending = True  # left set if the send is cancelled
                     try:
@@ -313,12 +313,12 @@ class DeliveryWorker:
                             route.target, message, reply_to=reply_to, idempotency_key=key
                         )
                     finally:
-                        self._metrics.send_duration.observe(
-                            time.perf_counter() - started, platform=platform
+                        self._metrics.send_duration.labels(platform=platform).observe(
+                            time.perf_counter() - started
                         )
-                    self._metrics.messages.inc(platform=platform)
+                    self._metrics.messages.labels(platform=platform).inc()
             except RejectedPayloadError as exc:
-                self._metrics.errors.inc(platform=platform, kind="rejected")
+                self._metrics.errors.labels(platform=platform, kind="rejected").inc()
                 log.error("delivery %d message %d rejected, skipped: %s", claimed.id, index, exc)
                 post = post.advanced(None, f"message {index} rejected: {exc}")
             except AdapterError as exc:
@@ -358,8 +358,8 @@ class DeliveryWorker:
             error="; ".join(post.problems) or None,
             now=now,
         )
-        self._metrics.latency.observe(
-            (now - claimed.created_at).total_seconds(), platform=claimed.platform.value
+        self._metrics.latency.labels(platform=claimed.platform.value).observe(
+            (now - claimed.created_at).total_seconds()
         )
 
     async def _on_error(
@@ -367,9 +367,9 @@ class DeliveryWorker:
     ) -> None:
         platform = claimed.platform.value
         kind = _error_kind(exc)
-        self._metrics.errors.inc(platform=platform, kind=kind)
+        self._metrics.errors.labels(platform=platform, kind=kind).inc()
         if isinstance(exc, RateLimitedError):
-            self._metrics.rate_limited.inc(platform=platform)
+            self._metrics.rate_limited.labels(platform=platform).inc()
             self._limiter.block(route, exc.retry_after)
             retry_at = self._clock() + dt.timedelta(seconds=exc.retry_after)
             await queries.mark_failed(
@@ -421,7 +421,7 @@ class DeliveryWorker:
 
     async def _dead(self, claimed: queries.Claimed, post: Post | None, reason: str) -> None:
         log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel_id, reason)
-        self._metrics.dead.inc(platform=claimed.platform.value)
+        self._metrics.dead.labels(platform=claimed.platform.value).inc()
         payload = post.to_payload() if post is not None else claimed.payload
         await queries.mark_dead(self._store.db, claimed, payload, error=reason, now=self._clock())
 
@@ -431,7 +431,7 @@ class DeliveryWorker:
         await self._store.subscriptions.set_paused(
             channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
         )
-        self._metrics.paused.inc(platform=claimed.platform.value)
+        self._metrics.paused.labels(platform=claimed.platform.value).inc()
         log.warning("subscription %s paused: %s", claimed.channel_id, reason)
 
     async def _release(

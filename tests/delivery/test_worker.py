@@ -110,7 +110,7 @@ async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(
         await fake_slack.wait_until(lambda: len(fake_slack.default_channel.messages) == 1)
         clock.advance(minutes=5)
         counts = await bot.drained()
-        found = bot.engine.metrics.reconciled.value(platform="slack", outcome="found")
+        found = bot.metric("papers_bot_reconciled_total", platform="slack", outcome="found")
     assert counts[DeliveryState.SENT] == 1
     texts = [m["text"] for m in fake_slack.default_channel.messages]
     assert len(texts) == 4  # header + 3 papers
