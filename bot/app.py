@@ -316,6 +316,7 @@ class App:
             "in_flight_here": worker.in_flight,
             "outbox": {state.value: n for state, n in counts.items()},
             "last_error": worker.last_error,
+            "rate_limit_scopes": self.engine.limiter.scopes,
         }
         return CheckResult(worker.running and worker.last_error is None, detail)
 
