@@ -5,7 +5,7 @@ a slow Slack workspace never holds Discord back. For each message: if it may alr
 landed, ask the platform first (`reconcile`); wait for the rate limiter; send with the
 message's own idempotency key; write the progress. Failures end the attempt:
 - 429: retry after Retry-After (not counted against the post);
-- transient (5xx, timeout, dropped connection): exponential backoff with jitter, and the
+- transient (5xx, timeout, dropped connection): exponential backoff with full jitter, and the
   message is marked uncertain so the retry looks before it sends;
 - target gone (403/404, channel archived, webhook deleted): the subscription is paused
   with the reason, the post waits for /resume;
@@ -41,7 +41,7 @@ from bot.delivery.payload import PayloadError, Post
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.reconcile import find_landed
 from bot.delivery.targets import Route, Router, UnroutableError
-from bot.delivery.timing import backoff
+from bot.retry import backoff
 from bot.store import Store
 from bot.store.engine import Backend
 from bot.store.rows import ChannelRef, Platform
@@ -54,6 +54,10 @@ QUIET_RECHECK = 30.0
 COUNTS_EVERY = 5.0
 PAUSE_ACTOR = "delivery"
 STOP_GRACE = 10.0
+#: Retry waits of a failed post (`bot.retry.backoff`): up to 2 s after the first failure,
+#: never more than 5 minutes.
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 300.0
 
 
 class AdapterSource(Protocol):
@@ -401,7 +405,9 @@ class DeliveryWorker:
         if post.tries >= self._settings.max_attempts:
             await self._dead(claimed, post, f"{post.tries} attempts failed; last: {exc}")
             return
-        delay = backoff(post.tries, rng=self._rng)
+        delay = backoff(
+            post.tries, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=self._rng
+        )
         log.info(
             "delivery %d to %s failed (%s); retry %d in %.0fs",
             claimed.id,

@@ -9,6 +9,7 @@ from typing import Any
 from bot.adapters.factory import DestinationKind
 from bot.delivery import queries
 from bot.delivery.payload import Post
+from bot.delivery.worker import BACKOFF_BASE_SECONDS
 from bot.store import open_store
 from bot.store.rows import ChannelRef, DeliveryState, Platform, SubscriptionSettings
 from tests.delivery.support import FakeClock, running_engine, utc_now
@@ -87,6 +88,10 @@ async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
                 return done and row.attempts >= n
 
             await bot.eventually(failed)
+            (row,) = await bot.store.deliveries.list()
+            if row.state is DeliveryState.FAILED:  # a full-jitter wait below 2 s, then 4 s
+                wait = (row.next_attempt_at - clock()).total_seconds()
+                assert 0 <= wait <= BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
             clock.advance(hours=1)  # past any backoff
         counts = await bot.drained()
         (row,) = await bot.store.deliveries.list()
