@@ -23,6 +23,7 @@ from typing import TextIO
 
 import aiohttp
 import sqlalchemy as sa
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
@@ -33,7 +34,6 @@ from bot.config import ConfigError, Settings
 from bot.delivery.engine import DeliveryEngine
 from bot.delivery.jobs import JOB_PREFIX
 from bot.errors import PapersBotError
-from bot.metrics import MetricsRegistry
 from bot.models import Platform, SourceKind, Transport
 from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
 from bot.scheduler import Scheduler
@@ -113,14 +113,17 @@ class App:
         self.settings = settings
         self.sources = check_sources(settings)
         self.platforms = platform_summary(settings)
-        self.metrics = MetricsRegistry()
+        self.metrics = CollectorRegistry()
         self.poll_metrics = PollMetrics(self.metrics)
-        self._job_failures = self.metrics.counter(
-            "papers_bot_job_failures_total", "Scheduler jobs that raised unexpectedly.", ("job",)
+        self._job_failures = Counter(
+            "papers_bot_job_failures_total",
+            "Scheduler jobs that raised unexpectedly.",
+            ("job",),
+            registry=self.metrics,
         )
-        self.metrics.gauge("papers_bot_start_time_seconds", "Unix time the bot started.").set(
-            clock().timestamp()
-        )
+        Gauge(
+            "papers_bot_start_time_seconds", "Unix time the bot started.", registry=self.metrics
+        ).set(clock().timestamp())
         self._console = console
         self._clock = clock
         self.scheduler = Scheduler(on_failure=self._count_job_failure)
@@ -265,7 +268,7 @@ class App:
         return job
 
     def _count_job_failure(self, job_id: str, _exc: BaseException) -> None:
-        self._job_failures.inc(job=job_id)
+        self._job_failures.labels(job=job_id).inc()
 
     def _add_health_checks(self) -> None:
         self.web.add_check("store", self._check_store)
@@ -336,6 +339,7 @@ class App:
             "in_flight_here": worker.in_flight,
             "outbox": {state.value: n for state, n in counts.items()},
             "last_error": worker.last_error,
+            "rate_limit_scopes": self.engine.limiter.scopes,
         }
         return CheckResult(worker.running and worker.last_error is None, detail)
 

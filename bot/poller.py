@@ -19,10 +19,11 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.errors import PapersBotError
-from bot.metrics import MetricsRegistry
+from bot.metrics import DEFAULT_BUCKETS
 from bot.models import Digest, Paper, SourceKind
 from bot.sources.dated import fetch_markdown_day
 from bot.sources.errors import FetchError, HttpStatusError, ParseError, SourceError
@@ -139,35 +140,49 @@ class SourceHealth:
 class PollMetrics:
     """The poll series on the bot's registry (names are part of the operator contract)."""
 
-    def __init__(self, registry: MetricsRegistry) -> None:
-        self.fetches = registry.counter(
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.fetches = Counter(
             "papers_bot_polls_total",
             "Source fetches by source and status (fetched, not_modified, not_published, error).",
             ("source", "status"),
+            registry=registry,
         )
-        self.errors = registry.counter(
+        self.errors = Counter(
             "papers_bot_poll_errors_total",
             "Failed source fetches by kind (fetch, parse, store, hook).",
             ("source", "kind"),
+            registry=registry,
         )
-        self.papers_inserted = registry.counter(
-            "papers_bot_papers_inserted_total", "Papers stored for the first time.", ("source",)
+        self.papers_inserted = Counter(
+            "papers_bot_papers_inserted_total",
+            "Papers stored for the first time.",
+            ("source",),
+            registry=registry,
         )
-        self.vote_changes = registry.counter(
+        self.vote_changes = Counter(
             "papers_bot_vote_changes_total",
             "Vote counts that changed and were recorded.",
             ("source",),
+            registry=registry,
         )
-        self.new_digests = registry.counter(
-            "papers_bot_new_digests_total", "Digests that brought new papers.", ("source",)
+        self.new_digests = Counter(
+            "papers_bot_new_digests_total",
+            "Digests that brought new papers.",
+            ("source",),
+            registry=registry,
         )
-        self.duration = registry.histogram(
-            "papers_bot_poll_duration_seconds", "Time one poll of one source took.", ("source",)
+        self.duration = Histogram(
+            "papers_bot_poll_duration_seconds",
+            "Time one poll of one source took.",
+            ("source",),
+            buckets=DEFAULT_BUCKETS,
+            registry=registry,
         )
-        self.last_success = registry.gauge(
+        self.last_success = Gauge(
             "papers_bot_last_successful_poll_timestamp_seconds",
             "Unix time of the last poll in which every day/feed of the source answered.",
             ("source",),
+            registry=registry,
         )
 
 
@@ -242,7 +257,9 @@ class Poller:
             outcomes.append(outcome)
             host_down = down
         report = PollReport(source, started, tuple(outcomes))
-        self._metrics.duration.observe(time.perf_counter() - clock_start, source=source.value)
+        self._metrics.duration.labels(source=source.value).observe(
+            time.perf_counter() - clock_start
+        )
         self._record_health(report)
         level = logging.INFO if report.ok else logging.WARNING
         log.log(level, "poll %s: %s", source.value, report.summary())
@@ -303,10 +320,10 @@ class Poller:
         except (SourceError, StoreError, SQLAlchemyError) as exc:
             kind = _error_kind(exc)
             message = f"{kind} error: {_one_line(exc)}"
-            self._metrics.fetches.inc(source=name, status=FAILED)
-            self._metrics.errors.inc(source=name, kind=kind)
+            self._metrics.fetches.labels(source=name, status=FAILED).inc()
+            self._metrics.errors.labels(source=name, kind=kind).inc()
             return TargetOutcome(target.label, FAILED, error=message), _host_down(exc)
-        self._metrics.fetches.inc(source=name, status=outcome.status)
+        self._metrics.fetches.labels(source=name, status=outcome.status).inc()
         return outcome, False
 
     async def _store_digest(
@@ -316,14 +333,14 @@ class Poller:
         known = set(before.paper_keys) if before is not None else set()
         validators = FetchValidators(found.etag, found.last_modified)
         saved = await self._store.writer.save(digest, validators=validators, now=self._clock())
-        self._metrics.papers_inserted.inc(saved.papers_inserted, source=source.value)
-        self._metrics.vote_changes.inc(saved.vote_changes, source=source.value)
+        self._metrics.papers_inserted.labels(source=source.value).inc(saved.papers_inserted)
+        self._metrics.vote_changes.labels(source=source.value).inc(saved.vote_changes)
         new_keys = frozenset(p.key for p in digest.papers if p.key not in known)
         outcome = TargetOutcome(
             label, SourceStatus.FETCHED.value, len(digest.papers), len(new_keys)
         )
         if new_keys:
-            self._metrics.new_digests.inc(source=source.value)
+            self._metrics.new_digests.labels(source=source.value).inc()
             await self._announce(NewDigest(digest, new_keys, first_time=before is None))
         return outcome
 
@@ -336,17 +353,17 @@ class Poller:
             await self._on_new_digest(event)
         except PapersBotError as exc:
             log.warning("new %s digest of %s: %s", source, event.digest.date, _one_line(exc))
-            self._metrics.errors.inc(source=source, kind="hook")
+            self._metrics.errors.labels(source=source, kind="hook").inc()
         except Exception:
             log.exception("new %s digest of %s: hook failed", source, event.digest.date)
-            self._metrics.errors.inc(source=source, kind="hook")
+            self._metrics.errors.labels(source=source, kind="hook").inc()
 
     def _record_health(self, report: PollReport) -> None:
         previous = self._health.get(report.source, SourceHealth())
         if report.ok:
             health = SourceHealth(report.started_at, report.started_at, None, 0)
-            self._metrics.last_success.set(
-                report.started_at.timestamp(), source=report.source.value
+            self._metrics.last_success.labels(source=report.source.value).set(
+                report.started_at.timestamp()
             )
         else:
             error = next((o.error for o in report.outcomes if o.error), None)

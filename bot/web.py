@@ -16,9 +16,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
-from bot.metrics import CONTENT_TYPE, MetricsRegistry
+from aiohttp import hdrs, web
+from prometheus_client import CollectorRegistry
+from prometheus_client.exposition import choose_encoder
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ class WebServer:
 
     def __init__(
         self,
-        metrics: MetricsRegistry,
+        metrics: CollectorRegistry,
         *,
         host: str = "0.0.0.0",
         port: int = 8080,
@@ -136,9 +136,14 @@ class WebServer:
     async def _livez(self, _request: web.Request) -> web.Response:
         return web.json_response({"live": True}, headers=_NO_CACHE)
 
-    async def _metrics_page(self, _request: web.Request) -> web.Response:
-        body = self._metrics.render().encode("utf-8")
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE, **_NO_CACHE})
+    async def _metrics_page(self, request: web.Request) -> web.Response:
+        """The library picks the format from the Accept header (OpenMetrics for a Prometheus
+        server that asks for it, the classic text format otherwise) and names its content
+        type, so the body and the header always agree."""
+        encode, content_type = choose_encoder(",".join(request.headers.getall(hdrs.ACCEPT, ())))
+        return web.Response(
+            body=encode(self._metrics), headers={"Content-Type": content_type, **_NO_CACHE}
+        )
 
 
 _NO_CACHE = {"Cache-Control": "no-store"}

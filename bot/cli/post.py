@@ -170,8 +170,9 @@ async def _fetch_day(
     store: Any,
 ) -> str:
     """Fetch and save the day from the configured sources; returns what they answered."""
+    from prometheus_client import CollectorRegistry  # noqa: PLC0415
+
     from bot.app import check_sources  # noqa: PLC0415
-    from bot.metrics import MetricsRegistry  # noqa: PLC0415
     from bot.models import SourceKind  # noqa: PLC0415
     from bot.poller import Poller, PollMetrics, PollSettings  # noqa: PLC0415
     from bot.sources.http import Fetcher  # noqa: PLC0415
@@ -180,7 +181,7 @@ async def _fetch_day(
         PollSettings.from_settings(settings),
         Fetcher.from_settings(session, settings),
         store,
-        PollMetrics(MetricsRegistry()),
+        PollMetrics(CollectorRegistry()),
     )
     wanted = [SourceKind(name) for name in args.source] or check_sources(settings)
     answers = []

@@ -11,6 +11,8 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 
+from prometheus_client import CollectorRegistry
+
 from bot.config import Settings
 from bot.delivery.alerts import VoteAlerts
 from bot.delivery.jobs import SubscriptionJobs
@@ -19,7 +21,6 @@ from bot.delivery.planner import Planner
 from bot.delivery.ratelimit import Limit, Limits, RateLimiter
 from bot.delivery.targets import Router, sync_configured_targets
 from bot.delivery.worker import AdapterSource, DeliveryWorker, WorkerSettings
-from bot.metrics import MetricsRegistry
 from bot.models import SourceKind
 from bot.poller import NewDigest
 from bot.scheduler import Scheduler
@@ -51,7 +52,7 @@ class DeliveryEngine:
         store: Store,
         adapters: AdapterSource,
         scheduler: Scheduler,
-        registry: MetricsRegistry,
+        registry: CollectorRegistry,
         *,
         clock: Clock,
     ) -> None:
@@ -91,7 +92,7 @@ class DeliveryEngine:
         self.alerts = VoteAlerts(store, self.planner, days=settings.alert_days, clock=clock)
 
     def _planned(self, kind: DeliveryKind) -> None:
-        self.metrics.planned.inc(kind=kind.value)
+        self.metrics.planned.labels(kind=kind.value).inc()
         self.worker.wake()
 
     async def start(self) -> None:

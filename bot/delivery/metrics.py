@@ -2,64 +2,86 @@
 
 from __future__ import annotations
 
-from bot.metrics import MetricsRegistry
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from bot.metrics import DEFAULT_BUCKETS
 from bot.store.rows import DeliveryState
 
 LATENCY_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
 
 
 class DeliveryMetrics:
-    def __init__(self, registry: MetricsRegistry) -> None:
-        self.deliveries = registry.gauge(
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deliveries = Gauge(
             "papers_bot_deliveries",
             "Outbox rows (posts) by state, as of the last refresh.",
             ("state",),
+            registry=registry,
         )
-        self.planned = registry.counter(
-            "papers_bot_posts_planned_total", "Posts written to the outbox.", ("kind",)
+        self.planned = Counter(
+            "papers_bot_posts_planned_total",
+            "Posts written to the outbox.",
+            ("kind",),
+            registry=registry,
         )
-        self.messages = registry.counter(
-            "papers_bot_messages_sent_total", "Messages that landed.", ("platform",)
+        self.messages = Counter(
+            "papers_bot_messages_sent_total",
+            "Messages that landed.",
+            ("platform",),
+            registry=registry,
         )
-        self.errors = registry.counter(
+        self.errors = Counter(
             "papers_bot_delivery_errors_total",
             "Failed sends by kind (transient, rate_limited, target_gone, rejected, auth, "
             "unroutable).",
             ("platform", "kind"),
+            registry=registry,
         )
-        self.rate_limited = registry.counter(
+        self.rate_limited = Counter(
             "papers_bot_rate_limited_total",
             "429 answers that reached the worker (libraries retry short ones inline).",
             ("platform",),
+            registry=registry,
         )
-        self.limiter_wait = registry.counter(
+        self.limiter_wait = Counter(
             "papers_bot_rate_limit_wait_seconds_total",
             "Time sends waited for the proactive rate limiter.",
             ("platform",),
+            registry=registry,
         )
-        self.reconciled = registry.counter(
+        self.reconciled = Counter(
             "papers_bot_reconciled_total",
             "Uncertain messages checked before re-sending, by outcome (found, resend).",
             ("platform", "outcome"),
+            registry=registry,
         )
-        self.dead = registry.counter(
-            "papers_bot_dead_letters_total", "Posts given up on.", ("platform",)
+        self.dead = Counter(
+            "papers_bot_dead_letters_total",
+            "Posts given up on.",
+            ("platform",),
+            registry=registry,
         )
-        self.paused = registry.counter(
+        self.paused = Counter(
             "papers_bot_subscriptions_paused_total",
             "Subscriptions paused because their channel or webhook is gone.",
             ("platform",),
+            registry=registry,
         )
-        self.latency = registry.histogram(
+        self.latency = Histogram(
             "papers_bot_delivery_latency_seconds",
             "From planning a post to its last message landing.",
             ("platform",),
             buckets=LATENCY_BUCKETS,
+            registry=registry,
         )
-        self.send_duration = registry.histogram(
-            "papers_bot_send_duration_seconds", "One platform send call.", ("platform",)
+        self.send_duration = Histogram(
+            "papers_bot_send_duration_seconds",
+            "One platform send call.",
+            ("platform",),
+            buckets=DEFAULT_BUCKETS,
+            registry=registry,
         )
 
     def set_counts(self, counts: dict[DeliveryState, int]) -> None:
         for state, count in counts.items():
-            self.deliveries.set(count, state=state.value)
+            self.deliveries.labels(state=state.value).set(count)

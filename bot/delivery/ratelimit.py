@@ -18,15 +18,20 @@ import asyncio
 import math
 import time
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot.delivery.targets import Route
 from bot.models import Platform, Transport
 
 Clock = Callable[[], float]
+#: Waits as `asyncio.sleep` does; one that moves a fake clock goes with it.
+Sleep = Callable[[float], Awaitable[None]]
 JITTER_MARGIN = 0.02
 JITTER_FLOOR = 0.01
+#: Seconds between sweeps of idle windows: longer than every documented window, so a
+#: window kept by one sweep had a send (or a block) since the previous one.
+SWEEP_EVERY = 60.0
 
 
 @dataclass
@@ -43,6 +48,10 @@ class Window:
         if len(self.sent) >= self.limit:
             wait = max(wait, self.sent[0] + self.period - now)
         return wait
+
+    def idle(self, now: float) -> bool:
+        """No send inside the period and no block: the window is as good as a new one."""
+        return self.wait(now) <= 0 and not self.sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,12 +102,37 @@ class Limits:
 
 
 class RateLimiter:
-    def __init__(self, limits: Limits | None = None, *, clock: Clock = time.monotonic) -> None:
+    """The windows of the scopes sent to recently, keyed by scope.
+
+    A window with no send inside its period and no block is idle, and an idle window acts
+    exactly like a new one, so it is dropped: a bot posting once a day to 10,000 channels
+    does not keep 10,000 windows between posts. Idle windows are swept at most once per
+    `SWEEP_EVERY` seconds, on the next call after that: a sweep visits every window, but
+    each window it keeps had a send within its period (or a block), so the work per sweep
+    is paid for by windows created or sends made since the last one, not by every send.
+    """
+
+    def __init__(
+        self,
+        limits: Limits | None = None,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
         self.limits = limits or Limits()
         self._clock = clock
+        self._sleep = sleep
         self._windows: dict[str, Window] = {}
+        self._next_sweep = clock() + SWEEP_EVERY
 
-    def _windows_for(self, route: Route) -> list[Window]:
+    @property
+    def scopes(self) -> int:
+        """Windows kept now (for /healthz: bounded by the scopes recently sent to)."""
+        return len(self._windows)
+
+    def _windows_for(self, route: Route, now: float) -> list[Window]:
+        if now >= self._next_sweep:
+            self._sweep(now)
         found = []
         for key, limit in self.limits.scopes(route):
             window = self._windows.get(key)
@@ -108,36 +142,37 @@ class RateLimiter:
             found.append(window)
         return found
 
+    def _sweep(self, now: float) -> None:
+        idle = [key for key, window in self._windows.items() if window.idle(now)]
+        for key in idle:
+            del self._windows[key]
+        self._next_sweep = now + SWEEP_EVERY
+
     def delay(self, route: Route) -> float:
         """Seconds until a send to `route` fits every window (0: now)."""
         now = self._clock()
-        return max((w.wait(now) for w in self._windows_for(route)), default=0.0)
+        return max((w.wait(now) for w in self._windows_for(route, now)), default=0.0)
 
     async def acquire(self, route: Route) -> float:
-        """Wait for room, then count the send; returns the seconds waited."""
+        """Wait for room, then count the send; returns the seconds waited.
+
+        The windows are looked up again after every sleep: another send may have swept one
+        of them meanwhile, and a send counted in a dropped window would not count at all."""
         waited = 0.0
-        windows = self._windows_for(route)
         while True:
             now = self._clock()
+            windows = self._windows_for(route, now)
             wait = max((w.wait(now) for w in windows), default=0.0)
             if wait <= 0:
                 for window in windows:
                     window.sent.append(now)
                 return waited
-            await asyncio.sleep(wait)
+            await self._sleep(wait)
             waited += wait
 
     def block(self, route: Route, seconds: float) -> None:
         """A 429 got through: hold the route's narrowest scope for `seconds`."""
-        windows = self._windows_for(route)
-        if windows:
-            windows[-1].blocked_until = max(windows[-1].blocked_until, self._clock() + seconds)
-
-    def prune(self) -> None:
-        """Forget idle windows (thousands of channels post once a day)."""
         now = self._clock()
-        for key in [k for k, w in self._windows.items() if w.wait(now) <= 0 and not w.sent]:
-            del self._windows[key]
-
-    def scopes_in_use(self) -> Sequence[str]:
-        return list(self._windows)
+        windows = self._windows_for(route, now)
+        if windows:
+            windows[-1].blocked_until = max(windows[-1].blocked_until, now + seconds)

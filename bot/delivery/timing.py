@@ -7,16 +7,12 @@ edit the database) can schedule a post a few seconds ahead instead of waiting a 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.errors import PapersBotError
-
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
 
 
 class ScheduleError(PapersBotError):
@@ -68,11 +64,3 @@ def complete_day_before(moment: dt.datetime) -> dt.date:
     """The newest UTC day whose papers are all out at `moment`: digests are UTC days, and
     a day is still growing until it ends."""
     return moment.astimezone(dt.UTC).date() - dt.timedelta(days=1)
-
-
-def backoff(failures: int, *, rng: random.Random | None = None) -> float:
-    """Seconds before retry number `failures` (1-based): exponential, capped, full jitter
-    above half the step so retries of many channels spread out but never come back at once."""
-    step = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2.0 ** max(0, failures - 1))
-    draw: float = (rng or random).random()
-    return step / 2 + draw * step / 2

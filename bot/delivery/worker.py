@@ -5,7 +5,7 @@ a slow Slack workspace never holds Discord back. For each message: if it may alr
 landed, ask the platform first (`reconcile`); wait for the rate limiter; send with the
 message's own idempotency key; write the progress. Failures end the attempt:
 - 429: retry after Retry-After (not counted against the post);
-- transient (5xx, timeout, dropped connection): exponential backoff with jitter, and the
+- transient (5xx, timeout, dropped connection): exponential backoff with full jitter, and the
   message is marked uncertain so the retry looks before it sends;
 - target gone (403/404, channel archived, webhook deleted): the subscription is paused
   with the reason, the post waits for /resume;
@@ -38,8 +38,8 @@ from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.payload import PayloadError, Post
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.targets import Route, Router, UnroutableError
-from bot.delivery.timing import backoff
 from bot.models import Platform, Transport
+from bot.retry import backoff
 from bot.store import Store
 from bot.store.engine import Backend
 from bot.store.outbox import claims as queries
@@ -52,6 +52,10 @@ QUIET_RECHECK = 30.0
 COUNTS_EVERY = 5.0
 PAUSE_ACTOR = "delivery"
 STOP_GRACE = 10.0
+#: Retry waits of a failed post (`bot.retry.backoff`): up to 2 s after the first failure,
+#: never more than 5 minutes.
+BACKOFF_BASE_SECONDS = 2.0
+BACKOFF_CAP_SECONDS = 300.0
 
 
 class AdapterSource(Protocol):
@@ -253,7 +257,9 @@ class DeliveryWorker:
             await self._release(claimed, active.post, uncertain=active.sending)
             raise
         except (PayloadError, UnroutableError) as exc:
-            self._metrics.errors.inc(platform=claimed.channel.platform.value, kind="unroutable")
+            self._metrics.errors.labels(
+                platform=claimed.channel.platform.value, kind="unroutable"
+            ).inc()
             await self._dead(claimed, active.post, str(exc))
         except AdapterError as exc:  # the adapter could not even start (login refused...)
             await self._failed_unsent(active, exc, uncertain=False)
@@ -299,11 +305,11 @@ class DeliveryWorker:
                         route.target, message, key, since=since, now=self._clock()
                     )
                     outcome = "found" if receipt else "resend"
-                    self._metrics.reconciled.inc(platform=platform, outcome=outcome)
+                    self._metrics.reconciled.labels(platform=platform, outcome=outcome).inc()
                 if receipt is None:
                     waited = await self._limiter.acquire(route)
                     if waited:
-                        self._metrics.limiter_wait.inc(waited, platform=platform)
+                        self._metrics.limiter_wait.labels(platform=platform).inc(waited)
                     started = time.perf_counter()
                     active.sending = True  # left set if the send is cancelled
                     try:
@@ -311,12 +317,12 @@ class DeliveryWorker:
                             route.target, message, reply_to=reply_to, idempotency_key=key
                         )
                     finally:
-                        self._metrics.send_duration.observe(
-                            time.perf_counter() - started, platform=platform
+                        self._metrics.send_duration.labels(platform=platform).observe(
+                            time.perf_counter() - started
                         )
-                    self._metrics.messages.inc(platform=platform)
+                    self._metrics.messages.labels(platform=platform).inc()
             except RejectedPayloadError as exc:
-                self._metrics.errors.inc(platform=platform, kind="rejected")
+                self._metrics.errors.labels(platform=platform, kind="rejected").inc()
                 log.error("delivery %d message %d rejected, skipped: %s", claimed.id, index, exc)
                 post = post.advanced(None, f"message {index} rejected: {exc}")
             except AdapterError as exc:
@@ -356,8 +362,8 @@ class DeliveryWorker:
             error="; ".join(post.problems) or None,
             now=now,
         )
-        self._metrics.latency.observe(
-            (now - claimed.created_at).total_seconds(), platform=claimed.channel.platform.value
+        self._metrics.latency.labels(platform=claimed.channel.platform.value).observe(
+            (now - claimed.created_at).total_seconds()
         )
 
     async def _on_error(
@@ -365,9 +371,9 @@ class DeliveryWorker:
     ) -> None:
         platform = claimed.channel.platform.value
         kind = _error_kind(exc)
-        self._metrics.errors.inc(platform=platform, kind=kind)
+        self._metrics.errors.labels(platform=platform, kind=kind).inc()
         if isinstance(exc, RateLimitedError):
-            self._metrics.rate_limited.inc(platform=platform)
+            self._metrics.rate_limited.labels(platform=platform).inc()
             self._limiter.block(route, exc.retry_after)
             retry_at = self._clock() + dt.timedelta(seconds=exc.retry_after)
             await queries.mark_failed(
@@ -402,7 +408,9 @@ class DeliveryWorker:
         if post.tries >= self._settings.max_attempts:
             await self._dead(claimed, post, f"{post.tries} attempts failed; last: {exc}")
             return
-        delay = backoff(post.tries, rng=self._rng)
+        delay = backoff(
+            post.tries, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=self._rng
+        )
         log.info(
             "delivery %d to %s failed (%s); retry %d in %.0fs",
             claimed.id,
@@ -422,7 +430,7 @@ class DeliveryWorker:
 
     async def _dead(self, claimed: queries.Claimed, post: Post | None, reason: str) -> None:
         log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel.label, reason)
-        self._metrics.dead.inc(platform=claimed.channel.platform.value)
+        self._metrics.dead.labels(platform=claimed.channel.platform.value).inc()
         payload = post.to_payload() if post is not None else claimed.payload
         await queries.mark_dead(self._store.db, claimed, payload, error=reason, now=self._clock())
 
@@ -431,7 +439,7 @@ class DeliveryWorker:
         await self._store.subscriptions.set_paused(
             claimed.channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
         )
-        self._metrics.paused.inc(platform=claimed.channel.platform.value)
+        self._metrics.paused.labels(platform=claimed.channel.platform.value).inc()
         log.warning("subscription %s paused: %s", claimed.channel.label, reason)
 
     async def _release(

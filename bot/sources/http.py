@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 from yarl import URL
 
-from bot import __version__
+from bot import __version__, retry
 from bot.sources.errors import BodyTooLargeError, FetchError, HttpStatusError
 
 if TYPE_CHECKING:
@@ -82,7 +82,9 @@ class FetchResult:
 
 @dataclass(frozen=True, slots=True)
 class Backoff:
-    """Exponential backoff with full jitter; injectable so tests don't wait for real."""
+    """A fetcher's retry waits: `bot.retry.backoff` with the source base and cap, and the
+    server's Retry-After up to its own cap; injectable so tests pin the draws and never
+    wait for real."""
 
     base: float = 0.5
     cap: float = 30.0
@@ -90,8 +92,8 @@ class Backoff:
     rng: random.Random = field(default_factory=random.Random)
 
     def delay(self, attempt: int) -> float:
-        """Full jitter spreads the retries of many bots over the whole window."""
-        return self.rng.uniform(0.0, min(self.cap, self.base * (2**attempt)))
+        """The wait after attempt number `attempt` (0 for the first GET) failed."""
+        return retry.backoff(attempt + 1, base=self.base, cap=self.cap, rng=self.rng)
 
     def next_delay(self, attempt: int, retry_after: str | None = None) -> float:
         """Honour the server's Retry-After (seconds or HTTP date), but never beyond the cap."""

@@ -12,9 +12,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 import pytest_asyncio
+from prometheus_client import CollectorRegistry
 
 from bot.errors import PapersBotError
-from bot.metrics import MetricsRegistry
 from bot.models import SourceKind
 from bot.poller import NewDigest, Poller, PollMetrics, PollReport, PollSettings, recent_days
 from bot.sources.http import Backoff, Fetcher
@@ -69,15 +69,21 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 @pytest.fixture
-def registry() -> MetricsRegistry:
-    return MetricsRegistry()
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+def poll_errors(registry: CollectorRegistry, source: str, kind: str) -> float | None:
+    return registry.get_sample_value(
+        "papers_bot_poll_errors_total", {"source": source, "kind": kind}
+    )
 
 
 def make_poller(
     fake: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
     hook: Announcements | None = None,
     *,
     feeds: tuple[str, ...] = (),
@@ -119,7 +125,7 @@ async def test_first_poll_stores_and_announces_then_an_unchanged_day_costs_a_304
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     fake_source.add_digest(DAY, markdown_digest(DAY))
     hook = Announcements()
@@ -147,11 +153,13 @@ async def test_first_poll_stores_and_announces_then_an_unchanged_day_costs_a_304
     assert len(today_requests) == 2
     assert "If-None-Match" not in today_requests[0].headers
     assert today_requests[1].headers["If-None-Match"] == stored.validators.etag
-    text = registry.render()
-    assert 'papers_bot_polls_total{source="markdown",status="fetched"} 1' in text
-    assert 'papers_bot_polls_total{source="markdown",status="not_modified"} 1' in text
-    assert 'papers_bot_polls_total{source="markdown",status="not_published"} 2' in text
-    assert 'papers_bot_papers_inserted_total{source="markdown"} 3' in text
+    polls = "papers_bot_polls_total"
+    assert registry.get_sample_value(polls, {"source": "markdown", "status": "fetched"}) == 1
+    assert registry.get_sample_value(polls, {"source": "markdown", "status": "not_modified"}) == 1
+    assert registry.get_sample_value(polls, {"source": "markdown", "status": "not_published"}) == 2
+    assert (
+        registry.get_sample_value("papers_bot_papers_inserted_total", {"source": "markdown"}) == 3
+    )
     assert poller.health()[SourceKind.MARKDOWN].last_success == NOON
 
 
@@ -159,7 +167,7 @@ async def test_a_digest_that_gains_a_paper_announces_only_the_new_one(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     fake_source.add_digest(DAY, markdown_digest(DAY))
     hook = Announcements()
@@ -180,7 +188,7 @@ async def test_a_failing_source_is_counted_and_the_last_good_state_stays(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     fake_source.add_digest(DAY, markdown_digest(DAY))
     hook = Announcements()
@@ -202,7 +210,7 @@ async def test_a_failing_source_is_counted_and_the_last_good_state_stays(
     assert health.last_success == NOON
     assert health.consecutive_failures == 1
     assert "HTTP 500" in (health.last_error or "")
-    assert 'papers_bot_poll_errors_total{source="markdown",kind="fetch"} 1' in registry.render()
+    assert poll_errors(registry, "markdown", "fetch") == 1
     assert len(hook.events) == 1
 
     fake_source.faults.clear()
@@ -218,7 +226,7 @@ async def test_a_garbage_body_is_a_parse_error_and_stores_nothing(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
     body: str | bytes,
 ) -> None:
     fake_source.add_digest(DAY, body)
@@ -230,16 +238,16 @@ async def test_a_garbage_body_is_a_parse_error_and_stores_nothing(
     assert statuses(report) == ["not_published", "error"]
     assert await store.digests.get(SourceKind.MARKDOWN, DAY) is None
     assert hook.events == []
-    text = registry.render()
-    assert 'papers_bot_poll_errors_total{source="markdown",kind="parse"} 1' in text
-    assert 'papers_bot_last_successful_poll_timestamp_seconds{source="markdown"}' not in text
+    assert poll_errors(registry, "markdown", "parse") == 1
+    last_success = "papers_bot_last_successful_poll_timestamp_seconds"
+    assert registry.get_sample_value(last_success, {"source": "markdown"}) is None
 
 
 async def test_an_unreachable_host_fails_once_and_skips_the_other_days(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -259,7 +267,7 @@ async def test_hf_vote_changes_are_stored_without_a_new_announcement(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     fake_source.add_hf_day(DAY, hf_items(DAY))
     hook = Announcements()
@@ -276,14 +284,14 @@ async def test_hf_vote_changes_are_stored_without_a_new_announcement(
     assert paper.votes == 99
     history = await store.papers.vote_history(paper.id)
     assert [point.votes for point in history] == [HF_PAPERS[0].votes, 99]
-    assert 'papers_bot_vote_changes_total{source="hf"} 4' in registry.render()
+    assert registry.get_sample_value("papers_bot_vote_changes_total", {"source": "hf"}) == 4
 
 
 async def test_feeds_are_fetched_conditionally_with_remembered_validators(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     url = fake_source.add_feed("papers.atom", FEED, "application/atom+xml")
     hook = Announcements()
@@ -303,7 +311,7 @@ async def test_a_failing_hook_does_not_fail_the_poll_or_lose_the_digest(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,
     store: Store,
-    registry: MetricsRegistry,
+    registry: CollectorRegistry,
 ) -> None:
     class Broken(Announcements):
         async def __call__(self, event: NewDigest) -> None:
@@ -316,4 +324,4 @@ async def test_a_failing_hook_does_not_fail_the_poll_or_lose_the_digest(
 
     assert report.ok
     assert await store.digests.get(SourceKind.MARKDOWN, DAY) is not None
-    assert 'papers_bot_poll_errors_total{source="markdown",kind="hook"} 1' in registry.render()
+    assert poll_errors(registry, "markdown", "hook") == 1

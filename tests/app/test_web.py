@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter
 
-from bot.metrics import MetricsRegistry
 from bot.web import CheckResult, WebServer
 
 
@@ -44,7 +44,7 @@ async def started(server: WebServer) -> str:
 
 
 async def test_healthz_is_200_when_every_check_passes(session: aiohttp.ClientSession) -> None:
-    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    server = WebServer(CollectorRegistry(), host="127.0.0.1", port=0)
     server.add_check("store", ok_check)
     base = await started(server)
     try:
@@ -62,7 +62,7 @@ async def test_healthz_is_200_when_every_check_passes(session: aiohttp.ClientSes
 async def test_healthz_is_503_when_a_check_fails_raises_or_hangs(
     session: aiohttp.ClientSession, bad: object
 ) -> None:
-    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0, check_timeout=0.2)
+    server = WebServer(CollectorRegistry(), host="127.0.0.1", port=0, check_timeout=0.2)
     server.add_check("store", ok_check)
     server.add_check("sources", bad)  # type: ignore[arg-type]
     base = await started(server)
@@ -79,26 +79,40 @@ async def test_healthz_is_503_when_a_check_fails_raises_or_hangs(
     assert body["checks"]["sources"]["ok"] is False
 
 
-async def test_metrics_page_is_prometheus_text(session: aiohttp.ClientSession) -> None:
-    registry = MetricsRegistry()
-    registry.counter("papers_bot_test_total", "A test counter.", ("source",)).inc(source="hf")
+async def test_metrics_page_serves_the_registry_in_the_format_asked_for(
+    session: aiohttp.ClientSession,
+) -> None:
+    registry = CollectorRegistry()
+    counter = Counter("papers_bot_test_total", "A test counter.", ("source",), registry=registry)
+    counter.labels(source="hf").inc()
     server = WebServer(registry, host="127.0.0.1", port=0)
     base = await started(server)
+    openmetrics = {"Accept": "application/openmetrics-text; version=1.0.0"}
     try:
         async with session.get(base + "/metrics") as resp:
             assert resp.status == 200
-            assert resp.headers["Content-Type"].startswith("text/plain; version=0.0.4")
-            text = await resp.text()
+            assert resp.headers["Cache-Control"] == "no-store"
+            plain_type = resp.headers["Content-Type"]
+            plain = await resp.text()
+        async with session.get(base + "/metrics", headers=openmetrics) as resp:
+            assert resp.status == 200
+            om_type = resp.headers["Content-Type"]
+            om = await resp.text()
     finally:
         await server.stop()
-    assert 'papers_bot_test_total{source="hf"} 1' in text
+    assert plain_type.startswith("text/plain; version=0.0.4")
+    assert "# TYPE papers_bot_test_total counter" in plain
+    assert 'papers_bot_test_total{source="hf"} 1.0' in plain.splitlines()
+    assert om_type.startswith("application/openmetrics-text; version=1.0.0")
+    assert 'papers_bot_test_total{source="hf"} 1.0' in om.splitlines()
+    assert om.endswith("# EOF\n")
 
 
 async def test_routes_mount_before_start_only(session: aiohttp.ClientSession) -> None:
     async def events(request: web.Request) -> web.Response:
         return web.json_response({"echo": await request.json()})
 
-    server = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    server = WebServer(CollectorRegistry(), host="127.0.0.1", port=0)
     server.add_routes([web.post("/slack/events", events)])
     base = await started(server)
     try:
@@ -112,10 +126,10 @@ async def test_routes_mount_before_start_only(session: aiohttp.ClientSession) ->
 
 
 async def test_a_taken_port_fails_start_cleanly() -> None:
-    first = WebServer(MetricsRegistry(), host="127.0.0.1", port=0)
+    first = WebServer(CollectorRegistry(), host="127.0.0.1", port=0)
     port = await first.start()
     try:
-        second = WebServer(MetricsRegistry(), host="127.0.0.1", port=port)
+        second = WebServer(CollectorRegistry(), host="127.0.0.1", port=port)
         with pytest.raises(OSError, match=r"(?i)address already in use"):
             await second.start()
         await second.stop()

@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 import aiohttp
+from prometheus_client import CollectorRegistry
 
 from bot.adapters.factory import AdapterPool
 from bot.config import Settings, load_settings
 from bot.delivery.engine import DeliveryEngine
-from bot.metrics import MetricsRegistry
 from bot.scheduler import Scheduler
 from bot.store import Store, open_store
 from bot.store.rows import DeliveryState
@@ -44,7 +44,11 @@ class Engine:
     store: Store
     pool: AdapterPool
     engine: DeliveryEngine
-    registry: MetricsRegistry
+    registry: CollectorRegistry
+
+    def metric(self, name: str, **labels: str) -> float:
+        """One series of the engine's registry; 0 until something counted it."""
+        return self.registry.get_sample_value(name, labels) or 0.0
 
     async def counts(self) -> dict[DeliveryState, int]:
         return await self.store.deliveries.counts()
@@ -104,7 +108,7 @@ async def engine_on(
         aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session,
         AdapterPool(settings, session, console_stream=console) as pool,
     ):
-        registry = MetricsRegistry()
+        registry = CollectorRegistry()
         engine = DeliveryEngine(
             settings,
             store,

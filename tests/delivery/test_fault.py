@@ -50,7 +50,7 @@ async def test_every_post_lands_exactly_once_through_faults(
             await bot.engine.planner.plan_occurrence(sub, occurrence)
         counts = await bot.drained(within=110)
         rows = await bot.store.deliveries.list()
-        found = bot.engine.metrics.reconciled.value(platform="slack", outcome="found")
+        found = bot.metric("papers_bot_reconciled_total", platform="slack", outcome="found")
 
     assert counts[DeliveryState.SENT] == CHANNELS, counts
     assert sum(faults_d.injected.values()) > 0

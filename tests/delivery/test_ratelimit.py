@@ -1,8 +1,11 @@
-"""The proactive limiter: documented windows per scope, and a 429 blocking its scope."""
+"""The proactive limiter: documented windows per scope, a 429 blocking its scope, and idle
+windows dropped so memory follows the scopes in use, not every scope ever sent to."""
 
 from __future__ import annotations
 
-from bot.delivery.ratelimit import Limit, RateLimiter
+from collections.abc import Callable
+
+from bot.delivery.ratelimit import SWEEP_EVERY, Limit, Limits, RateLimiter
 from bot.delivery.targets import Route
 from bot.models import Platform, Transport
 
@@ -10,9 +13,16 @@ from bot.models import Platform, Transport
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0
+        self.during: list[Callable[[], object]] = []
 
     def __call__(self) -> float:
         return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        """Time passes at once; `during` runs while the sleeper is away."""
+        self.now += seconds
+        for action in self.during:
+            action()
 
 
 def discord(channel: str) -> Route:
@@ -65,3 +75,46 @@ async def test_a_429_blocks_the_route_for_its_retry_after() -> None:
 def test_per_minute_budgets_become_whole_sends_per_window() -> None:
     assert Limit.per_minute(600) == Limit(10, 1.0)
     assert Limit.per_minute(30) == Limit(1, 2.0)
+
+
+async def test_idle_windows_are_dropped_and_busy_ones_kept() -> None:
+    clock = Clock()
+    start = clock.now
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for n in range(1000):  # one post each, paced within the global budget
+        assert await limiter.acquire(discord(str(n))) == 0
+        clock.now += 0.03
+    limiter.block(discord("blocked"), 600.0)
+    assert limiter.scopes == 1002  # the global budget, 1000 channels, the blocked one
+
+    clock.now = start + SWEEP_EVERY - 1
+    for _ in range(5):
+        await limiter.acquire(discord("busy"))
+    clock.now = start + SWEEP_EVERY
+
+    # The next call sweeps: the 1000 channels are idle; the global budget and "busy" had
+    # sends within their windows, and "blocked" still waits out its 429.
+    assert limiter.delay(discord("busy")) > 4.0
+    assert limiter.scopes == 3
+    assert limiter.delay(discord("blocked")) > 500.0
+    # A channel whose window was dropped starts afresh, under the same limit.
+    for _ in range(5):
+        assert await limiter.acquire(discord("7")) == 0
+    assert limiter.delay(discord("7")) > 5.0
+    assert limiter.scopes == 4
+
+
+async def test_a_send_waiting_through_a_sweep_still_counts() -> None:
+    clock = Clock()
+    limits = Limits(discord_global=Limit(1, 1.0), discord_channel=Limit(1, 30.0))
+    limiter = RateLimiter(limits, clock=clock, sleep=clock.sleep)
+    clock.now += SWEEP_EVERY - 0.5  # the next sweep is due within the wait below
+    await limiter.acquire(discord("other"))
+    # While the send below waits for the global budget, another send sweeps the windows,
+    # and the waiting send's channel window, still empty, is idle.
+    clock.during.append(lambda: limiter.delay(discord("other")))
+
+    waited = await limiter.acquire(discord("1"))
+
+    assert waited > 1.0
+    assert limiter.delay(discord("1")) > 25.0  # counted in the channel's 30 s window

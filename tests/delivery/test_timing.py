@@ -1,14 +1,13 @@
-"""Post times in a subscription's zone, the day a post carries, and retry backoff."""
+"""Post times in a subscription's zone and the day a post carries."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.delivery.timing import ScheduleError, backoff, complete_day_before, parse_post_time
+from bot.delivery.timing import ScheduleError, complete_day_before, parse_post_time
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -46,14 +45,3 @@ def test_the_posted_day_is_the_newest_complete_utc_day() -> None:
     assert complete_day_before(seoul_morning) == dt.date(2025, 3, 3)
     hawaii_night = dt.datetime(2025, 3, 4, 23, 0, tzinfo=ZoneInfo("Pacific/Honolulu"))
     assert complete_day_before(hawaii_night) == dt.date(2025, 3, 4)
-
-
-def test_backoff_grows_with_jitter_and_is_capped() -> None:
-    rng = random.Random(3)
-    first = [backoff(1, rng=rng) for _ in range(50)]
-    fifth = [backoff(5, rng=rng) for _ in range(50)]
-    late = [backoff(30, rng=rng) for _ in range(50)]
-    assert all(1.0 <= s <= 2.0 for s in first)
-    assert all(16.0 <= s <= 32.0 for s in fifth)
-    assert len(set(fifth)) > 1
-    assert all(150.0 <= s <= 300.0 for s in late)

@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 
 from bot.delivery.payload import Post
+from bot.delivery.worker import BACKOFF_BASE_SECONDS
 from bot.models import ChannelRef, Platform, Transport
 from bot.store import open_store
 from bot.store.outbox import claims as queries
@@ -87,6 +88,10 @@ async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
                 return done and row.attempts >= n
 
             await bot.eventually(failed)
+            (row,) = await bot.store.deliveries.list()
+            if row.state is DeliveryState.FAILED:  # a full-jitter wait below 2 s, then 4 s
+                wait = (row.next_attempt_at - clock()).total_seconds()
+                assert 0 <= wait <= BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
             clock.advance(hours=1)  # past any backoff
         counts = await bot.drained()
         (row,) = await bot.store.deliveries.list()
@@ -110,7 +115,7 @@ async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(
         await fake_slack.wait_until(lambda: len(fake_slack.default_channel.messages) == 1)
         clock.advance(minutes=5)
         counts = await bot.drained()
-        found = bot.engine.metrics.reconciled.value(platform="slack", outcome="found")
+        found = bot.metric("papers_bot_reconciled_total", platform="slack", outcome="found")
     assert counts[DeliveryState.SENT] == 1
     texts = [m["text"] for m in fake_slack.default_channel.messages]
     assert len(texts) == 4  # header + 3 papers
