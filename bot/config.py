@@ -6,7 +6,6 @@ that printing or logging a Settings object never shows them.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +22,7 @@ from pydantic_settings import (
 )
 
 from bot.errors import PapersBotError
+from bot.post_time import parse_clock
 
 CONFIG_FILE_ENV = "PAPERS_BOT_CONFIG"
 DEFAULT_CONFIG_FILE = Path("config/papers-bot.toml")
@@ -149,7 +149,7 @@ class Settings(BaseSettings):
     @field_validator("default_post_time")
     @classmethod
     def _valid_post_time(cls, value: str) -> str:
-        parse_post_time(value)
+        parse_clock(value)
         return value
 
     @field_validator("digest_url_template", "hf_api_url", "discord_api_base", "slack_api_base")
@@ -195,17 +195,6 @@ class Settings(BaseSettings):
             or self.discord_webhook_urls
             or self.slack_webhook_urls
         )
-
-
-def parse_post_time(value: str) -> dt.time:
-    """HH:MM on a 24-hour clock; the one format both config and slash commands accept."""
-    hours, sep, minutes = value.strip().partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise ValueError(f"expected a time as HH:MM, got {value!r}")
-    hour, minute = int(hours), int(minutes)
-    if not (0 <= hour <= 23 and 0 <= minute <= 59):
-        raise ValueError(f"time {value!r} is out of range 00:00-23:59")
-    return dt.time(hour, minute)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -79,10 +79,6 @@ class SlackBotAdapter(Adapter):
     def name(self) -> str:
         return "slack"
 
-    @property
-    def socket_mode(self) -> bool:
-        return self._app_token is not None
-
     async def start(self) -> None:
         """Check the token (auth.test) and, in Socket Mode, open the websocket."""
         async with guarded("slack auth.test", self._timeout, translate):

@@ -35,8 +35,9 @@ from bot.commands.spec import (
     TOP,
     OptionSpec,
 )
-from bot.config import KNOWN_SOURCES, parse_post_time
+from bot.config import KNOWN_SOURCES
 from bot.models import SourceKind
+from bot.post_time import PostTimeError, parse_clock
 from bot.render.options import SlackLayout
 from bot.render.text import one_line
 
@@ -112,10 +113,8 @@ def flag(option: str, value: object) -> bool:
 def post_time(value: object) -> str:
     text = _text(TIME, value)
     try:
-        if not text.isascii():  # int() would read Arabic-Indic or full-width digits
-            raise ValueError(text)
-        parsed = parse_post_time(text)
-    except ValueError:
+        parsed = parse_clock(text)  # ASCII digits only: int() would read full-width ones
+    except PostTimeError:
         raise InvalidArgumentError(
             "time", f"expected a 24-hour time as HH:MM (e.g. 09:30), got {echo(value)}"
         ) from None

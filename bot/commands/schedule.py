@@ -1,31 +1,19 @@
 """When a subscription posts next: its HH:MM in its time zone, today or tomorrow.
 
-Computed from the wall clock in the subscription's zone so daylight-saving changes move the
-UTC instant, not the local time people chose. (Issue 7's scheduler posts at these times;
-this module only answers "when".)
+The instants come from `bot.post_time`, the scheduler's own reading of a post time, so what
+/subscription says is when the post is made.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-from bot.config import parse_post_time
+from bot.post_time import PostTime
 
 
 def next_post(post_time: str, timezone: str, now: dt.datetime) -> dt.datetime:
     """The next moment at or after `now` (aware) when the local clock shows `post_time`."""
-    zone = ZoneInfo(timezone)
-    local_now = now.astimezone(zone)
-    at = parse_post_time(post_time)
-    for days in range(3):
-        day = local_now.date() + dt.timedelta(days=days)
-        candidate = dt.datetime.combine(day, at, tzinfo=zone)
-        # Round-trip through UTC: a time inside a DST gap becomes the real instant after it.
-        candidate = candidate.astimezone(dt.UTC).astimezone(zone)
-        if candidate >= local_now:
-            return candidate
-    raise AssertionError("unreachable: a local time recurs within two days")
+    return PostTime.parse(post_time, timezone).next(now)
 
 
 def describe_delay(delta: dt.timedelta) -> str:

@@ -18,9 +18,11 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
+from apscheduler.triggers.cron import CronTrigger
+
 from bot.delivery.planner import Outcome, Planner
 from bot.delivery.targets import Router, is_implicit
-from bot.delivery.timing import PostTime, ScheduleError, parse_post_time
+from bot.post_time import PostTime, PostTimeError
 from bot.scheduler import Scheduler
 from bot.store import Store
 from bot.store.rows import Subscription
@@ -29,6 +31,12 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 JOB_PREFIX = "post:"
+
+
+def daily_trigger(post_time: PostTime) -> CronTrigger:
+    """Every day at the post time, in its zone."""
+    at = post_time.at
+    return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=post_time.zone)
 
 
 def job_id(subscription_id: int) -> str:
@@ -68,8 +76,8 @@ class SubscriptionJobs:
     def _post_time(self, sub: Subscription) -> PostTime | None:
         signature = (sub.settings.post_time, sub.settings.timezone)
         try:
-            return parse_post_time(*signature)
-        except ScheduleError as exc:
+            return PostTime.parse(*signature)
+        except PostTimeError as exc:
             if self._bad.get(sub.id) != signature:
                 self._bad[sub.id] = signature
                 log.warning("subscription %s is not scheduled: %s", sub.channel.channel_id, exc)
@@ -87,7 +95,7 @@ class SubscriptionJobs:
             seen.add(sub.id)
             signature = (sub.settings.post_time, sub.settings.timezone)
             if self._scheduled.get(sub.id) != signature:
-                self._scheduler.add_job(job_id(sub.id), self._job(sub.id), post_time.trigger())
+                self._scheduler.add_job(job_id(sub.id), self._job(sub.id), daily_trigger(post_time))
                 self._scheduled[sub.id] = signature
         for gone in set(self._scheduled) - seen:
             self._scheduler.remove_job(job_id(gone))

@@ -51,10 +51,6 @@ def one_line(text: str) -> str:
     return collapsed.strip()
 
 
-def graphemes(text: str) -> list[str]:
-    return list(_CLUSTER.findall(text))
-
-
 def _leading_clusters(text: str, room: int) -> list[str]:
     """The clusters that fit in `room` plus the first that doesn't (segmenting lazily, as a
     10,000-character author list only needs its head)."""

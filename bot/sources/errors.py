@@ -27,7 +27,3 @@ class BodyTooLargeError(FetchError):
         super().__init__(f"{url} sent more than {limit} bytes; refused")
         self.url = url
         self.limit = limit
-
-
-class BodyEncodingError(FetchError):
-    """The body is not valid UTF-8 where the format requires it."""

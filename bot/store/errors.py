@@ -13,7 +13,3 @@ class DatabaseUrlError(StoreError):
 
 class SqliteFeatureError(StoreError):
     """The SQLite library lacks what archive search needs (FTS5 with the trigram tokenizer)."""
-
-
-class NotFoundError(StoreError):
-    """A row the caller named by id does not exist (any more)."""

@@ -88,7 +88,7 @@ def total(results: Sequence[SaveResult]) -> SaveResult:
 
 
 class DigestWriter:
-    """Saves digests: `save` for a poll, `save_many` for a few at once, `bulk` for imports."""
+    """Saves digests: `save` for a poll, `bulk` for imports."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -105,12 +105,6 @@ class DigestWriter:
         now: dt.datetime | None = None,
     ) -> SaveResult:
         return await self._save([(digest, validators)], now or dt.datetime.now(dt.UTC))
-
-    async def save_many(
-        self, batch: Sequence[Digest], *, now: dt.datetime | None = None
-    ) -> SaveResult:
-        """One transaction for the whole batch."""
-        return await self._save([(d, None) for d in batch], now or dt.datetime.now(dt.UTC))
 
     def bulk(self, batch_papers: int) -> BulkImport:
         """A pipelined import: `async with writer.bulk(n) as bulk: await bulk.add(digest)`."""

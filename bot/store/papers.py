@@ -13,8 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.models import Media, MediaKind, SourceKind
 from bot.store.engine import Database
 from bot.store.merge import PaperState, SummaryState
-from bot.store.rows import DayPaper, StoredPaper, Summary, VotePoint
-from bot.store.schema import digest_papers, digests, paper_summaries, paper_votes, papers
+from bot.store.rows import DayPaper, StoredPaper, Summary
+from bot.store.schema import digest_papers, digests, paper_summaries, papers
 
 # SQLite allows 32,766 bound parameters; stay far below for IN lists.
 IN_CHUNK = 500
@@ -149,26 +149,11 @@ class PaperRepo:
             states = await load_states(conn, papers.c.key == key)
         return next((stored_from_state(i, s) for i, s in states.items()), None)
 
-    async def get_many(self, ids: Sequence[int]) -> list[StoredPaper]:
-        async with self._db.read() as conn:
-            found = await load_papers(conn, ids)
-        return [found[i] for i in ids if i in found]
-
     async def count(self) -> int:
         async with self._db.read() as conn:
             return int(
                 (await conn.execute(sa.select(sa.func.count()).select_from(papers))).one()[0]
             )
-
-    async def vote_history(self, paper_id: int) -> list[VotePoint]:
-        query = (
-            sa.select(paper_votes.c.observed_at, paper_votes.c.votes)
-            .where(paper_votes.c.paper_id == paper_id)
-            .order_by(paper_votes.c.observed_at, paper_votes.c.id)
-        )
-        async with self._db.read() as conn:
-            rows = (await conn.execute(query)).all()
-        return [VotePoint(observed_at, votes) for observed_at, votes in rows]
 
     async def of_day(
         self,

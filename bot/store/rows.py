@@ -88,12 +88,6 @@ class StoredPaper:
 
 
 @dataclass(frozen=True, slots=True)
-class VotePoint:
-    observed_at: dt.datetime
-    votes: int
-
-
-@dataclass(frozen=True, slots=True)
 class FetchValidators:
     """What a conditional GET sends back so an unchanged source answers 304."""
 

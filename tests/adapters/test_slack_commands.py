@@ -33,7 +33,6 @@ async def http_bot(
     env = {k: v for k, v in fake_slack.settings_env().items() if k != "SLACK_APP_TOKEN"}
     adapter = build_adapter(Platform.SLACK, Transport.BOT, settings_for(monkeypatch, env), session)
     assert isinstance(adapter, SlackBotAdapter)
-    assert not adapter.socket_mode
     calls: list[dict[str, Any]] = []
     _with_papers_command(adapter, calls)
     web_app = web.Application()
@@ -80,7 +79,6 @@ async def test_socket_mode_delivers_commands_and_acks(
     settings = settings_for(monkeypatch, fake_slack.settings_env())
     adapter = build_adapter(Platform.SLACK, Transport.BOT, settings, session)
     assert isinstance(adapter, SlackBotAdapter)
-    assert adapter.socket_mode
     calls: list[dict[str, Any]] = []
     _with_papers_command(adapter, calls)
     await adapter.start()

@@ -28,6 +28,7 @@ from tests.app.content import (
     with_votes,
 )
 from tests.fakes.source import FakeSource
+from tests.store.tables import vote_history
 
 DAY = dt.date(2025, 1, 7)
 NOON = dt.datetime(2025, 1, 7, 12, 0, tzinfo=dt.UTC)
@@ -282,8 +283,7 @@ async def test_hf_vote_changes_are_stored_without_a_new_announcement(
     paper = await store.papers.get(HF_PAPERS[0].arxiv_id)
     assert paper is not None
     assert paper.votes == 99
-    history = await store.papers.vote_history(paper.id)
-    assert [point.votes for point in history] == [HF_PAPERS[0].votes, 99]
+    assert await vote_history(store, paper.id) == [HF_PAPERS[0].votes, 99]
     assert registry.get_sample_value("papers_bot_vote_changes_total", {"source": "hf"}) == 4
 
 

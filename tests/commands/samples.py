@@ -121,7 +121,8 @@ def day2() -> Digest:
 
 
 async def seed(store: Store) -> None:
-    await store.writer.save_many([day1(), day2()], now=NOW)
+    for day in (day1(), day2()):
+        await store.writer.save(day, now=NOW)
 
 
 def database_url(folder: Path) -> str:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, Settings, load_settings, parse_post_time
+from bot.config import ConfigError, Settings, load_settings
+from bot.post_time import parse_clock
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
@@ -123,11 +124,11 @@ def test_shipped_default_config_repeats_the_embedded_defaults(
     ("text", "expected"),
     [("00:00", dt.time(0, 0)), ("9:05", dt.time(9, 5)), (" 23:59 ", dt.time(23, 59))],
 )
-def test_parse_post_time(text: str, expected: dt.time) -> None:
-    assert parse_post_time(text) == expected
+def test_parse_clock(text: str, expected: dt.time) -> None:
+    assert parse_clock(text) == expected
 
 
 @pytest.mark.parametrize("text", ["24:00", "12:60", "12", "12:5", "ab:cd", "", "-1:00"])
 def test_parse_post_time_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="time"):
-        parse_post_time(text)
+        parse_clock(text)

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.delivery.timing import complete_day_before, parse_post_time
+from bot.delivery.timing import complete_day_before
 from bot.models import Platform
+from bot.post_time import PostTime
 from bot.store import open_store
 from bot.store.rows import DeliveryState, Subscription, SubscriptionSettings
 from tests.delivery.world import (
@@ -113,7 +114,7 @@ async def arrange(
     """`channels` channels subscribed to post at `post_at` (UTC, to the second), and the
     digest that post carries stored."""
     post_time = post_at.astimezone(dt.UTC).strftime("%H:%M:%S")
-    occurrence = parse_post_time(post_time, "UTC").latest(post_at)
+    occurrence = PostTime.parse(post_time, "UTC").latest(post_at)
     settings = SubscriptionSettings(top_n=TOP_N, post_time=post_time, timezone="UTC")
     async with open_store(database_url) as store:
         await store_digest(store, complete_day_before(occurrence), synthetic_entries(10))

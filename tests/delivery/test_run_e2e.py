@@ -11,8 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.delivery.timing import complete_day_before, parse_post_time
+from bot.delivery.timing import complete_day_before
 from bot.models import ChannelRef, Platform
+from bot.post_time import PostTime
 from bot.store import open_store
 from bot.store.rows import SubscriptionSettings
 from tests.app.content import HF_PAPERS, MARKDOWN_PAPERS, hf_items, markdown_digest
@@ -120,7 +121,7 @@ async def test_each_channel_gets_its_own_post_at_its_own_time(
     assert fake_slack.channels["C0PAUSED01"].messages == []
     # Nothing went out before its channel's time.
     for channel, settings in wanted.items():
-        due = parse_post_time(settings.post_time, settings.timezone).latest(
+        due = PostTime.parse(settings.post_time, settings.timezone).latest(
             now + dt.timedelta(seconds=max(LEAD_SECONDS) + 60)
         )
         if channel.platform is Platform.DISCORD:

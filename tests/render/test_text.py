@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 
 import pytest
+import regex
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -15,7 +16,6 @@ from bot.render.text import (
     fit,
     fit_raw,
     format_authors,
-    graphemes,
     one_line,
     truncate,
 )
@@ -25,6 +25,11 @@ FLAG_KR = "🇰🇷"
 JAMO_HAN = "\u1112\u1161\u11ab"  # 한 written as three conjoining jamo
 E_ACUTE = "e\u0301"
 SKIN = "👍🏽"
+
+
+def graphemes(text: str) -> list[str]:
+    """User-perceived characters (extended grapheme clusters), for checking cuts."""
+    return list(regex.findall(r"\X", text, flags=regex.DOTALL))
 
 
 def _is_cluster_prefix(original: str, truncated: str) -> bool:
