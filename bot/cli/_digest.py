@@ -61,13 +61,6 @@ def add_digest_arguments(parser: argparse.ArgumentParser) -> None:
         "--layout", choices=["channel", "thread"], default="channel", help="Slack layout"
     )
     parser.add_argument("--locale", choices=["en", "ko"], help="labels (default: the digest's)")
-    parser.add_argument(
-        "--video-domain",
-        action="append",
-        default=[],
-        metavar="HOST",
-        help="a Slack unfurl domain whose videos get a video block",
-    )
 
 
 def check_digest_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
@@ -90,12 +83,9 @@ def settings_from(args: argparse.Namespace) -> SubscriptionSettings:
 
 
 def render_options_from(args: argparse.Namespace) -> RenderOptions:
-    import dataclasses  # noqa: PLC0415
-
     from bot.compose.digest import render_options  # noqa: PLC0415
 
-    domains = frozenset(d.lower() for d in args.video_domain)
-    return dataclasses.replace(render_options(settings_from(args)), slack_video_domains=domains)
+    return render_options(settings_from(args))
 
 
 async def compose_file(path: Path, args: argparse.Namespace) -> Composed:

@@ -75,6 +75,8 @@ class QueuedDigest:
     sent_at: dt.datetime | None
     problem: str | None = None
     """Why an earlier attempt failed, if one did."""
+    delivery_id: int | None = None
+    """The outbox row, when one exists."""
 
 
 def console_channel(source: str) -> ChannelRef:
@@ -144,12 +146,24 @@ class Planner:
     async def post_now(
         self, channel: ChannelRef, settings: SubscriptionSettings, *, subscription: int | None
     ) -> QueuedDigest | None:
-        """The newest day of the channel's sources, queued for the channel now, unless its
-        post of that day already exists; None when the archive has no digest for it. A day
-        with no paper selected is not queued (`papers` is 0)."""
+        """The newest day of the channel's sources, queued for the channel now (`/digest`);
+        None when the archive has no digest for it."""
         composed = await compose(self._store, None, settings)
         if composed is None:
             return None
+        return await self.queue(channel, composed, settings, subscription=subscription)
+
+    async def queue(
+        self,
+        channel: ChannelRef,
+        composed: Composed,
+        settings: SubscriptionSettings,
+        *,
+        subscription: int | None,
+    ) -> QueuedDigest:
+        """A composed digest queued for the channel now, unless the channel's post of that
+        day already exists (scheduled, `/digest` or `post`: once per channel and day). A day
+        with no paper selected is not queued (`papers` is 0)."""
         key = composed.day.isoformat()
         post = _digest_post(composed, channel, settings)
         summary = (composed.day, len(composed.papers), len(composed.digest.papers))
@@ -162,6 +176,7 @@ class Planner:
                 state=existing.state if existing else DeliveryState.PENDING,
                 sent_at=existing.sent_at if existing else None,
                 problem=existing.last_error if existing else None,
+                delivery_id=existing.id if existing else None,
             )
         planned = PlannedDelivery(
             channel, subscription, DeliveryKind.DIGEST, key, payload=post.to_payload()
@@ -176,6 +191,7 @@ class Planner:
             created=bool(created),
             state=row.state if row else DeliveryState.PENDING,
             sent_at=row.sent_at if row else None,
+            delivery_id=row.id if row else None,
         )
 
     async def plan_console(self, event: NewDigest) -> None:

@@ -21,7 +21,7 @@ import datetime as dt
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -167,6 +167,26 @@ class DeliveryWorker:
             self._heartbeat_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._heartbeat_task
+
+    async def deliver_now(self, ids: Sequence[int]) -> None:
+        """Send these outbox rows in this process and return once each attempt has ended
+        (`papers-bot post`, which has no claim loop of its own). A row another process
+        holds, or one queued behind an earlier post in its channel, is left where it is."""
+        claimed = await queries.claim(
+            self._store.db,
+            platforms=self._router.platforms(),
+            limit=len(ids),
+            lease=self._settings.lease,
+            clock=self._clock,
+            only=ids,
+        )
+        tasks = []
+        for row in claimed:
+            active = _Active(row)
+            self._active[row.id] = active
+            active.task = asyncio.create_task(self._deliver(active), name=f"delivery-{row.id}")
+            tasks.append(active.task)
+        await asyncio.gather(*tasks)
 
     # -- the claim loop ------------------------------------------------------------------
     async def _loop(self) -> None:

@@ -108,6 +108,7 @@ class SubscriptionRepo:
         *,
         platform: Platform | None = None,
         workspace_id: str | None = None,
+        channel_id: str | None = None,
         active_only: bool = False,
     ) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(_t.id)
@@ -115,6 +116,8 @@ class SubscriptionRepo:
             query = query.where(_t.platform == platform.value)
         if workspace_id is not None:
             query = query.where(_t.workspace_id == workspace_id)
+        if channel_id is not None:
+            query = query.where(_t.channel_id == channel_id)
         if active_only:
             query = query.where(_t.paused.is_(False))
         async with self._db.read() as conn:

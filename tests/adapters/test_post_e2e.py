@@ -1,5 +1,6 @@
 """End to end: `papers-bot post` in a child process, configured only through the documented
 environment variables, renders a digest with the real parser and renderers and posts it
+through the outbox (bot channels) or directly (webhook URLs given on the command line),
 through discord.py and slack-sdk to the fakes. The fakes hold every body to the platform
 limits and the mention-safety rules; the assertions re-check what they recorded."""
 
@@ -14,9 +15,12 @@ from typing import Any
 import pytest
 
 from bot.compose.selection import Selection, select_papers
+from bot.models import Transport
 from bot.render.discord import render_discord_digest
 from bot.render.slack import render_slack_digest
 from bot.sources.files import load_digest_file
+from bot.store import open_store
+from bot.store.rows import DeliveryState
 from tests.adapters.cli_runner import run_cli
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
@@ -57,14 +61,19 @@ async def fakes() -> AsyncIterator[tuple[FakeDiscord, FakeSlack]]:
     await discord.stop()
 
 
-def _settings_env(discord: FakeDiscord, slack: FakeSlack) -> dict[str, str]:
-    env = {**discord.settings_env(), **slack.settings_env(), "HTTP_TIMEOUT": "10"}
+def _settings_env(discord: FakeDiscord, slack: FakeSlack, data_dir: Path) -> dict[str, str]:
+    env = {
+        **discord.settings_env(),
+        **slack.settings_env(),
+        "HTTP_TIMEOUT": "10",
+        "DATA_DIR": str(data_dir),
+    }
     env.pop("SLACK_APP_TOKEN")  # posting needs no Socket Mode
     return env
 
 
 async def _post_everywhere(
-    digest_file: Path, discord: FakeDiscord, slack: FakeSlack, *extra: str
+    digest_file: Path, discord: FakeDiscord, slack: FakeSlack, data_dir: Path, *extra: str
 ) -> tuple[str, str]:
     discord_hook, slack_hook = discord.add_webhook(), slack.add_webhook()
     result = await run_cli(
@@ -75,10 +84,11 @@ async def _post_everywhere(
         "--to", f"webhook:{discord_hook}",
         "--to", f"webhook:{slack_hook}",
         *extra,
-        env=_settings_env(discord, slack),
+        env=_settings_env(discord, slack, data_dir),
     )  # fmt: skip
     assert result.code == 0, result.stderr
     assert result.stdout.count("posted") == 4
+    assert result.stdout.count("directly (webhook not configured)") == 2
     for url in (discord_hook, slack_hook):
         assert url.rsplit("/", 1)[-1] not in result.stdout + result.stderr
     return discord_hook, slack_hook
@@ -130,7 +140,7 @@ async def test_hostile_synthetic_digest_posts_everywhere_without_a_ping(
     discord, slack = fakes
     digest_file = tmp_path / "02.md"
     digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
-    await _post_everywhere(digest_file, discord, slack)
+    await _post_everywhere(digest_file, discord, slack, tmp_path / "data")
     discord_count, slack_count = _expected_counts(digest_file)
     assert len(discord.default_channel.messages) == 2 * discord_count  # bot + webhook
     assert len(slack.default_channel.messages) == 2 * slack_count
@@ -146,18 +156,13 @@ def corpus_digest(corpus_dir: Path) -> Path:
     return doubled if doubled.exists() else sorted(corpus_dir.glob("2024/*/*.md"))[-1]
 
 
-@pytest.fixture
-def early_corpus_digest(corpus_dir: Path) -> Path:
-    return sorted(corpus_dir.glob("2024/*/*.md"))[0]
-
-
 @pytest.mark.corpus
 async def test_corpus_digest_posts_everywhere_in_thread_layout(
-    fakes: tuple[FakeDiscord, FakeSlack], corpus_digest: Path
+    fakes: tuple[FakeDiscord, FakeSlack], corpus_digest: Path, tmp_path: Path
 ) -> None:
     discord, slack = fakes
     digest_file = corpus_digest
-    await _post_everywhere(digest_file, discord, slack, "--layout", "thread")
+    await _post_everywhere(digest_file, discord, slack, tmp_path / "data", "--layout", "thread")
     discord_count, slack_count = _expected_counts(digest_file)
     assert len(discord.default_channel.messages) == 2 * discord_count
     assert len(slack.default_channel.messages) == 2 * slack_count
@@ -171,20 +176,22 @@ async def test_corpus_digest_posts_everywhere_in_thread_layout(
     assert isinstance(day, dt.date)
 
 
-@pytest.mark.corpus
-async def test_rerun_within_the_nonce_window_posts_nothing_new_on_discord(
-    fakes: tuple[FakeDiscord, FakeSlack], early_corpus_digest: Path
+async def test_a_rerun_finds_the_post_in_the_outbox_and_posts_nothing_new(
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
 ) -> None:
     discord, _ = fakes
-    digest_file = early_corpus_digest
-    env = {**discord.settings_env(), "HTTP_TIMEOUT": "10"}
+    digest_file = tmp_path / "02.md"
+    digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
+    env = {**discord.settings_env(), "HTTP_TIMEOUT": "10", "DATA_DIR": str(tmp_path / "data")}
     target = f"discord:{discord.default_channel.id}"
     first = await run_cli("post", str(digest_file), "--to", target, env=env)
     second = await run_cli("post", str(digest_file), "--to", target, env=env)
     assert (first.code, second.code) == (0, 0), second.stderr
+    assert f"{target}: posted" in first.stdout
+    assert f"{target}: the digest of 2024-05-02 was already posted there at" in second.stdout
     discord_count, _ = _expected_counts(digest_file)
     assert len(discord.default_channel.messages) == discord_count
-    assert len(discord.requests_to("/messages", "POST")) == 2 * discord_count
+    assert len(discord.requests_to("/messages", "POST")) == discord_count
 
 
 async def test_one_failing_destination_does_not_stop_the_others(
@@ -199,7 +206,7 @@ async def test_one_failing_destination_does_not_stop_the_others(
         "post", str(digest_file),
         "--to", f"discord:{gone.id}",
         "--to", f"slack:{slack.default_channel.id}",
-        env=_settings_env(discord, slack),
+        env=_settings_env(discord, slack, tmp_path / "data"),
     )  # fmt: skip
     assert result.code == 1
     assert f"discord:{gone.id}: failed" in result.stderr
@@ -216,9 +223,42 @@ async def test_dry_run_prints_bodies_and_sends_nothing(
     digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
     target = f"discord:{discord.default_channel.id}"
     result = await run_cli(
-        "post", str(digest_file), "--to", target, "--dry-run", env=_settings_env(discord, slack)
+        "post",
+        str(digest_file),
+        "--to",
+        target,
+        "--dry-run",
+        env=_settings_env(discord, slack, tmp_path / "data"),
     )
     assert result.code == 0, result.stderr
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert {line["platform"] for line in lines} == {"discord"}
     assert discord.requests == []
+
+
+async def test_configured_webhooks_post_through_the_outbox(
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
+) -> None:
+    discord, slack = fakes
+    digest_file = tmp_path / "02.md"
+    digest_file.write_text(HOSTILE_DIGEST, encoding="utf-8")
+    hooks = (discord.add_webhook(), slack.add_webhook())
+    env = {
+        "DISCORD_WEBHOOK_URLS": hooks[0],
+        "SLACK_WEBHOOK_URLS": hooks[1],
+        "HTTP_TIMEOUT": "10",
+        "DATA_DIR": str(tmp_path / "data"),
+    }
+    result = await run_cli("post", str(digest_file), env=env)
+    assert result.code == 0, result.stderr
+    assert result.stdout.count("posted") == 2
+    assert "directly" not in result.stdout
+    async with open_store(f"sqlite:///{tmp_path / 'data' / 'papers-bot.db'}") as store:
+        rows = await store.deliveries.list(state=DeliveryState.SENT)
+    assert sorted(r.channel.platform.value for r in rows) == ["discord", "slack"]
+    assert {r.channel.transport for r in rows} == {Transport.WEBHOOK}
+    secrets = [hook.rstrip("/").rsplit("/", 1)[-1] for hook in hooks]
+    assert not [r for r in rows for secret in secrets if secret in repr(r)]  # labels, not URLs
+    discord_count, slack_count = _expected_counts(digest_file)
+    assert len(discord.default_channel.messages) == discord_count
+    assert len(slack.default_channel.messages) == slack_count

@@ -95,14 +95,19 @@ async def claim(
     lease: dt.timedelta,
     clock: Clock,
     exclude: Sequence[ChannelRef] = (),
+    only: Sequence[int] | None = None,
 ) -> list[Claimed]:
     """Up to `limit` due rows on `platforms` whose channel is not paused, oldest first, at
-    most the earliest open row per channel; `exclude` are channels we are sending to."""
+    most the earliest open row per channel; `exclude` are channels we are sending to, and
+    `only`, when given, the rows that may be claimed."""
     if limit <= 0:
         return []
     async with db.write() as conn:
         now = clock()
-        picked = (await conn.execute(_claimable(db.backend, platforms, limit, now, exclude))).all()
+        query = _claimable(db.backend, platforms, limit, now, exclude)
+        if only is not None:
+            query = query.where(_d.id.in_(list(only)))
+        picked = (await conn.execute(query)).all()
         if not picked:
             return []
         before = {row.id: (row.state, row.updated_at) for row in picked}
