@@ -16,7 +16,6 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import ClassVar
 
 from bot.errors import PapersBotError
 from bot.models import Platform
@@ -122,9 +121,6 @@ class Adapter(abc.ABC):
     Lifecycle: `start()` once (log in, open sockets), any number of `send()`, then `stop()`.
     Adapters are also async context managers doing exactly that.
     """
-
-    platform: ClassVar[Platform | None]
-    """None for the console, which is not a platform."""
 
     @property
     @abc.abstractmethod

@@ -9,17 +9,14 @@ from __future__ import annotations
 import itertools
 import json
 import sys
-from typing import ClassVar, TextIO
+from typing import TextIO
 
 from bot.adapters.base import Adapter, Receipt
-from bot.models import Platform
 from bot.render.message import RenderedMessage
 
 
 class ConsoleAdapter(Adapter):
     """Writes one JSON line per message: target, platform, role and the exact body."""
-
-    platform: ClassVar[Platform | None] = None
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -89,8 +89,6 @@ class DiscordBotAdapter(Adapter):
     Command handlers (issue 6) attach to `tree` before `start()`; `register_commands()`
     then publishes them. Posting alone (`papers-bot post`) needs no gateway connection.
     """
-
-    platform: ClassVar[Platform | None] = Platform.DISCORD
 
     def __init__(
         self,

@@ -7,7 +7,7 @@ proxy stands in for discord.com.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 import discord
@@ -76,8 +76,6 @@ def send_kwargs(body: dict[str, Any]) -> dict[str, Any]:
 
 class DiscordWebhookAdapter(Adapter):
     """Sends to any Discord webhook URL given as the target, over the shared session."""
-
-    platform: ClassVar[Platform | None] = Platform.DISCORD
 
     def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
         self._session = session

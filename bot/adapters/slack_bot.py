@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -42,8 +42,6 @@ def _with_key(metadata: Any, meta: dict[str, str], key: str) -> dict[str, Any]:
 
 class SlackBotAdapter(Adapter):
     """Command handlers (issue 6) register on `app` (e.g. `app.command("/papers")`)."""
-
-    platform: ClassVar[Platform | None] = Platform.SLACK
 
     def __init__(
         self,

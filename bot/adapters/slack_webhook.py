@@ -7,7 +7,7 @@ receipt carries no message id. The URL is a secret; logs name it by its middle s
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import aiohttp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -24,8 +24,6 @@ _NOT_FOR_WEBHOOKS = frozenset({"channel", "username", "icon_url", "icon_emoji"})
 
 class SlackWebhookAdapter(Adapter):
     """Sends to any incoming-webhook URL given as the target, over the shared session."""
-
-    platform: ClassVar[Platform | None] = Platform.SLACK
 
     def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
         self._session = session
