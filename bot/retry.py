@@ -1,4 +1,4 @@
-"""The bot's one retry delay: exponential backoff with full jitter.
+"""The bot's one retry delay: exponential backoff with jitter.
 
 A failed source GET (`bot.sources.http.Backoff`) and a failed post (the delivery worker)
 both wait with `backoff`, each with its own base and cap. It imports nothing from `bot`,
@@ -13,14 +13,19 @@ import random
 MAX_DOUBLINGS = 64
 
 
-def backoff(failures: int, *, base: float, cap: float, rng: random.Random) -> float:
+def backoff(
+    failures: int, *, base: float, cap: float, rng: random.Random, floor: float = 0.0
+) -> float:
     """Seconds to wait after `failures` consecutive failures (1 for the first one).
 
-    Full jitter: the ceiling is `base` after the first failure and doubles with each
-    further one up to `cap`; the wait is drawn uniformly from 0 to that ceiling (mean: half
-    the ceiling). Clients that failed together (every channel of a platform that went down)
-    thus spread their retries over the whole window instead of coming back in one burst.
-    `rng` is the caller's, so tests can pin the draw.
+    The ceiling is `base` after the first failure and doubles with each further one up to
+    `cap`; the wait is drawn uniformly from `floor` times the ceiling up to the ceiling.
+    Clients that failed together (every channel of a platform that went down) thus spread
+    their retries over the window instead of coming back in one burst. A `floor` of 0 is
+    full jitter (a fetch may retry at once); the delivery worker keeps half the ceiling, so
+    a message whose send timed out is not looked up again while the first request may
+    still be landing. `rng` is the caller's, so tests can pin the draw.
     """
     doublings = min(max(0, failures - 1), MAX_DOUBLINGS)
-    return rng.uniform(0.0, min(cap, base * 2.0**doublings))
+    ceiling = min(cap, base * 2.0**doublings)
+    return rng.uniform(ceiling * floor, ceiling)

@@ -56,6 +56,9 @@ STOP_GRACE = 10.0
 #: never more than 5 minutes.
 BACKOFF_BASE_SECONDS = 2.0
 BACKOFF_CAP_SECONDS = 300.0
+BACKOFF_FLOOR = 0.5
+"""A retry waits at least half its step: an uncertain message is looked up again only once
+a request that timed out has had time to land (Slack has no nonce to catch a late one)."""
 
 
 class AdapterSource(Protocol):
@@ -429,7 +432,11 @@ class DeliveryWorker:
             await self._dead(claimed, post, f"{post.tries} attempts failed; last: {exc}")
             return
         delay = backoff(
-            post.tries, base=BACKOFF_BASE_SECONDS, cap=BACKOFF_CAP_SECONDS, rng=self._rng
+            post.tries,
+            base=BACKOFF_BASE_SECONDS,
+            cap=BACKOFF_CAP_SECONDS,
+            rng=self._rng,
+            floor=BACKOFF_FLOOR,
         )
         log.info(
             "delivery %d to %s failed (%s); retry %d in %.0fs",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.delivery.worker import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS
+from bot.delivery.worker import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, BACKOFF_FLOOR
 from bot.retry import backoff
 from bot.sources.http import Backoff
 
@@ -43,3 +43,11 @@ def test_sources_and_delivery_keep_their_own_base_and_cap() -> None:
         for n in range(1, 11)
     ]
     assert posts == [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 300.0, 300.0]
+
+
+def test_a_floor_keeps_the_lower_part_of_the_window_empty() -> None:
+    rng = random.Random(5)
+    waits = [backoff(3, base=2.0, cap=300.0, rng=rng, floor=BACKOFF_FLOOR) for _ in range(200)]
+    assert all(4.0 <= w <= 8.0 for w in waits)  # half the 8 s ceiling at least
+    assert min(waits) < 4.5
+    assert max(waits) > 7.5
