@@ -40,6 +40,7 @@ from bot.scheduler import Scheduler
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
 from bot.store import Store, StoreError, open_store
+from bot.store.single_instance import single_instance
 from bot.web import CheckResult, WebServer
 from bot.wiring import CommandWiring
 
@@ -240,11 +241,16 @@ class App:
                 log.error("%s did not start: %s", endpoint_name(endpoint), message)
 
     async def _open_store(self, stack: contextlib.AsyncExitStack) -> Store:
+        """The store, migrated; on SQLite also the file's single-instance lock, taken
+        before anything can post (a second `run` on the same file refuses to start)."""
         try:
-            return await stack.enter_async_context(open_store(self.settings.resolved_database_url))
+            store = await stack.enter_async_context(open_store(self.settings.resolved_database_url))
+            if store.db.sqlite_file is not None:
+                await stack.enter_async_context(single_instance(store.db.sqlite_file))
         except (SQLAlchemyError, OSError) as exc:
             first_line = (str(exc).strip().splitlines() or [""])[0]
             raise StoreError(f"cannot open the store: {type(exc).__name__}: {first_line}") from None
+        return store
 
     async def _start_web(self) -> None:
         try:

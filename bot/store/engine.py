@@ -187,6 +187,14 @@ class Database:
             reader = SqliteReader(engine.url)
         return cls(engine, reader)
 
+    @property
+    def sqlite_file(self) -> Path | None:
+        """The database file of a SQLite store (None for PostgreSQL and in-memory SQLite)."""
+        name = self.engine.url.database
+        if self.backend is not Backend.SQLITE or name in (None, "", ":memory:"):
+            return None
+        return Path(name)
+
     def insert(self, table: Table) -> sqlite.Insert | postgresql.Insert:
         """An INSERT that knows ON CONFLICT (both backends spell it the same way)."""
         if self.backend is Backend.SQLITE:
