@@ -1,26 +1,30 @@
-"""One cron job per subscription: its post time, every day, in its own time zone.
+"""One cron job per post time: every subscription posting at the same local time in the
+same zone is planned together, every day, in that zone.
 
-The job set follows the subscriptions table: `sync()` adds, replaces (time or zone changed)
-and removes jobs, and runs on an interval, so a change made from chat (in this process or
-another) takes effect without a restart. `catch_up()` runs each subscription's latest
-occurrence again when it is still inside the grace period: at start-up (a post missed while
-the bot was down) and when a digest arrives late. Planning is idempotent, so a caught-up
-occurrence that was already planned adds nothing: a post is never made twice.
+The job set follows the subscriptions table: `sync()` adds and removes slot jobs as
+subscriptions come, go, pause or change their time, and runs on an interval, so a change
+made from chat (in this process or another) takes effect without a restart. A slot's job
+reads its subscriptions when it fires, so a change since the last sync is seen too.
+`catch_up()` plans each slot's latest occurrence again when it is still inside the grace
+period: at start-up (a post missed while the bot was down) and when a digest arrives late.
+Planning is idempotent, so a caught-up occurrence that was already planned adds nothing: a
+post is never made twice.
 
 With several instances on one PostgreSQL database every instance runs every job; the first
-plans the post, and each one wakes its delivery worker (`on_due`), so all of them share the
+plans each post, and each one wakes its delivery worker (`on_due`), so all of them share the
 fan-out at once instead of the others noticing the new rows at their next idle re-check.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.delivery.planner import Outcome, Planner
+from bot.delivery.planner import Outcome, Planner, PlanResult
 from bot.delivery.targets import Router, is_implicit
 from bot.post_time import PostTime, PostTimeError
 from bot.scheduler import Scheduler
@@ -31,6 +35,8 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
 JOB_PREFIX = "post:"
+Slot = tuple[str, str]
+"""A post time as stored: (HH:MM, IANA zone)."""
 
 
 def daily_trigger(post_time: PostTime) -> CronTrigger:
@@ -39,8 +45,18 @@ def daily_trigger(post_time: PostTime) -> CronTrigger:
     return CronTrigger(hour=at.hour, minute=at.minute, second=at.second, timezone=post_time.zone)
 
 
-def job_id(subscription_id: int) -> str:
-    return f"{JOB_PREFIX}{subscription_id}"
+def job_id(slot: Slot) -> str:
+    return f"{JOB_PREFIX}{slot[0]}@{slot[1]}"
+
+
+def slot_of(sub: Subscription) -> Slot:
+    return (sub.settings.post_time, sub.settings.timezone)
+
+
+def summary(results: Sequence[PlanResult]) -> str:
+    """ "3 planned, 1 already planned" for a log line."""
+    counts = collections.Counter(r.outcome for r in results)
+    return ", ".join(f"{counts[o]} {o.value}" for o in Outcome if counts[o]) or "no subscription"
 
 
 class SubscriptionJobs:
@@ -62,81 +78,71 @@ class SubscriptionJobs:
         self._router = router
         self._grace = grace
         self._clock = clock
-        self._scheduled: dict[int, tuple[str, str]] = {}
-        self._bad: dict[int, tuple[str, str]] = {}
+        self._slots: dict[Slot, int] = {}
+        """Scheduled slots and how many subscriptions each had at the last sync."""
+        self._bad: dict[int, Slot] = {}
 
     @property
     def count(self) -> int:
-        return len(self._scheduled)
+        """Subscriptions scheduled at the last sync."""
+        return sum(self._slots.values())
 
     def _wanted(self, sub: Subscription) -> bool:
         routable = self._router.can_route(sub.channel)
         return routable and not sub.paused and not is_implicit(sub)
 
     def _post_time(self, sub: Subscription) -> PostTime | None:
-        signature = (sub.settings.post_time, sub.settings.timezone)
+        slot = slot_of(sub)
         try:
-            return PostTime.parse(*signature)
+            return PostTime.parse(*slot)
         except PostTimeError as exc:
-            if self._bad.get(sub.id) != signature:
-                self._bad[sub.id] = signature
+            if self._bad.get(sub.id) != slot:
+                self._bad[sub.id] = slot
                 log.warning("subscription %s is not scheduled: %s", sub.channel.channel_id, exc)
             return None
 
-    async def sync(self) -> None:
-        subs = await self._store.subscriptions.list()
-        seen: set[int] = set()
-        for sub in subs:
-            if not self._wanted(sub):
-                continue
-            post_time = self._post_time(sub)
-            if post_time is None:
-                continue
-            seen.add(sub.id)
-            signature = (sub.settings.post_time, sub.settings.timezone)
-            if self._scheduled.get(sub.id) != signature:
-                self._scheduler.add_job(job_id(sub.id), self._job(sub.id), daily_trigger(post_time))
-                self._scheduled[sub.id] = signature
-        for gone in set(self._scheduled) - seen:
-            self._scheduler.remove_job(job_id(gone))
-            del self._scheduled[gone]
-
-    async def catch_up(self) -> int:
-        """Plan every latest occurrence still inside the grace period; returns how many
-        posts that added."""
-        planned = 0
-        now = self._clock()
+    async def _by_slot(self) -> dict[Slot, tuple[PostTime, list[Subscription]]]:
+        """The subscriptions that post, grouped by post time."""
+        found: dict[Slot, tuple[PostTime, list[Subscription]]] = {}
         for sub in await self._store.subscriptions.list(active_only=True):
             if not self._wanted(sub):
                 continue
             post_time = self._post_time(sub)
-            if post_time is None:
-                continue
+            if post_time is not None:
+                found.setdefault(slot_of(sub), (post_time, []))[1].append(sub)
+        return found
+
+    async def sync(self) -> None:
+        slots = await self._by_slot()
+        for slot, (post_time, subs) in slots.items():
+            if slot not in self._slots:
+                self._scheduler.add_job(job_id(slot), self._job(slot), daily_trigger(post_time))
+            self._slots[slot] = len(subs)
+        for gone in set(self._slots) - set(slots):
+            self._scheduler.remove_job(job_id(gone))
+            del self._slots[gone]
+
+    async def catch_up(self) -> int:
+        """Plan every slot's latest occurrence still inside the grace period; returns how
+        many posts that added."""
+        planned = 0
+        now = self._clock()
+        for post_time, subs in (await self._by_slot()).values():
             occurrence = post_time.latest(now)
             if now - occurrence <= self._grace:
-                result = await self._planner.plan_occurrence(sub, occurrence)
-                planned += result.outcome in (Outcome.PLANNED, Outcome.NOTE)
+                results = await self._planner.plan_slot(subs, occurrence)
+                planned += sum(r.outcome in (Outcome.PLANNED, Outcome.NOTE) for r in results)
         return planned
 
-    def _job(self, subscription_id: int) -> Callable[[], Awaitable[None]]:
+    def _job(self, slot: Slot) -> Callable[[], Awaitable[None]]:
         async def post() -> None:
-            sub = await self._store.subscriptions.get_by_id(subscription_id)
-            if sub is None or not self._wanted(sub):
-                return
-            post_time = self._post_time(sub)
-            if post_time is None:
-                return
-            occurrence = post_time.latest(self._clock())
-            result = await self._planner.plan_occurrence(sub, occurrence)
-            self._on_due()
-            log.info(
-                "post time of %s:%s (%s %s): %s%s",
-                sub.channel.platform.value,
-                sub.channel.channel_id,
-                sub.settings.post_time,
-                sub.settings.timezone,
-                result.outcome.value,
-                f" ({result.day})" if result.day else "",
+            listed = await self._store.subscriptions.list(
+                active_only=True, post_time=slot[0], timezone=slot[1]
             )
+            subs = [sub for sub in listed if self._wanted(sub)]
+            occurrence = PostTime.parse(*slot).latest(self._clock())
+            results = await self._planner.plan_slot(subs, occurrence)
+            self._on_due()
+            log.info("post time %s %s: %s", slot[0], slot[1], summary(results))
 
         return post

@@ -84,10 +84,8 @@ def console_channel(source: str) -> ChannelRef:
     return ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, f"dry-run:{source}")
 
 
-def _digest_post(composed: Composed, channel: ChannelRef, settings: SubscriptionSettings) -> Post:
-    messages = render_digest(
-        channel.platform, composed.digest, composed.papers, render_options(settings)
-    )
+def _digest_post(composed: Composed, platform: Platform, settings: SubscriptionSettings) -> Post:
+    messages = render_digest(platform, composed.digest, composed.papers, render_options(settings))
     return Post(
         tuple(messages),
         tuple(p.key for p in composed.papers),
@@ -113,35 +111,44 @@ class Planner:
         self._digests: dict[tuple[object, ...], tuple[float, asyncio.Future[Digest | None]]] = {}
 
     async def plan_occurrence(self, sub: Subscription, occurrence: dt.datetime) -> PlanResult:
-        """The post due at `occurrence` (its scheduled instant), or nothing if it exists.
+        """The post due at `occurrence` (its scheduled instant), or nothing if it exists."""
+        [result] = await self.plan_slot([sub], occurrence)
+        return result
+
+    async def plan_slot(
+        self, subs: Sequence[Subscription], occurrence: dt.datetime
+    ) -> list[PlanResult]:
+        """The posts of every subscription due at `occurrence` (one post time and zone),
+        planned together: a few reads for all of them, one render per distinct digest and
+        look, and the rows written in chunks, the worker woken after each so the first
+        messages leave while the rest are still being planned. Returns one result per
+        subscription, in order.
 
         A digest post planned since the occurrence is this occurrence's post: another
         instance, or this one before a restart, made it. Without this check the day would
         count as posted before, and the "note" policy would add a "nothing new" note.
         Each subscription's own `no_papers` setting decides what an empty day gets."""
-        channel = sub.channel
-        if await history.digest_planned_since(self._store.db, channel, occurrence):
-            return PlanResult(Outcome.ALREADY)
-        settings = sub.settings
+        db = self._store.db
+        already = await history.digest_channels_since(db, occurrence)
         cutoff = complete_day_before(occurrence) + dt.timedelta(days=1)
-        day = await latest_day(self._store, settings.sources, before=cutoff)
-        if day is not None and not await self._exists(channel, DeliveryKind.DIGEST, str(day)):
-            digest = await self._digest(day, settings.sources, settings.language)
-            if digest is not None:
-                composed = select(digest, settings)
-                if composed.papers or settings.no_papers == "note":
-                    post = _digest_post(composed, channel, settings)
-                    created = await self._plan(sub, channel, DeliveryKind.DIGEST, str(day), post)
-                    return PlanResult(Outcome.PLANNED if created else Outcome.ALREADY, day)
-                return PlanResult(Outcome.EMPTY, day)
-        if settings.no_papers != "note":
-            return PlanResult(Outcome.EMPTY, day)
-        local_day = occurrence.date()  # the occurrence is in the subscription's zone
-        note = render_nothing_new(channel.platform, local_day, settings.language)
-        post = Post((note,), (), local_day.isoformat())
-        key = f"{history.NOTE_PREFIX}{local_day}"
-        created = await self._plan(sub, channel, DeliveryKind.DIGEST, key, post)
-        return PlanResult(Outcome.NOTE if created else Outcome.ALREADY, day)
+        days = {
+            sources: await latest_day(self._store, sources, before=cutoff)
+            for sources in {s.settings.sources for s in subs}
+        }
+        keys = {day.isoformat() for day in days.values() if day is not None}
+        posted = await history.channels_with(db, DeliveryKind.DIGEST, keys)
+        slot = _Slot(self, occurrence)
+        results: list[tuple[PlanResult, Asked | None]] = []
+        for sub in subs:
+            day = days[sub.settings.sources]
+            if sub.channel in already:
+                results.append((PlanResult(Outcome.ALREADY), None))
+            elif day is not None and (sub.channel, day.isoformat()) not in posted:
+                results.append(await slot.digest(sub, day))
+            else:
+                results.append(await slot.note(sub, day))
+        await slot.flush()
+        return [slot.settle(result, asked) for result, asked in results]
 
     async def post_now(
         self, channel: ChannelRef, settings: SubscriptionSettings, *, subscription: int | None
@@ -165,7 +172,7 @@ class Planner:
         day already exists (scheduled, `/digest` or `post`: once per channel and day). A day
         with no paper selected is not queued (`papers` is 0)."""
         key = composed.day.isoformat()
-        post = _digest_post(composed, channel, settings)
+        post = _digest_post(composed, channel.platform, settings)
         summary = (composed.day, len(composed.papers), len(composed.digest.papers))
         existing = await self._existing(channel, key)
         if existing is not None or not composed.papers:
@@ -181,14 +188,12 @@ class Planner:
         planned = PlannedDelivery(
             channel, subscription, DeliveryKind.DIGEST, key, payload=post.to_payload()
         )
-        created = await self._store.deliveries.plan([planned], now=self._clock())
-        if created:
-            self._on_planned(DeliveryKind.DIGEST)
-        row = created[0] if created else await self._existing(channel, key)
+        created = bool(await self.plan_rows([planned]))
+        row = await self._existing(channel, key)
         return QueuedDigest(
             *summary,
             messages=len(post.messages),
-            created=bool(created),
+            created=created,
             state=row.state if row else DeliveryState.PENDING,
             sent_at=row.sent_at if row else None,
             delivery_id=row.id if row else None,
@@ -202,7 +207,7 @@ class Planner:
         sub = await self._store.subscriptions.get(channel)
         if sub is None:
             sub = await self._store.subscriptions.save(channel, DRY_RUN_SELECTION, actor="dry-run")
-        post = _digest_post(select(digest, DRY_RUN_SELECTION), channel, DRY_RUN_SELECTION)
+        post = _digest_post(select(digest, DRY_RUN_SELECTION), channel.platform, DRY_RUN_SELECTION)
         # One post per source and day, as a subscription would get.
         await self._plan(sub, channel, DeliveryKind.DIGEST, str(digest.date), post)
 
@@ -225,19 +230,20 @@ class Planner:
         planned = PlannedDelivery(
             channel, sub.id if sub else None, kind, key, payload=post.to_payload()
         )
-        created: list[Delivery] = await self._store.deliveries.plan([planned], now=self._clock())
-        if created:
+        return bool(await self.plan_rows([planned]))
+
+    async def plan_rows(self, rows: Sequence[PlannedDelivery]) -> set[Asked]:
+        """Write rows not planned before; returns the (channel, item) of those created."""
+        created = await self._store.deliveries.plan(rows, now=self._clock())
+        for kind in {row.kind for row in rows if (row.channel, row.item_key) in created}:
             self._on_planned(kind)
-        return bool(created)
+        return created
 
     async def _existing(self, channel: ChannelRef, key: str) -> Delivery | None:
         found = await history.find(self._store.db, channel, DeliveryKind.DIGEST, key)
         return None if found is None else await self._store.deliveries.get(found)
 
-    async def _exists(self, channel: ChannelRef, kind: DeliveryKind, key: str) -> bool:
-        return await history.find(self._store.db, channel, kind, key) is not None
-
-    async def _digest(
+    async def day_digest(
         self, day: dt.date, sources: Sequence[SourceKind], language: str | None
     ) -> Digest | None:
         """Many channels post the same day at the same minute: read it once a minute. The
@@ -259,3 +265,88 @@ class Planner:
             if self._digests.get(key) is cached:  # a failed read is not cached
                 del self._digests[key]
             raise
+
+
+LookKey = tuple[object, ...]
+Asked = tuple[ChannelRef, str]
+PLAN_CHUNK = 500
+"""Rows per write while planning a slot: one transaction each, the worker woken after."""
+
+
+class _Slot:
+    """Planning one post time's subscriptions: renders each distinct digest and look once,
+    and writes the rows in chunks. `digest` and `note` return the result the row would
+    give, and the (channel, item) it asks for; `settle` turns a row that existed already
+    (another instance planned it meanwhile) into ALREADY."""
+
+    def __init__(self, planner: Planner, occurrence: dt.datetime) -> None:
+        self._planner = planner
+        self._occurrence = occurrence
+        self._posts: dict[LookKey, Post | None] = {}
+        self._pending: list[PlannedDelivery] = []
+        self._created: set[Asked] = set()
+
+    async def digest(self, sub: Subscription, day: dt.date) -> tuple[PlanResult, Asked | None]:
+        settings = sub.settings
+        post = await self._post_for(sub.channel.platform, day, settings)
+        if post is None:
+            return await self.note(sub, day)
+        if not post.papers and settings.no_papers != "note":
+            return PlanResult(Outcome.EMPTY, day), None
+        asked = await self._add(sub, day.isoformat(), post)
+        return PlanResult(Outcome.PLANNED, day), asked
+
+    async def note(self, sub: Subscription, day: dt.date | None) -> tuple[PlanResult, Asked | None]:
+        settings = sub.settings
+        if settings.no_papers != "note":
+            return PlanResult(Outcome.EMPTY, day), None
+        local_day = self._occurrence.date()  # the occurrence is in the subscription's zone
+        look: LookKey = ("note", sub.channel.platform, local_day, settings.language)
+        post = self._posts.get(look)
+        if post is None:
+            note = render_nothing_new(sub.channel.platform, local_day, settings.language)
+            post = self._posts[look] = Post((note,), (), local_day.isoformat())
+        asked = await self._add(sub, f"{history.NOTE_PREFIX}{local_day}", post)
+        return PlanResult(Outcome.NOTE, day), asked
+
+    async def _post_for(
+        self, platform: Platform, day: dt.date, settings: SubscriptionSettings
+    ) -> Post | None:
+        look: LookKey = (
+            platform,
+            day,
+            settings.sources,
+            settings.language,
+            settings.top_n,
+            settings.min_votes,
+            settings.keywords,
+            settings.layout,
+        )
+        if look not in self._posts:
+            digest = await self._planner.day_digest(day, settings.sources, settings.language)
+            post = (
+                None
+                if digest is None
+                else _digest_post(select(digest, settings), platform, settings)
+            )
+            self._posts[look] = post
+        return self._posts[look]
+
+    async def _add(self, sub: Subscription, key: str, post: Post) -> Asked:
+        row = PlannedDelivery(
+            sub.channel, sub.id, DeliveryKind.DIGEST, key, payload=post.to_payload()
+        )
+        self._pending.append(row)
+        if len(self._pending) >= PLAN_CHUNK:
+            await self.flush()
+        return (sub.channel, key)
+
+    async def flush(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self._created |= await self._planner.plan_rows(rows)
+
+    def settle(self, result: PlanResult, asked: Asked | None) -> PlanResult:
+        if asked is None or asked in self._created:
+            return result
+        return PlanResult(Outcome.ALREADY, result.day)

@@ -109,6 +109,8 @@ class SubscriptionRepo:
         platform: Platform | None = None,
         workspace_id: str | None = None,
         channel_id: str | None = None,
+        post_time: str | None = None,
+        timezone: str | None = None,
         active_only: bool = False,
     ) -> list[Subscription]:
         query = sa.select(subscriptions).order_by(_t.id)
@@ -118,6 +120,10 @@ class SubscriptionRepo:
             query = query.where(_t.workspace_id == workspace_id)
         if channel_id is not None:
             query = query.where(_t.channel_id == channel_id)
+        if post_time is not None:
+            query = query.where(_t.post_time == post_time)
+        if timezone is not None:
+            query = query.where(_t.timezone == timezone)
         if active_only:
             query = query.where(_t.paused.is_(False))
         async with self._db.read() as conn:

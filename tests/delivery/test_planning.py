@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.delivery.jobs import job_id
+from bot.delivery.jobs import job_id, slot_of
 from bot.delivery.payload import Post
 from bot.delivery.planner import Outcome
 from bot.models import ChannelRef, Platform
@@ -50,13 +50,14 @@ async def test_jobs_follow_subscription_changes(database_url: str, fake_slack: F
         )
         await jobs.sync()
         ids = {j.id for j in bot.engine.scheduler.jobs()}
-        assert {job_id(sub.id), job_id(other.id)} <= ids
+        assert {job_id(slot_of(sub)), job_id(slot_of(other))} <= ids
         await store.subscriptions.set_paused(slack_ref("C2"), True, reason="test")
-        await store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="07:30"))
+        moved = await store.subscriptions.save(slack_ref(), SubscriptionSettings(post_time="07:30"))
         await jobs.sync()
         ids = {j.id for j in bot.engine.scheduler.jobs()}
-        assert job_id(other.id) not in ids
-        assert job_id(sub.id) in ids
+        assert job_id(slot_of(other)) not in ids
+        assert job_id(slot_of(sub)) not in ids
+        assert job_id(slot_of(moved)) in ids
         assert jobs.count == 1
 
 

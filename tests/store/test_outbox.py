@@ -75,7 +75,7 @@ async def test_planning_twice_creates_each_delivery_once(store: Store) -> None:
     first = await store.deliveries.plan(items, now=T0)
     second = await store.deliveries.plan(items, now=T0)
     assert len(first) == 2
-    assert second == []
+    assert second == set()
     rows = await store.deliveries.list(subscription_id=sub)
     assert len(rows) == 2
     assert len({r.idempotency_key for r in rows}) == 2

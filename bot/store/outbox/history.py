@@ -5,14 +5,14 @@ before they plan."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 
 from bot.models import ChannelRef
 from bot.store.engine import Database
-from bot.store.outbox.repo import for_channel
+from bot.store.outbox.repo import channel_of, for_channel
 from bot.store.rows import DeliveryKind, DeliveryState
 from bot.store.schema import deliveries
 
@@ -61,16 +61,31 @@ async def alerted_keys(db: Database, subscription_ids: Sequence[int]) -> set[tup
         return {(sid, key) for sid, key in (await conn.execute(query)).all()}
 
 
-async def digest_planned_since(db: Database, channel: ChannelRef, since: dt.datetime) -> bool:
-    """Whether a digest post (not a note) for this channel was planned at or after `since`."""
-    query = sa.select(_d.id).where(
-        for_channel(channel),
+async def digest_channels_since(db: Database, since: dt.datetime) -> set[ChannelRef]:
+    """The channels with a digest post (not a note) planned at or after `since`: at a post
+    time, the posts another instance (or this one before a restart) already planned."""
+    query = sa.select(_d.platform, _d.workspace_id, _d.channel_id).where(
         _d.kind == DeliveryKind.DIGEST.value,
         _d.created_at >= since,
         ~_d.item_key.startswith(NOTE_PREFIX),
     )
     async with db.read() as conn:
-        return (await conn.execute(query.limit(1))).first() is not None
+        rows = (await conn.execute(query)).mappings().all()
+    return {channel_of(row) for row in rows}
+
+
+async def channels_with(
+    db: Database, kind: DeliveryKind, item_keys: Collection[str]
+) -> set[tuple[ChannelRef, str]]:
+    """Every (channel, item) already planned among these items of this kind."""
+    if not item_keys:
+        return set()
+    query = sa.select(_d.platform, _d.workspace_id, _d.channel_id, _d.item_key).where(
+        _d.kind == kind.value, _d.item_key.in_(list(item_keys))
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).mappings().all()
+    return {(channel_of(row), row["item_key"]) for row in rows}
 
 
 async def find(db: Database, channel: ChannelRef, kind: DeliveryKind, item_key: str) -> int | None:

@@ -66,10 +66,11 @@ class DeliveryRepo:
 
     async def plan(
         self, items: Sequence[PlannedDelivery], *, now: dt.datetime | None = None
-    ) -> list[Delivery]:
-        """Create the deliveries not planned before; returns only those created now."""
+    ) -> set[tuple[ChannelRef, str]]:
+        """Create the deliveries not planned before, in one transaction; returns the
+        (channel, item) of those created now."""
         if not items:
-            return []
+            return set()
         now = now or dt.datetime.now(dt.UTC)
         rows = [
             {
@@ -89,10 +90,14 @@ class DeliveryRepo:
             }
             for item in items
         ]
-        stmt = self._db.insert(deliveries).on_conflict_do_nothing().returning(*deliveries.c)
+        stmt = (
+            self._db.insert(deliveries)
+            .on_conflict_do_nothing()
+            .returning(_t.platform, _t.workspace_id, _t.channel_id, _t.item_key)
+        )
         async with self._db.write() as conn:
             created = (await conn.execute(stmt, rows)).mappings().all()
-        return _order([_from_row(r) for r in created])
+        return {(channel_of(r), r["item_key"]) for r in created}
 
     async def get(self, delivery_id: int) -> Delivery | None:
         async with self._db.read() as conn:

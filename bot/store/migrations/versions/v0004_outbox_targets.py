@@ -53,11 +53,16 @@ def upgrade() -> None:
             [*_TARGET, "kind", "item_key"],
         )
         batch.create_index("ix_deliveries_subscription_id", ["subscription_id"])
+        # Planning a post time asks which channels got a day, or a post since the time.
+        batch.create_index("ix_deliveries_item_key", ["item_key"])
+        batch.create_index("ix_deliveries_created_at", ["created_at"])
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM deliveries WHERE subscription_id IS NULL")
     with op.batch_alter_table("deliveries") as batch:
+        batch.drop_index("ix_deliveries_created_at")
+        batch.drop_index("ix_deliveries_item_key")
         batch.drop_index("ix_deliveries_subscription_id")
         batch.drop_constraint(
             "uq_deliveries_platform_workspace_id_channel_id_kind_item_key", type_="unique"
