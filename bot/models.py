@@ -113,6 +113,11 @@ def normalize_title(title: str) -> str:
     return _TITLE_JUNK.sub(" ", folded).strip()
 
 
+def title_key(title: str) -> str:
+    """The key of a paper known only by its title (no arXiv id)."""
+    return "title:" + normalize_title(title)
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper as one source saw it on one day."""
@@ -138,7 +143,7 @@ class Paper:
         """The identity used to merge the same paper seen in several sources."""
         if self.arxiv_id:
             return self.arxiv_id
-        return "title:" + normalize_title(self.title)
+        return title_key(self.title)
 
     @property
     def hf_url(self) -> str | None:

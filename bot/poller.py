@@ -330,12 +330,11 @@ class Poller:
         self, source: SourceKind, label: str, digest: Digest, found: Validators
     ) -> TargetOutcome:
         before = await self._store.digests.get(digest.source, digest.date)
-        known = set(before.paper_keys) if before is not None else set()
         validators = FetchValidators(found.etag, found.last_modified)
         saved = await self._store.writer.save(digest, validators=validators, now=self._clock())
         self._metrics.papers_inserted.labels(source=source.value).inc(saved.papers_inserted)
         self._metrics.vote_changes.labels(source=source.value).inc(saved.vote_changes)
-        new_keys = frozenset(p.key for p in digest.papers if p.key not in known)
+        new_keys = frozenset(p.key for p in digest.papers if before is None or not before.holds(p))
         outcome = TargetOutcome(
             label, SourceStatus.FETCHED.value, len(digest.papers), len(new_keys)
         )

@@ -11,6 +11,7 @@ from typing import Any
 from bot.models import Digest
 from bot.sources.errors import ParseError, SourceError
 from bot.sources.markdown import date_from_origin, parse_markdown_digest
+from bot.sources.numbers import int_literal
 
 
 class UnreadableFileError(SourceError):
@@ -59,7 +60,7 @@ def _json_document(text: str) -> Any | None:
     if start not in ("[", "{"):
         return None
     try:
-        return json.loads(text)
+        return json.loads(text, parse_int=int_literal)
     except (ValueError, RecursionError):
         return None  # e.g. a markdown file that happens to open with a link
 

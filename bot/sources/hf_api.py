@@ -2,7 +2,8 @@
 
 The API is undocumented and drifts, so only `paper.id` and `paper.title` are required:
 every other field is optional, unknown fields are ignored, and one malformed item is
-skipped with a warning instead of costing the whole day.
+skipped with a warning instead of costing the whole day. `upvotes` is read as a count
+(bot.sources.numbers): `21`, `21.0` and `"21"` are 21 votes, anything else is unknown.
 
 Media choice: the first video among `thumbnail` and `mediaUrls` when there is one (a
 paper's teaser video is the richest preview, and `Paper.still_image_url` still falls back
@@ -25,6 +26,7 @@ from yarl import URL
 from bot.models import HF_PAPER_URL, Digest, Media, MediaKind, Paper, SourceKind
 from bot.sources.errors import ParseError
 from bot.sources.http import Fetcher, Validators
+from bot.sources.numbers import int_literal, read_count
 from bot.sources.result import SourceResult
 from bot.sources.sentences import normalize_space, split_sentences
 
@@ -123,7 +125,7 @@ def _load(data: bytes | str | list[Any], origin: str | None) -> list[Any]:
     where = origin or "HF daily papers"
     if isinstance(data, bytes | str):
         try:
-            data = json.loads(data)
+            data = json.loads(data, parse_int=int_literal)
         except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
             raise ParseError(f"{where}: not JSON ({type(exc).__name__}: {exc})") from None
     if not isinstance(data, list):
@@ -157,7 +159,6 @@ def _paper(item: Any, day: dt.date | None) -> Paper:
     abstract = _text(paper.get("summary")) or _text(item.get("summary"))
     ai_summary = _text(paper.get("ai_summary")) or _text(item.get("ai_summary"))
     bullets = ([ai_summary] if ai_summary else []) + (split_sentences(abstract) if abstract else [])
-    votes = paper.get("upvotes")
     return Paper(
         title=title,
         url=HF_PAPER_URL.format(arxiv_id=arxiv_id),
@@ -165,7 +166,7 @@ def _paper(item: Any, day: dt.date | None) -> Paper:
         source=SourceKind.HF,
         language="en",
         arxiv_id=arxiv_id,
-        votes=votes if isinstance(votes, int) and not isinstance(votes, bool) else None,
+        votes=read_count(paper.get("upvotes"), what=f"paper {arxiv_id} upvotes"),
         authors=tuple(_author_names(paper.get("authors"))),
         media=_media(item.get("thumbnail"), item.get("mediaUrls"), paper.get("mediaUrls")),
         bullets=tuple(bullets),

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from bot.models import Digest, Media, MediaKind, Paper, SourceKind, media_kind_for_url
 from bot.sources.errors import ParseError
+from bot.sources.numbers import read_count
 
 HF_BASE_URL = "https://huggingface.co"
 
@@ -262,7 +263,7 @@ def _draft(heading: str, body: str) -> _Draft | None:
         if meta[1][0] in "Aa":
             authors, truncated = _authors(meta[2])
         else:
-            votes = _votes(meta[2])
+            votes = _votes(meta[2], link[0])
     bullets = _bullets(lines[start:])
     sample = bullets[0].encode("utf-8", "replace") if bullets else b""
     return _Draft(
@@ -304,9 +305,10 @@ def _media_url(line: str) -> str | None:
     return None
 
 
-def _votes(value: str) -> int | None:
-    digits = value.strip().replace(",", "")
-    return int(digits) if digits.isdecimal() and digits.isascii() else None
+def _votes(value: str, title: str) -> int | None:
+    """`Vote: 12`, `Vote: 1,204`; `Vote: -` is the digest's own "unknown"."""
+    value = value.strip()
+    return None if value in ("", "-") else read_count(value, what=f"Vote of {title!r}")
 
 
 def _authors(value: str) -> tuple[tuple[str, ...], bool]:

@@ -5,6 +5,14 @@ folds each sighting in with bot.store.merge, recording vote changes as they happ
 holds exactly what saving its digests one by one would. It also encodes the rows to write
 (JSON text, search columns), which is most of a bulk import's Python work: a plan is pure,
 so it can be built on a worker thread while the previous batch is being written.
+
+A sighting joins the row of its key; failing that, one of the same paper under its other key,
+so a paper seen with and without its arXiv id is one row whichever came first:
+
+- with an id: the row keyed by its title, while that row has no id yet (it is re-keyed to
+  the id, keeping its id, votes, vote history, summaries and digests);
+- without: the one row with an id and the same normalized title (with two or more there is
+  no telling which paper it is, and it stays a row of its own).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.models import Digest, SourceKind
+from bot.models import Digest, Paper, SourceKind, normalize_title, title_key
 from bot.store.merge import PaperState, SummaryState, merge, new_state
 from bot.store.rows import FetchValidators, SaveResult
 
@@ -136,13 +144,18 @@ class SummaryWrite:
 @dataclass
 class Plan:
     """Everything one write transaction does; `states` is the batch's outcome, which the next
-    batch of a pipelined import starts from."""
+    batch of a pipelined import starts from.
+
+    Rows are keyed as they will be written: `known` holds the stored row each continues (its
+    state keeps the stored key, not the same for a title row re-keyed to its arXiv id), and
+    `rows` maps the key of each sighting in the batch to the key of the row it joined."""
 
     now: dt.datetime
     digests: list[DigestSave]
     unchanged: int
     known: dict[str, Known]
     states: dict[str, PaperState]
+    rows: dict[str, str]
     inserts: list[PaperWrite] = field(default_factory=list)
     updates: list[PaperWrite] = field(default_factory=list)
     summaries: list[SummaryWrite] = field(default_factory=list)
@@ -156,6 +169,14 @@ class Plan:
             papers_updated=len(self.updates),
             vote_changes=len(self.vote_changes),
         )
+
+    def row_key(self, paper: Paper) -> str:
+        """The key of the row a paper of the plan's digests was saved to."""
+        return self.rows[paper.key]
+
+    def retired(self) -> set[str]:
+        """Stored keys gone once the plan is written: title keys re-keyed to an arXiv id."""
+        return {k.state.key for key, k in self.known.items() if k.state.key != key}
 
     def outcome(self) -> dict[str, Known]:
         """What the store holds for the batch's papers once this plan is written (ids of
@@ -178,8 +199,85 @@ def latest_uploads(
     return {(d.source.value, d.date): DigestSave(d, v, content_hash(d)) for d, v in uploads}
 
 
-def batch_keys(digests: Iterable[DigestSave]) -> list[str]:
-    return list(dict.fromkeys(p.key for s in digests for p in s.digest.papers))
+def lookups(digests: Iterable[DigestSave]) -> tuple[list[str], list[str]]:
+    """What a plan must know of the store: the rows of these keys, and those of these
+    normalized titles (the rows a sighting may join under its other key)."""
+    keys: dict[str, None] = {}
+    titles: dict[str, None] = {}
+    for save in digests:
+        for paper in save.digest.papers:
+            keys[paper.key] = None
+            if paper.arxiv_id:
+                keys[title_key(paper.title)] = None
+            else:
+                titles[normalize_title(paper.title)] = None
+    return list(keys), list(titles)
+
+
+class _Fold:
+    """The batch's sightings folded into rows, and which row each sighting joined."""
+
+    def __init__(self, known: Mapping[str, Known]) -> None:
+        self.known = known
+        self.states: dict[str, PaperState] = {}
+        self.before: dict[str, Known] = {}
+        """The stored row each touched row continues, by its key now."""
+        self.rows: dict[str, str] = {}
+        """Sighting key -> key of the row it joined (kept up to date when a row is re-keyed)."""
+        self._titled: dict[str, set[str]] | None = None
+        """Normalized title -> keys of rows with an arXiv id; made when first needed."""
+
+    def add(self, paper: Paper) -> tuple[PaperState | None, PaperState]:
+        """Fold one sighting in; its row's state before and after."""
+        row = self._row_of(paper)
+        current: PaperState | None = None
+        if row in self.states:
+            current = self.states[row]
+        elif row is not None:
+            self.before[row] = self.known[row]
+            current = self.known[row].state
+        state = new_state(paper) if current is None else merge(current, paper)
+        if row is not None and row != state.key:
+            self._rekey(row, state.key)
+        self.rows[paper.key] = state.key
+        self.states[state.key] = state
+        if self._titled is not None and state.arxiv_id:
+            self._titled.setdefault(state.title_norm, set()).add(state.key)
+        return current, state
+
+    def _row_of(self, paper: Paper) -> str | None:
+        """The key of the existing row (in the batch or the store) the sighting joins."""
+        key = paper.key
+        if key in self.rows:
+            return self.rows[key]
+        if key in self.states or key in self.known:
+            return key
+        if paper.arxiv_id:
+            title = title_key(paper.title)
+            # Still a title row: not re-keyed, nor a title that joined a row with an id.
+            if title in self.states or (title in self.known and title not in self.rows):
+                return title
+            return None
+        same = self._with_ids().get(normalize_title(paper.title), set())
+        return next(iter(same)) if len(same) == 1 else None
+
+    def _with_ids(self) -> dict[str, set[str]]:
+        if self._titled is None:
+            self._titled = {}
+            rows = [k.state for k in self.known.values()] + list(self.states.values())
+            for state in rows:
+                if state.arxiv_id:
+                    self._titled.setdefault(state.title_norm, set()).add(state.key)
+        return self._titled
+
+    def _rekey(self, old: str, new: str) -> None:
+        self.states.pop(old, None)
+        if old in self.before:
+            self.before[new] = self.before.pop(old)
+        for sighting, row in self.rows.items():
+            if row == old:
+                self.rows[sighting] = new
+        self.rows[old] = new
 
 
 def build_plan(
@@ -194,21 +292,17 @@ def build_plan(
     """Fold the changed digests' papers into what was known and encode what must be written.
 
     `words`: also compute the word text PostgreSQL's word index is built from."""
-    states: dict[str, PaperState] = {}
+    fold = _Fold(known)
     votes: list[tuple[str, int]] = []
     for save in changed:
         for paper in save.digest.papers:
-            key = paper.key
-            current = states.get(key)
-            if current is None and key in known:
-                current = known[key].state
-            state = new_state(paper) if current is None else merge(current, paper)
+            current, state = fold.add(paper)
             if state.votes is not None and (current is None or state.votes != current.votes):
-                votes.append((key, state.votes))
-            states[key] = state
-    plan = Plan(now, list(changed), unchanged, {k: known[k] for k in states if k in known}, states)
-    plan.vote_changes = votes
-    for key, state in states.items():
+                votes.append((state.key, state.votes))
+    plan = Plan(now, list(changed), unchanged, fold.before, fold.states, fold.rows)
+    # A vote counted before its row was re-keyed belongs to the row under its new key.
+    plan.vote_changes = [(fold.rows.get(key, key), count) for key, count in votes]
+    for key, state in fold.states.items():
         before = plan.known.get(key)
         if before is not None and before.state == state:
             continue

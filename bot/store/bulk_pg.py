@@ -19,6 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.batch import PAPER_COLUMNS, Plan, StalePlanError
@@ -108,14 +109,20 @@ async def write(
         ids.update({key: pid for pid, key in inserted})
     if plan.updates:
         rows = [w.row for w in plan.updates]
-        status = await driver.execute(
-            _UPDATE_PAPERS,
-            *_columns(rows, len(PAPER_COLUMNS)),
-            [w.words for w in plan.updates],
-            now,
-            [ids[w.key] for w in plan.updates],
-            [w.known.version for w in plan.updates if w.known],
-        )
+        try:
+            status = await driver.execute(
+                _UPDATE_PAPERS,
+                *_columns(rows, len(PAPER_COLUMNS)),
+                [w.words for w in plan.updates],
+                now,
+                [ids[w.key] for w in plan.updates],
+                [w.known.version for w in plan.updates if w.known],
+            )
+        except asyncpg.UniqueViolationError:
+            # A title row re-keyed to an arXiv id another transaction saved meanwhile.
+            raise StalePlanError(
+                "a paper's new key was saved since the batch was planned"
+            ) from None
         if status != f"UPDATE {len(plan.updates)}":
             raise StalePlanError("papers changed since the batch was planned")
     new = [s for s in plan.summaries if s.new_paper]
@@ -148,7 +155,7 @@ async def write(
         "DELETE FROM digest_papers WHERE digest_id = ANY($1::bigint[])", list(digest_ids.values())
     )
     order = [
-        (digest_ids[save.key], position, ids[paper.key], paper.votes)
+        (digest_ids[save.key], position, ids[plan.row_key(paper)], paper.votes)
         for save in plan.digests
         for position, paper in enumerate(save.digest.papers)
     ]

@@ -24,6 +24,7 @@ import asyncio
 import datetime as dt
 import itertools
 import json
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -160,7 +161,7 @@ async def write(
         aio,
         "INSERT INTO digest_papers (digest_id, position, paper_id, votes)",
         [
-            (digest_ids[save.key], position, ids[paper.key], paper.votes)
+            (digest_ids[save.key], position, ids[plan.row_key(paper)], paper.votes)
             for save in plan.digests
             for position, paper in enumerate(save.digest.papers)
         ],
@@ -169,10 +170,18 @@ async def write(
         await _stage(aio, "papers_changed", [(ids[w.key], *w.row, now) for w in plan.updates])
         targets = ", ".join(_UPDATED)
         sources = ", ".join(f"s.{c}" for c in _UPDATED)
-        await aio.execute(
-            f"UPDATE papers SET ({targets}) = ({sources})"
-            " FROM temp.papers_changed AS s WHERE papers.id = s.id"
-        )
+        try:
+            await aio.execute(
+                f"UPDATE papers SET ({targets}) = ({sources})"
+                " FROM temp.papers_changed AS s WHERE papers.id = s.id"
+            )
+        except sqlite3.IntegrityError as exc:
+            # A title row re-keyed to an arXiv id another writer saved since the planning.
+            if exc.sqlite_errorname != "SQLITE_CONSTRAINT_UNIQUE":
+                raise
+            raise StalePlanError(
+                "a paper's new key was saved since the batch was planned"
+            ) from None
     if long_step is not None:
         long_step.set()
     if plan.inserts:

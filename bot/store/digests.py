@@ -32,9 +32,9 @@ class DigestRepo:
             )
             if row is None:
                 return None
-            keys = (
-                await conn.scalars(
-                    sa.select(papers.c.key)
+            held = (
+                await conn.execute(
+                    sa.select(papers.c.key, papers.c.title_norm)
                     .join(digest_papers, digest_papers.c.paper_id == papers.c.id)
                     .where(digest_papers.c.digest_id == row["id"])
                     .order_by(digest_papers.c.position)
@@ -49,7 +49,8 @@ class DigestRepo:
             validators=FetchValidators(row["etag"], row["last_modified"]),
             fetched_at=row["fetched_at"],
             content_hash=row["content_hash"],
-            paper_keys=tuple(keys),
+            paper_keys=tuple(key for key, _ in held),
+            paper_titles=tuple(title for _, title in held),
         )
 
     async def validators(self, source: SourceKind, date: dt.date) -> FetchValidators | None:

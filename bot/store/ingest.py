@@ -32,9 +32,9 @@ from bot.store.batch import (
     Known,
     Plan,
     StalePlanError,
-    batch_keys,
     build_plan,
     latest_uploads,
+    lookups,
 )
 from bot.store.engine import Backend, Database
 from bot.store.errors import StoreError
@@ -69,11 +69,29 @@ async def _stored_hashes(
     return found
 
 
-async def _read_known(conn: AsyncConnection, keys: Sequence[str]) -> dict[str, Known]:
+async def _read_known(
+    conn: AsyncConnection, keys: Sequence[str], titles: Sequence[str]
+) -> dict[str, Known]:
+    """The stored papers of these keys and of these normalized titles, by key."""
     found: dict[str, Known] = {}
-    for part in chunks(keys):
-        rows = await conn.run_sync(read_known, papers.c.key.in_(part))
+    wanted = [papers.c.key.in_(part) for part in chunks(keys)]
+    wanted += [papers.c.title_norm.in_(part) for part in chunks(titles)]
+    for where in wanted:
+        rows = await conn.run_sync(read_known, where)
         found.update({s.key: Known(i, s, version) for i, (s, version) in rows.items()})
+    return found
+
+
+def _carried_for(
+    carried: dict[str, Known], keys: Sequence[str], titles: Sequence[str]
+) -> dict[str, Known]:
+    """The papers of a previous batch's outcome that a plan of these lookups may join."""
+    found = {k: carried[k] for k in keys if k in carried}
+    if titles:
+        wanted = set(titles)
+        found.update(
+            {k: c for k, c in carried.items() if c.state.arxiv_id and c.state.title_norm in wanted}
+        )
     return found
 
 
@@ -137,7 +155,7 @@ class DigestWriter:
                     ]
                     if not changed:
                         return SaveResult(0, len(latest), 0, 0, 0)
-                    known = await _read_known(conn, batch_keys(changed))
+                    known = await _read_known(conn, *lookups(changed))
                     plan = self._plan(changed, known, now, len(latest))
                     await self._write(conn, plan, {}, check=False, tuned=tuned)
                     return plan.result()
@@ -182,11 +200,12 @@ class DigestWriter:
         ids: dict[str, int] = {}
         expected: list[tuple[int, str, dt.datetime]] = []
         for key, known in plan.known.items():
-            pid = known.id if known.id is not None else previous.get(key)
+            stored_key = known.state.key  # not `key` for a title row re-keyed to its id
+            pid = known.id if known.id is not None else previous.get(stored_key)
             if pid is None:
-                raise StalePlanError(f"{key}: no id from the previous batch")
+                raise StalePlanError(f"{stored_key}: no id from the previous batch")
             ids[key] = pid
-            expected.append((pid, key, known.version))
+            expected.append((pid, stored_key, known.version))
         if not self._sqlite:
             driver = await bulk_pg.begin(conn, tuned=tuned)
             if check:
@@ -213,14 +232,17 @@ class DigestWriter:
             await ready.wait()
         latest = latest_uploads((d, None) for d in batch)
         carried = after.outcome() if after is not None else {}
+        retired = after.retired() if after is not None else set()
         hashes = {s.key: s.content_hash for s in after.digests} if after is not None else {}
         async with self._db.read() as conn:
             stored = await _stored_hashes(conn, [k for k in latest if k not in hashes])
             hashes.update({k: h for k, (_, h) in stored.items()})
             changed = [s for k, s in latest.items() if hashes.get(k) != s.content_hash]
-            keys = batch_keys(changed)
-            known = await _read_known(conn, [k for k in keys if k not in carried])
-        known.update({k: carried[k] for k in keys if k in carried})
+            keys, titles = lookups(changed)
+            known = await _read_known(conn, [k for k in keys if k not in carried], titles)
+        # The store may not hold the batch being written yet: where it wrote, its outcome wins.
+        known = {k: v for k, v in known.items() if k not in retired and k not in carried}
+        known.update(_carried_for(carried, keys, titles))
         now = dt.datetime.now(dt.UTC)
         return await asyncio.to_thread(self._plan, changed, known, now, len(latest))
 

@@ -5,6 +5,10 @@ first-seen/last-seen span every sighting; the current vote count is the one from
 digest day (ties: the latest sighting); a complete author list beats a cut one, a longer beats
 a shorter; missing media or links are filled in; each (source, language) summary is replaced
 by a newer non-empty one and never erased by an empty one.
+
+A paper first seen without an arXiv id is keyed by its title; the first sighting with an id
+(and the same normalized title) makes it that id's paper: key, arXiv id, title and URL come
+from that sighting, as they would had it come first, and everything else is kept.
 """
 
 from __future__ import annotations
@@ -125,9 +129,16 @@ def merge(state: PaperState, paper: Paper) -> PaperState:
     if summary is not None:
         summaries[(paper.source, paper.language)] = summary
     keywords = state.keywords + tuple(k for k in paper.keywords if k not in state.keywords)
+    if state.arxiv_id is None and paper.arxiv_id:
+        state = replace(
+            state,
+            key=paper.arxiv_id,
+            arxiv_id=paper.arxiv_id,
+            title=paper.title,
+            url=paper.arxiv_url or paper.url,
+        )
     return replace(
         state,
-        arxiv_id=state.arxiv_id or paper.arxiv_id,
         title=state.title or paper.title,
         authors=authors,
         authors_truncated=truncated,

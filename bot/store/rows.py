@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.models import ChannelRef, Media, Paper, SourceKind
+from bot.models import ChannelRef, Media, Paper, SourceKind, normalize_title, title_key
 
 
 class DeliveryState(StrEnum):
@@ -106,6 +106,19 @@ class StoredDigest:
     fetched_at: dt.datetime
     content_hash: str
     paper_keys: tuple[str, ...]
+    paper_titles: tuple[str, ...]
+    """The normalized title of each paper, in the same order."""
+
+    def holds(self, paper: Paper) -> bool:
+        """Whether a sighting is of one of the digest's papers, under either of its keys: a
+        paper is saved under its arXiv id once any source gave one (bot.store.batch), so a
+        re-read of a digest that names it by title alone still finds it, and so does one
+        that gives the id of a paper the digest held by title."""
+        if paper.key in self.paper_keys:
+            return True
+        if paper.arxiv_id:
+            return title_key(paper.title) in self.paper_keys
+        return normalize_title(paper.title) in self.paper_titles
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,39 @@ async def test_a_digest_that_gains_a_paper_announces_only_the_new_one(
     assert len(hook.events[1].digest.papers) == 4
 
 
+async def test_a_paper_known_by_title_that_got_its_id_is_not_announced_again(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: CollectorRegistry,
+) -> None:
+    """The markdown digest links a paper to its project page; the HF API then gives its id,
+    and the store keeps it under the id. A re-read of the digest still names it by title:
+    only the paper added since is new."""
+    by_title = MARKDOWN_PAPERS[0]
+    text = markdown_digest(DAY).replace(
+        f"https://arxiv.org/abs/{by_title.arxiv_id}", "https://example.org/lanterns"
+    )
+    fake_source.add_digest(DAY, text)
+    fake_source.add_hf_day(DAY, hf_items(DAY, (by_title,)))
+    hook = Announcements()
+    poller = make_poller(fake_source, session, store, registry, hook)
+    await poller.poll(SourceKind.MARKDOWN)
+    await poller.poll(SourceKind.HF)
+    stored = await store.digests.get(SourceKind.MARKDOWN, DAY)
+    assert stored is not None
+    assert stored.paper_keys[0] == by_title.arxiv_id
+
+    late = markdown_digest(DAY, (LATE_PAPER,)).split("\n", 2)[2]
+    fake_source.add_digest(DAY, text + "\n" + late)
+    await poller.poll(SourceKind.MARKDOWN)
+
+    sources = [SourceKind.MARKDOWN, SourceKind.HF, SourceKind.MARKDOWN]
+    assert [e.digest.source for e in hook.events] == sources
+    assert hook.events[-1].new_keys == {LATE_PAPER.arxiv_id}
+    assert await store.papers.count() == 4
+
+
 async def test_a_failing_source_is_counted_and_the_last_good_state_stays(
     fake_source: FakeSource,
     session: aiohttp.ClientSession,

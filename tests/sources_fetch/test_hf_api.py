@@ -132,9 +132,34 @@ def test_media_prefers_a_video_then_the_thumbnail(
     assert parse_hf_daily([item], day=DAY).papers[0].media == expected
 
 
-@pytest.mark.parametrize("upvotes", ["12", 1.5, True, None, [3]])
-def test_odd_vote_values_are_unknown(upvotes: Any) -> None:
-    item = hf_item("2403.00004", upvotes=upvotes)
+def _drifted_votes(upvotes: str) -> int | None:
+    """The votes of a full, real-shaped answer whose `upvotes` is the JSON text given."""
+    text = json.dumps([full_item("2403.00004")]).replace('"upvotes": 42', f'"upvotes": {upvotes}')
+    assert upvotes in text
+    (paper,) = parse_hf_daily(text.encode(), day=DAY).papers
+    assert paper.title == "Sparse Sheep: Counting at Scale"  # the rest of the paper is kept
+    return paper.votes
+
+
+@pytest.mark.parametrize("upvotes", ["21", "21.0", '"21"', '" 21 "', "21.000"])
+def test_votes_written_as_float_or_string_are_kept(upvotes: str) -> None:
+    assert _drifted_votes(upvotes) == 21
+
+
+@pytest.mark.parametrize(
+    "upvotes",
+    ["21.5", "true", "-3", "NaN", "Infinity", "1e12", "7" * 5000, "[3]", '{"n": 3}', '"21 up"'],
+)
+def test_odd_vote_values_are_unknown_with_a_debug_line(
+    upvotes: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.DEBUG, logger="bot.sources.numbers"):
+        assert _drifted_votes(upvotes) is None
+    assert [r.getMessage().split(":")[0] for r in caplog.records] == ["paper 2403.00004 upvotes"]
+
+
+def test_missing_votes_are_unknown() -> None:
+    item = hf_item("2403.00004")
     assert parse_hf_daily([item], day=DAY).papers[0].votes is None
 
 

@@ -13,6 +13,7 @@ from bot.models import Digest
 from bot.sources.errors import ParseError
 from bot.sources.feed import parse_feed
 from bot.sources.hf_api import parse_hf_daily
+from bot.sources.numbers import MAX_COUNT
 from bot.sources.sentences import split_sentences
 from tests.sources_fetch.test_feed import ATOM, RSS
 from tests.sources_fetch.test_hf_api import full_item
@@ -67,6 +68,17 @@ def test_hf_mutated_items(mutations: list[tuple[bool, str, Any]], day: dt.date |
     for in_paper, name, value in mutations:
         (item["paper"] if in_paper and isinstance(item.get("paper"), dict) else item)[name] = value
     parses_or_refuses_hf([item, full_item("2403.00002")], day)
+
+
+@PROPERTY_SETTINGS
+@given(json_values | st.floats() | st.integers(), st.booleans())
+def test_hf_any_json_in_the_votes_field_keeps_the_paper(upvotes: Any, as_bytes: bool) -> None:
+    item = full_item("2403.00001")
+    item["paper"]["upvotes"] = upvotes
+    items = [item]
+    data = json.dumps(items).encode() if as_bytes else items
+    (paper,) = parse_hf_daily(data, day=DAY).papers
+    assert paper.votes is None or 0 <= paper.votes <= MAX_COUNT
 
 
 def parses_or_refuses_feed(data: bytes) -> None:

@@ -122,6 +122,18 @@ def test_load_digest_file_detects_the_format_by_content(tmp_path: Path) -> None:
     assert load_digest_file(markdown_named_json).source is SourceKind.MARKDOWN
 
 
+def test_a_saved_answer_with_an_absurd_number_is_still_read_as_json(tmp_path: Path) -> None:
+    path = tmp_path / "saved.json"
+    text = HF_JSON.read_text(encoding="utf-8").replace('"upvotes": 17', '"upvotes": ' + "9" * 5000)
+    path.write_text(text, encoding="utf-8")
+    digest = load_digest_file(path)
+    assert digest.source is SourceKind.HF
+    assert [(p.arxiv_id, p.votes) for p in digest.papers] == [
+        ("3102.00011", None),
+        ("3102.00012", None),
+    ]
+
+
 def test_markdown_opening_with_a_bracket_is_not_taken_for_json(tmp_path: Path) -> None:
     path = tmp_path / "2031" / "02" / "09.md"
     path.parent.mkdir(parents=True)

@@ -46,6 +46,19 @@ CASES = [
         {"votes": 1204},
     ),
     Case(
+        "vote_as_decimal_with_zero_fraction",
+        "### [T](https://arxiv.org/abs/3102.00001)\nVote: 21.0\n- b\n",
+        {"votes": 21},
+    ),
+    *(
+        Case(
+            f"vote_not_a_count_{n}",
+            f"### [T](https://arxiv.org/abs/3102.00001)\nVote: {value}\n- b\n",
+            {"votes": None, "bullets": ("b",)},
+        )
+        for n, value in enumerate(["2.5", "-4", "1,2,3", "99999999999", "9" * 5000, "many", "✓"])
+    ),
+    Case(
         "authors_missing",
         "### [T](https://arxiv.org/abs/3102.00001)\n\nVote: 3\n\n- b\n",
         {"authors": (), "authors_truncated": False},

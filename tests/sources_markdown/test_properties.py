@@ -15,6 +15,7 @@ from bot.models import Digest
 from bot.sources.errors import ParseError
 from bot.sources.files import decode_body
 from bot.sources.markdown import parse_markdown_digest
+from bot.sources.numbers import MAX_COUNT
 
 FIXTURE = (Path(__file__).parent / "fixtures" / "drift.md").read_bytes()
 FIXTURE_LINES = FIXTURE.split(b"\n")
@@ -82,6 +83,17 @@ def _check_digest(digest: Digest, text: str) -> None:
 @given(st.text())
 def test_arbitrary_text_only_ever_raises_parse_error(text: str) -> None:
     _check(text)
+
+
+@PROPERTY_SETTINGS
+@given(st.text() | st.integers().map(str) | st.floats().map(str))
+def test_any_vote_value_is_a_count_or_unknown(value: str) -> None:
+    value = value.replace("\n", " ").replace("\r", " ")  # one line: only the vote varies
+    text = (
+        f"## Daily Papers (2031-02-03)\n### [T](https://arxiv.org/abs/3102.00001)\nVote: {value}\n"
+    )
+    (paper,) = parse_markdown_digest(text).papers
+    assert paper.votes is None or 0 <= paper.votes <= MAX_COUNT
 
 
 @PROPERTY_SETTINGS

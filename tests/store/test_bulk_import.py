@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from bot.models import Digest, SourceKind
 from bot.store import Backend, Store, open_store
 from bot.store.importer import import_files
-from bot.store.schema import digest_papers, digests, metadata, paper_summaries, paper_votes, papers
 from tests.store.factories import DAY, digest, paper
-from tests.store.tables import dump_tables, vote_history
+from tests.store.tables import dump_tables, semantic_tables, vote_history, wipe
 
 
 def _day(n: int) -> dt.date:
@@ -59,47 +58,6 @@ def _archive() -> list[Digest]:
     return out
 
 
-async def _semantic(store: Store) -> dict[str, Any]:
-    """Table contents by natural keys: ids, and timestamps of when a row was written, differ
-    between two ways of saving the same digests."""
-    async with store.db.read() as conn:
-        keys = dict((await conn.execute(sa.select(papers.c.id, papers.c.key))).all())
-        skip = {"id", "created_at", "updated_at"}
-        paper_rows = {
-            row["key"]: {k: repr(v) for k, v in row.items() if k not in skip}
-            for row in (await conn.execute(sa.select(papers))).mappings()
-        }
-        summaries = {
-            (keys[r.paper_id], r.source, r.language): (r.bullets, r.abstract)
-            for r in (await conn.execute(sa.select(paper_summaries))).all()
-        }
-        history: dict[str, list[int]] = {}
-        votes = sa.select(paper_votes).order_by(paper_votes.c.observed_at, paper_votes.c.id)
-        for r in (await conn.execute(votes)).all():
-            history.setdefault(keys[r.paper_id], []).append(r.votes)
-        days = {
-            r.id: (r.source, r.date, r.language, r.origin, r.etag, r.content_hash)
-            for r in (await conn.execute(sa.select(digests))).all()
-        }
-        order = {
-            (*days[r.digest_id][:2], r.position): (keys[r.paper_id], r.votes)
-            for r in (await conn.execute(sa.select(digest_papers))).all()
-        }
-    return {
-        "papers": paper_rows,
-        "summaries": summaries,
-        "votes": history,
-        "digests": sorted(days.values()),
-        "order": order,
-    }
-
-
-async def _wipe(store: Store) -> None:
-    async with store.db.write() as conn:
-        for table in reversed(metadata.sorted_tables):
-            await conn.execute(table.delete())
-
-
 async def _bulk(store: Store, batch: list[Digest], batch_papers: int) -> tuple[int, int, int]:
     async with store.writer.bulk(batch_papers) as bulk:
         for day in batch:
@@ -113,14 +71,14 @@ async def _bulk(store: Store, batch: list[Digest], batch_papers: int) -> tuple[i
 async def test_bulk_import_equals_saving_digest_by_digest(store: Store, batch_papers: int) -> None:
     archive = _archive()
     one_by_one = [await store.writer.save(d) for d in archive]
-    expected = await _semantic(store)
+    expected = await semantic_tables(store)
     # The HF day repeats an older day's count: no change of the current votes.
     assert expected["votes"]["2405.00001"] == [3, 5, 9, 12]
-    await _wipe(store)
+    await wipe(store)
 
     counts = await _bulk(store, archive, batch_papers)
 
-    assert await _semantic(store) == expected
+    assert await semantic_tables(store) == expected
     assert counts == (
         len(archive),
         sum(r.papers_inserted for r in one_by_one),
@@ -173,8 +131,8 @@ async def test_a_save_between_planning_and_writing_is_merged(store: Store) -> No
     )
     for d in [batch[0], other, *batch[1:]]:
         await store.writer.save(d)
-    expected = await _semantic(store)
-    await _wipe(store)
+    expected = await semantic_tables(store)
+    await wipe(store)
 
     writer = store.writer
     await writer.save(batch[0])
@@ -184,7 +142,7 @@ async def test_a_save_between_planning_and_writing_is_merged(store: Store) -> No
 
     assert ids is None  # planned again
     assert result.digests_changed == 2
-    assert await _semantic(store) == expected
+    assert await semantic_tables(store) == expected
 
 
 async def test_a_batch_inserting_a_paper_saved_meanwhile_is_merged(store: Store) -> None:
@@ -192,15 +150,15 @@ async def test_a_batch_inserting_a_paper_saved_meanwhile_is_merged(store: Store)
     rival = digest(paper("2405.00201", title="Fresh", votes=5, date=_day(2)), date=_day(2))
     for d in [rival, fresh]:
         await store.writer.save(d)
-    expected = await _semantic(store)
-    await _wipe(store)
+    expected = await semantic_tables(store)
+    await wipe(store)
 
     plan = await store.writer._plan_ahead([fresh], None)
     await store.writer.save(rival)
     _, ids = await store.writer._write_planned(plan, {}, [fresh])
 
     assert ids is None
-    assert await _semantic(store) == expected
+    assert await semantic_tables(store) == expected
     assert await store.papers.count() == 1
 
 
@@ -254,10 +212,10 @@ async def test_bulk_import_into_a_database_in_memory() -> None:
         assert not store.writer.pipelined
         for d in _archive():
             await store.writer.save(d)
-        expected = await _semantic(store)
-        await _wipe(store)
+        expected = await semantic_tables(store)
+        await wipe(store)
         await _bulk(store, _archive(), 3)
-        assert await _semantic(store) == expected
+        assert await semantic_tables(store) == expected
 
 
 def _markdown(day: dt.date, arxiv_id: str, title: str) -> str:
