@@ -12,15 +12,15 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import PapersBotError
+from bot.errors import UsageError
 
 if TYPE_CHECKING:
     from bot.commands.context import Prepared, Suggestion
     from bot.commands.replies import Reply
 
 
-class RegisterError(PapersBotError):
-    """The command line or the settings name nothing to register with."""
+class RegisterError(UsageError):
+    """The settings name nothing to register with."""
 
 
 def _snowflake(value: str) -> int:
