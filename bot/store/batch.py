@@ -9,10 +9,11 @@ so it can be built on a worker thread while the previous batch is being written.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,35 @@ class StalePlanError(Exception):
     """The store changed between planning a batch and writing it (another process wrote the
     same papers): the write is rolled back and the batch planned again inside its transaction.
     Never leaves bot.store."""
+
+
+# Vote counts are INTEGER columns: 32 bits on PostgreSQL (SQLite holds 64, the same rule
+# keeps both archives alike).
+VOTES = range(-(2**31), 2**31)
+
+
+def _texts(value: object) -> Iterator[str]:
+    """Every string inside a model value (dataclasses, tuples), whatever fields it has."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _texts(item)
+    elif dataclasses.is_dataclass(value):
+        for spec in dataclasses.fields(value):
+            yield from _texts(getattr(value, spec.name))
+
+
+def storable_problem(digest: Digest) -> str | None:
+    """Why the store cannot hold `digest`, or None. PostgreSQL text holds no NUL character
+    and votes are 32-bit; a bulk import checks each digest first, because one such paper in
+    a batch fails the whole batch's transaction, not just its own file."""
+    for paper in digest.papers:
+        if paper.votes is not None and paper.votes not in VOTES:
+            return f"paper {paper.key}: vote count {paper.votes} is out of range"
+        if any("\x00" in text for text in _texts(paper)):
+            return f"paper {paper.key}: text holds a NUL character, which the store cannot keep"
+    return None
 
 
 def content_hash(digest: Digest) -> str:
