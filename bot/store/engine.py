@@ -12,6 +12,7 @@ import asyncio
 import functools
 import importlib.util
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -51,6 +52,10 @@ _ASYNC_DRIVERS = {
     "sqlite+aiosqlite": "sqlite+aiosqlite",
     "sqlite+pysqlite": "sqlite+aiosqlite",
 }
+
+
+# The first name of a search_path: "quoted" (a doubled quote inside stands for one) or bare.
+_FIRST_NAME = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,\s]*))')
 
 
 class Backend(StrEnum):
@@ -93,6 +98,16 @@ def split_search_path(url: URL) -> tuple[URL, str | None]:
     search_path = url.query["search_path"]
     value = search_path if isinstance(search_path, str) else ",".join(search_path)
     return url.difference_update_query(["search_path"]), value
+
+
+def first_schema(search_path: str) -> str | None:
+    """The schema a search_path creates tables in: its first name, unquoted (`"My Schema"`
+    keeps its case, a bare name folds to lower case as PostgreSQL folds it), or None for an
+    empty path or `$user`, which PostgreSQL skips when no such schema exists."""
+    match = _FIRST_NAME.match(search_path)
+    quoted, bare = match.groups() if match else (None, None)
+    name = quoted.replace('""', '"') if quoted is not None else (bare or "").lower()
+    return None if name in ("", "$user") else name
 
 
 def _redact(url: str | URL) -> str:

@@ -17,6 +17,11 @@ class SqliteFeatureError(StoreError):
     """The SQLite library lacks what archive search needs (FTS5 with the trigram tokenizer)."""
 
 
+class SchemaMissingError(StoreError):
+    """The schema DATABASE_URL's search_path names first does not exist and the bot's role
+    may not create it: without it the tables would land in the next schema of the path."""
+
+
 def describe_database_error(exc: BaseException) -> str | None:
     """A failure of the database or of the way to it, in one line; None for anything else
     (a bug, which keeps its traceback). The driver's own message is the useful part:
