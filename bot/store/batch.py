@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,16 +41,26 @@ class StalePlanError(Exception):
 VOTES = range(-(2**31), 2**31)
 
 
-def _texts(value: object) -> Iterator[str]:
-    """Every string inside a model value (dataclasses, tuples), whatever fields it has."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _texts(item)
-    elif dataclasses.is_dataclass(value):
-        for spec in dataclasses.fields(value):
-            yield from _texts(getattr(value, spec.name))
+@functools.cache
+def _field_names(model: type) -> tuple[str, ...]:
+    return tuple(spec.name for spec in dataclasses.fields(model))
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a string anywhere inside a model value (dataclasses, tuples) holds a NUL
+    character, whatever fields the model has."""
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, tuple):
+            pending.extend(item)
+        elif dataclasses.is_dataclass(item):
+            model: type = type(item)
+            pending.extend(getattr(item, name) for name in _field_names(model))
+    return False
 
 
 def storable_problem(digest: Digest) -> str | None:
@@ -59,7 +70,7 @@ def storable_problem(digest: Digest) -> str | None:
     for paper in digest.papers:
         if paper.votes is not None and paper.votes not in VOTES:
             return f"paper {paper.key}: vote count {paper.votes} is out of range"
-        if any("\x00" in text for text in _texts(paper)):
+        if _holds_nul(paper):
             return f"paper {paper.key}: text holds a NUL character, which the store cannot keep"
     return None
 
