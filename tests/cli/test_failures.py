@@ -118,30 +118,44 @@ def test_a_store_that_cannot_be_opened_is_one_line(
     assert line.endswith(cause)
 
 
-def test_run_with_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
-    blocker = tmp_path / "a-file"
-    blocker.write_text("")
-    env = {
-        **os.environ,
-        "DATABASE_URL": f"sqlite:///{blocker}/papers-bot.db",
-        "HTTP_HOST": "127.0.0.1",
-        "HTTP_PORT": "0",
-    }
+def run_process(cwd: Path, *argv: str, **env: str) -> tuple[int, str]:
+    """`python -m bot ARGV` as an operator runs it: exit status and the last stderr line,
+    after checking there is no traceback and nothing but log lines before it."""
     done = subprocess.run(
-        [sys.executable, "-m", "bot", "run"],
+        [sys.executable, "-m", "bot", *argv],
         capture_output=True,
         text=True,
-        cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(PROJECT_ROOT)},
+        cwd=cwd,
+        env={**os.environ, **env, "PYTHONPATH": str(PROJECT_ROOT)},
         timeout=60,
         check=False,
     )
-    assert done.returncode == 1
     assert "Traceback" not in done.stderr
-    assert done.stderr.strip().splitlines()[-1] == (
-        f"papers-bot run: cannot open the database sqlite:///{blocker}/papers-bot.db: "
-        f"{blocker}: File exists"
+    *before, last = done.stderr.strip().splitlines()
+    assert all(" INFO " in line for line in before), done.stderr
+    return done.returncode, last
+
+
+def test_run_with_a_store_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    url = f"sqlite:///{blocker}/papers-bot.db"
+    status, line = run_process(
+        tmp_path, "run", DATABASE_URL=url, HTTP_HOST="127.0.0.1", HTTP_PORT="0"
     )
+    assert status == 1
+    assert line == f"papers-bot run: cannot open the database {url}: {blocker}: File exists"
+
+
+def test_register_commands_with_discord_unreachable_is_one_line(tmp_path: Path) -> None:
+    status, line = run_process(
+        tmp_path,
+        "register-commands",
+        DISCORD_TOKEN="token",
+        DISCORD_API_BASE="http://127.0.0.1:1/api/v10",
+    )
+    assert status == 1
+    assert line.startswith("papers-bot register-commands: discord login: connection failed")
 
 
 @pytest.mark.parametrize(
