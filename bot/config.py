@@ -2,14 +2,22 @@
 
 The names are the operator contract of DESIGN.md; keep them stable. Secrets are SecretStr so
 that printing or logging a Settings object never shows them.
+
+Everything is checked when the settings load, before anything starts: ids, URLs and numbers
+have their shape and bounds here, a key of the TOML file that names no setting is refused
+(with the setting it was probably meant to be), and so is a PAPERS_BOT_CONFIG naming no
+file. Each problem is one line, `invalid configuration: NAME: what is wrong`.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -21,18 +29,23 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from bot.errors import PapersBotError
+from bot.errors import UsageError
 from bot.post_time import parse_clock
 
 CONFIG_FILE_ENV = "PAPERS_BOT_CONFIG"
 DEFAULT_CONFIG_FILE = Path("config/papers-bot.toml")
 KNOWN_SOURCES = ("hf", "markdown", "feed")
 
+PREFIX = "invalid configuration"
+
 CommaList = Annotated[list[str], NoDecode]
 SecretList = Annotated[list[SecretStr], NoDecode]
 
+_DISCORD_ID = re.compile(r"\d{1,20}")
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
-class ConfigError(PapersBotError):
+
+class ConfigError(UsageError):
     """A setting is missing or malformed; the message is one line an operator can act on."""
 
 
@@ -40,6 +53,49 @@ def _split_commas(value: Any) -> Any:
     if isinstance(value, str):
         return [item.strip() for item in value.split(",") if item.strip()]
     return value
+
+
+def _is_url(value: str, schemes: tuple[str, ...]) -> bool:
+    parts = urlsplit(value.strip())
+    return parts.scheme in schemes and bool(parts.hostname)
+
+
+def _blank_to_none(value: Any) -> Any:
+    """The documented file writes an unset optional setting as ""."""
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+def config_file() -> Path:
+    """The TOML file to read: the one PAPERS_BOT_CONFIG names, which must exist (a typo in
+    the name would otherwise run the bot on defaults), or the default, which may not."""
+    named = os.environ.get(CONFIG_FILE_ENV, "").strip()
+    if not named:
+        return DEFAULT_CONFIG_FILE
+    path = Path(named)
+    if not path.is_file():
+        state = "is not a file" if path.exists() else "does not exist"
+        raise ConfigError(f"{PREFIX}: {CONFIG_FILE_ENV}: {path} {state}")
+    return path
+
+
+class _CheckedToml(TomlConfigSettingsSource):
+    """The config file, refusing keys that name no setting: a misspelt key would otherwise
+    be ignored and its default used without a word."""
+
+    def __init__(self, settings_cls: type[BaseSettings], toml_file: Path) -> None:
+        self._known = list(settings_cls.model_fields)
+        super().__init__(settings_cls, toml_file=toml_file)
+
+    def _read_file(self, file_path: Any) -> dict[str, Any]:
+        data = super()._read_file(file_path)
+        unknown = [self._unknown(key) for key in data if key.lower() not in self._known]
+        if unknown:
+            raise ConfigError(f"{PREFIX}: config file {file_path}: {'; '.join(unknown)}")
+        return data
+
+    def _unknown(self, key: str) -> str:
+        close = difflib.get_close_matches(key.lower(), self._known, n=1)
+        return f"unknown key {key!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
 
 
 class Settings(BaseSettings):
@@ -155,8 +211,52 @@ class Settings(BaseSettings):
     @field_validator("digest_url_template", "hf_api_url", "discord_api_base", "slack_api_base")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
+        if not _is_url(value, ("http", "https")):
             raise ValueError(f"expected an http(s) URL, got {value!r}")
+        return value
+
+    @field_validator("feed_urls")
+    @classmethod
+    def _http_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            if not _is_url(url, ("http", "https")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+    @field_validator("discord_webhook_urls", "slack_webhook_urls")
+    @classmethod
+    def _webhook_urls(cls, value: list[SecretStr]) -> list[SecretStr]:
+        for number, url in enumerate(value, start=1):
+            if not _is_url(url.get_secret_value(), ("http", "https")):
+                # The URL holds the webhook's token: say which one, never what it is.
+                raise ValueError(f"URL number {number} is not an http(s) URL")
+        return value
+
+    @field_validator("database_url", "discord_application_id", "discord_gateway_url", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @field_validator("discord_application_id")
+    @classmethod
+    def _discord_id(cls, value: str | None) -> str | None:
+        if value is not None and not _DISCORD_ID.fullmatch(value.strip()):
+            raise ValueError(f"expected a Discord application id (digits), got {value!r}")
+        return None if value is None else value.strip()
+
+    @field_validator("discord_gateway_url")
+    @classmethod
+    def _websocket_url(cls, value: str | None) -> str | None:
+        if value is not None and not _is_url(value, ("ws", "wss")):
+            raise ValueError(f"expected a ws(s):// URL, got {value!r}")
+        return value
+
+    @field_validator("slack_admin_users")
+    @classmethod
+    def _slack_users(cls, value: list[str]) -> list[str]:
+        for user in value:
+            if not _SLACK_USER_ID.fullmatch(user):
+                raise ValueError(f"{user!r} is not a Slack user id such as U0123ABCD")
         return value
 
     @classmethod
@@ -168,8 +268,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_path = Path(os.environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
-        toml = TomlConfigSettingsSource(settings_cls, toml_file=toml_path)
+        toml = _CheckedToml(settings_cls, config_file())
         return (init_settings, env_settings, dotenv_settings, toml)
 
     @property
@@ -204,7 +303,7 @@ def load_settings(**overrides: Any) -> Settings:
     except ValidationError as exc:
         raise ConfigError(_describe(exc)) from None
     except (OSError, ValueError) as exc:  # an unreadable or malformed TOML file
-        raise ConfigError(f"config file: {exc}") from None
+        raise ConfigError(f"{PREFIX}: config file {config_file()}: {exc}") from None
 
 
 def _describe(exc: ValidationError) -> str:
@@ -219,4 +318,4 @@ def _describe(exc: ValidationError) -> str:
         if "secret" in name.lower() or "token" in name.lower() or "webhook" in name.lower():
             shown = ""
         problems.append(f"{name}: {message}{shown}")
-    return "invalid configuration: " + "; ".join(problems)
+    return f"{PREFIX}: " + "; ".join(problems)

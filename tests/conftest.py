@@ -49,9 +49,9 @@ def corpus_dir() -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Tests never read the developer's .env, config file or platform tokens."""
+    """Tests never read the developer's .env, config file or platform tokens: they run in an
+    empty folder, where neither .env nor the default config file exists."""
     for name in list(os.environ):
         if name.startswith(("DISCORD_", "SLACK_", "DATABASE_URL", "PAPERS_BOT_CONFIG")):
             monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(tmp_path / "absent.toml"))
     monkeypatch.chdir(tmp_path)

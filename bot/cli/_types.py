@@ -32,3 +32,11 @@ def positive_int(value: str) -> int:
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be >= 1, got {number}")
     return number
+
+
+def check_date_range(
+    parser: argparse.ArgumentParser, start: dt.date | None, end: dt.date | None
+) -> None:
+    """`--from` after `--to` selects nothing: a usage error, not an empty answer."""
+    if start is not None and end is not None and end < start:
+        parser.error(f"--to {end} is before --from {start}")

@@ -22,10 +22,18 @@ def register(subparsers: Any) -> None:
     upgrade = actions.add_parser("upgrade", help="apply pending migrations")
     upgrade.add_argument("revision", nargs="?", default="head", help="target (default: head)")
     actions.add_parser("current", help="print the database's schema revision")
-    parser.set_defaults(handler=run)
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    from bot.store.migrate import revisions  # noqa: PLC0415 (keeps --help instant)
+
+    if args.db_action == "upgrade" and args.revision != "head":
+        known = revisions()
+        if args.revision not in known:
+            args.parser.error(
+                f"unknown revision {args.revision!r}; known: {', '.join(known)} or head"
+            )
     return asyncio.run(_run(args))
 
 

@@ -1,7 +1,9 @@
 """`papers-bot import PATH | --from DATE --to DATE`: fill the archive, with a progress bar.
 
-Idempotent: importing the same files or days again changes nothing. Files or days that fail
-are listed at the end and make the exit code 2; everything else is still imported.
+Idempotent: importing the same files or days again changes nothing. Each file or day that
+fails gets one stderr line naming it and the reason, everything else is still imported, and
+a summary line (imported / unchanged / failed) ends the run; any failure makes the exit
+status 1.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli._types import check_date_range, iso_day
+
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.store import Store
     from bot.store.importer import ImportReport
 
-EXIT_SOME_FAILED = 2
+EXIT_SOME_FAILED = 1
 
 
 def register(subparsers: Any) -> None:
@@ -30,8 +34,8 @@ def register(subparsers: Any) -> None:
         "recursively), or fetch a date range from the enabled sources (SOURCES).",
     )
     parser.add_argument("path", nargs="?", type=Path, help="a digest file or folder")
-    parser.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, metavar="DATE")
+    parser.add_argument("--from", dest="date_from", type=iso_day, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", type=iso_day, metavar="DATE")
     parser.set_defaults(handler=run, parser=parser)
 
 
@@ -41,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         args.parser.error("give either PATH or --from DATE --to DATE")
     if by_date and (args.date_from is None or args.date_to is None):
         args.parser.error("--from and --to go together")
+    check_date_range(args.parser, args.date_from, args.date_to)
     return asyncio.run(_run(args))
 
 
@@ -123,11 +128,14 @@ async def _import_range(
 
 
 def _print_report(report: ImportReport) -> int:
+    """The failures, one line each, then the summary, last so it is what a terminal shows."""
+    for line in report.failures:
+        print(f"papers-bot import: {line}", file=sys.stderr)
+    sys.stderr.flush()
     print(
-        f"{report.digests_changed} digests saved, {report.digests_unchanged} unchanged, "
-        f"{report.missing} not published; {report.papers_seen} papers seen, "
-        f"{report.papers_inserted} new, {report.papers_updated} updated"
+        f"{report.digests_changed} digests imported, {report.digests_unchanged} unchanged, "
+        f"{report.missing} not published, {len(report.failures)} failed; "
+        f"{report.papers_seen} papers seen, {report.papers_inserted} new, "
+        f"{report.papers_updated} updated"
     )
-    for where, reason in report.failures:
-        print(f"papers-bot import: {where}: {reason}", file=sys.stderr)
     return EXIT_SOME_FAILED if report.failures else 0

@@ -1,7 +1,7 @@
 """`papers-bot parse FILE...`: digests as JSON Lines, one paper per line (DESIGN.md).
 
-A bad file costs only its own lines: the others are still printed, and the exit code
-(2) plus one stderr line per bad file tell a script what was skipped.
+A bad file costs only its own lines: the others are still printed, and the exit status
+(1) plus one stderr line per bad file tell a script what was skipped.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from bot.cli.output import utf8
 from bot.errors import PapersBotError
 
-EXIT_SOME_FAILED = 2
+EXIT_SOME_FAILED = 1
 
 
 def register(subparsers: Any) -> None:
@@ -37,8 +37,11 @@ def run(args: argparse.Namespace) -> int:
     for path in args.files:
         try:
             digest = load_digest_file(path)
-        except PapersBotError as exc:
-            print(f"papers-bot parse: {exc}", file=sys.stderr)
+        except Exception as exc:
+            # A parser crash on one file's content (not a PapersBotError) fails that file only.
+            known = isinstance(exc, PapersBotError)
+            reason = str(exc) if known else f"{path}: cannot parse ({type(exc).__name__}: {exc})"
+            print(f"papers-bot parse: {reason}", file=sys.stderr)
             failed = True
             continue
         lines = [json.dumps(p.to_json(), ensure_ascii=False) + "\n" for p in digest.papers]

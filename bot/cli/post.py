@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from bot.cli._digest import add_digest_arguments, check_digest_arguments
-from bot.errors import PapersBotError
 
 if TYPE_CHECKING:
     import aiohttp
@@ -49,10 +48,6 @@ if TYPE_CHECKING:
 CLI_WORKSPACE = "cli"
 """The workspace of a bot channel named on the command line that no subscription names:
 the bot has not seen its Discord guild or Slack team."""
-
-
-class PostArgumentError(PapersBotError):
-    """The command line names no digest or no usable destination."""
 
 
 def register(subparsers: Any) -> None:
@@ -76,15 +71,20 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bot.adapters.destinations import configured_webhooks, parse_destination  # noqa: PLC0415
+    from bot.adapters.destinations import DestinationError, parse_destination  # noqa: PLC0415
     from bot.config import load_settings  # noqa: PLC0415
 
     check_digest_arguments(args.parser, args)
+    try:
+        named = [parse_destination(text) for text in args.to]
+    except DestinationError as exc:
+        args.parser.error(f"argument --to: {exc}")
     settings = load_settings()
-    destinations = [parse_destination(text) for text in args.to] or configured_webhooks(settings)
+    configured = _configured(settings)  # checked even with --to: `one` reads them too
+    destinations = named or configured
     dry_run = args.dry_run or (not args.to and settings.is_dry_run)
     if not destinations and not dry_run:
-        raise PostArgumentError("no destination: give --to, or configure webhook URLs")
+        args.parser.error("no destination: give --to, or configure webhook URLs")
     return asyncio.run(_post(args, settings, destinations, dry_run=dry_run))
 
 
@@ -180,9 +180,17 @@ def _state_words(queued: QueuedDigest) -> str:
 
 
 def _configured(settings: Settings) -> list[Destination]:
-    from bot.adapters.destinations import configured_webhooks  # noqa: PLC0415
+    """The configured webhooks; one that is no webhook URL is a setting to fix, named as
+    such (every `post` reads them: a --to webhook is sent through the outbox when it is one
+    of them)."""
+    from bot.adapters.destinations import DestinationError, configured_webhooks  # noqa: PLC0415
+    from bot.config import PREFIX, ConfigError  # noqa: PLC0415
 
-    return configured_webhooks(settings)
+    try:
+        return configured_webhooks(settings)
+    except DestinationError as exc:
+        names = "DISCORD_WEBHOOK_URLS, SLACK_WEBHOOK_URLS"
+        raise ConfigError(f"{PREFIX}: {names}: {exc}") from None
 
 
 def _engine(settings: Settings, store: Store, pool: AdapterPool) -> DeliveryEngine:

@@ -12,15 +12,15 @@ import argparse
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from bot.errors import PapersBotError
+from bot.errors import UsageError
 
 if TYPE_CHECKING:
     from bot.commands.context import Prepared, Suggestion
     from bot.commands.replies import Reply
 
 
-class RegisterError(PapersBotError):
-    """The command line or the settings name nothing to register with."""
+class RegisterError(UsageError):
+    """The settings name nothing to register with."""
 
 
 def _snowflake(value: str) -> int:
@@ -83,7 +83,10 @@ async def _register(guild_id: int | None) -> tuple[list[str], str]:
         connect_gateway=False,
     )
     DiscordCommands(adapter, _NotServing()).install()
-    async with adapter:
+    # Not `async with adapter`: a failed login would leave discord.py's HTTP session open
+    # (and Python would print an "Unclosed client session" warning under the error line).
+    try:
+        await adapter.start()
         tree = adapter.tree
         async with guarded("discord command registration", settings.http_timeout, translate):
             if guild_id is None:
@@ -94,4 +97,6 @@ async def _register(guild_id: int | None) -> tuple[list[str], str]:
                 tree.copy_global_to(guild=guild)
                 synced = await tree.sync(guild=guild)
                 scope = f"in guild {guild_id} (available now)"
+    finally:
+        await adapter.stop()
     return [command.name for command in synced], scope

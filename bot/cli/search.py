@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import json
 import sys
 from typing import Any
 
+from bot.cli._types import check_date_range, iso_day, non_negative_int, positive_int
 
-def _positive(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError("must be at least 1")
-    return number
+
+def _query(value: str) -> str:
+    if not value.strip():
+        raise argparse.ArgumentTypeError("empty: give an arXiv id, a paper URL, or words")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -27,16 +27,21 @@ def register(subparsers: Any) -> None:
         description="Find papers by arXiv id, arXiv/HF URL, title, or words from the title, "
         "authors and summaries (English or Korean, partial words too).",
     )
-    parser.add_argument("query", help="an arXiv id, a paper URL, or words")
+    parser.add_argument(
+        "query", type=_query, metavar="QUERY", help="an arXiv id, a paper URL, or words"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON Lines")
-    parser.add_argument("--limit", type=_positive, default=10, help="at most N results")
-    parser.add_argument("--from", dest="date_from", type=dt.date.fromisoformat, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=dt.date.fromisoformat, metavar="DATE")
-    parser.add_argument("--min-votes", type=int, default=None, metavar="N")
-    parser.set_defaults(handler=run)
+    parser.add_argument(
+        "--limit", type=positive_int, default=10, metavar="N", help="at most N results"
+    )
+    parser.add_argument("--from", dest="date_from", type=iso_day, metavar="DATE")
+    parser.add_argument("--to", dest="date_to", type=iso_day, metavar="DATE")
+    parser.add_argument("--min-votes", type=non_negative_int, default=None, metavar="N")
+    parser.set_defaults(handler=run, parser=parser)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_date_range(args.parser, args.date_from, args.date_to)
     return asyncio.run(_run(args))
 
 

@@ -17,7 +17,9 @@ so a paper seen with and without its arXiv id is one row whichever came first:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -40,6 +42,45 @@ class StalePlanError(Exception):
     """The store changed between planning a batch and writing it (another process wrote the
     same papers): the write is rolled back and the batch planned again inside its transaction.
     Never leaves bot.store."""
+
+
+# Vote counts are INTEGER columns: 32 bits on PostgreSQL (SQLite holds 64, the same rule
+# keeps both archives alike).
+VOTES = range(-(2**31), 2**31)
+
+
+@functools.cache
+def _field_names(model: type) -> tuple[str, ...]:
+    return tuple(spec.name for spec in dataclasses.fields(model))
+
+
+def _holds_nul(value: object) -> bool:
+    """Whether a string anywhere inside a model value (dataclasses, tuples) holds a NUL
+    character, whatever fields the model has."""
+    pending: list[object] = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, tuple):
+            pending.extend(item)
+        elif dataclasses.is_dataclass(item):
+            model: type = type(item)
+            pending.extend(getattr(item, name) for name in _field_names(model))
+    return False
+
+
+def storable_problem(digest: Digest) -> str | None:
+    """Why the store cannot hold `digest`, or None. PostgreSQL text holds no NUL character
+    and votes are 32-bit; a bulk import checks each digest first, because one such paper in
+    a batch fails the whole batch's transaction, not just its own file."""
+    for paper in digest.papers:
+        if paper.votes is not None and paper.votes not in VOTES:
+            return f"paper {paper.key}: vote count {paper.votes} is out of range"
+        if _holds_nul(paper):
+            return f"paper {paper.key}: text holds a NUL character, which the store cannot keep"
+    return None
 
 
 def content_hash(digest: Digest) -> str:

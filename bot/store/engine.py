@@ -12,6 +12,7 @@ import asyncio
 import functools
 import importlib.util
 import json
+import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -22,10 +23,15 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import Table, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from bot.store.errors import DatabaseUrlError, SqliteFeatureError
+from bot.store.errors import (
+    DatabaseUrlError,
+    SqliteFeatureError,
+    StoreError,
+    describe_database_error,
+)
 from bot.store.reader import PostgresReader, Reader, SqliteReader
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -48,6 +54,10 @@ _ASYNC_DRIVERS = {
 }
 
 
+# The first name of a search_path: "quoted" (a doubled quote inside stands for one) or bare.
+_FIRST_NAME = re.compile(r'\s*(?:"((?:[^"]|"")*)"|([^,\s]*))')
+
+
 class Backend(StrEnum):
     SQLITE = "sqlite"
     POSTGRES = "postgresql"
@@ -62,7 +72,8 @@ def async_url(url: str | URL) -> URL:
     driver = _ASYNC_DRIVERS.get(parsed.drivername)
     if driver is None:
         raise DatabaseUrlError(
-            f"unsupported database {parsed.drivername!r}; use sqlite:///PATH or postgresql://..."
+            f"DATABASE_URL: unsupported database {parsed.drivername!r}; "
+            "use sqlite:///PATH or postgresql://..."
         )
     parsed = parsed.set(drivername=driver)
     if driver.startswith("postgresql") and importlib.util.find_spec("asyncpg") is None:
@@ -87,6 +98,16 @@ def split_search_path(url: URL) -> tuple[URL, str | None]:
     search_path = url.query["search_path"]
     value = search_path if isinstance(search_path, str) else ",".join(search_path)
     return url.difference_update_query(["search_path"]), value
+
+
+def first_schema(search_path: str) -> str | None:
+    """The schema a search_path creates tables in: its first name, unquoted (`"My Schema"`
+    keeps its case, a bare name folds to lower case as PostgreSQL folds it), or None for an
+    empty path or `$user`, which PostgreSQL skips when no such schema exists."""
+    match = _FIRST_NAME.match(search_path)
+    quoted, bare = match.groups() if match else (None, None)
+    name = quoted.replace('""', '"') if quoted is not None else (bare or "").lower()
+    return None if name in ("", "$user") else name
 
 
 def _redact(url: str | URL) -> str:
@@ -164,6 +185,17 @@ async def create_engine(
     )
 
 
+async def _connect_once(engine: AsyncEngine) -> None:
+    """A server that is down, a database that does not exist or a SQLite file that cannot be
+    created fails here, when the store opens, rather than in whichever query comes first."""
+    try:
+        async with engine.connect():
+            pass
+    except BaseException:
+        await engine.dispose()
+        raise
+
+
 class Database:
     """An engine plus the one rule about how writes begin on each backend."""
 
@@ -179,7 +211,14 @@ class Database:
     ) -> Database:
         url, in_url = split_search_path(async_url(database_url))
         search_path = search_path or in_url
-        engine = await create_engine(url, echo=echo, search_path=search_path)
+        try:
+            engine = await create_engine(url, echo=echo, search_path=search_path)
+            await _connect_once(engine)
+        except (OSError, DBAPIError) as exc:
+            reason = describe_database_error(exc)
+            raise StoreError(
+                f"cannot open the database {_redact(database_url)}: {reason}"
+            ) from None
         reader: Reader | None = None
         if backend_of(engine) is Backend.POSTGRES:
             reader = PostgresReader(engine.url, _server_settings(search_path))

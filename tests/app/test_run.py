@@ -241,7 +241,7 @@ def test_bad_configuration_is_one_line_and_exit_2(
     assert expected in lines[0]
 
 
-def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
+def test_a_taken_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
@@ -253,7 +253,7 @@ def test_a_taken_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
             DATA_DIR=str(tmp_path / "data"),
             HF_API_URL="http://127.0.0.1:9/api",
         )
-    assert done.returncode == 2, done.stderr
+    assert done.returncode == 1, done.stderr
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("papers-bot run: web server on 127.0.0.1:")
     assert "Traceback" not in done.stderr

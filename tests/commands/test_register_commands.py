@@ -52,7 +52,7 @@ async def test_register_refuses_bad_input_in_one_line(fake_discord: FakeDiscord)
     assert missing.code == 2
     assert missing.stderr.strip() == "papers-bot register-commands: DISCORD_TOKEN is not set"
     wrong = await run_cli("register-commands", env={**env, "DISCORD_TOKEN": "wrong"})
-    assert wrong.code == 2
+    assert wrong.code == 1
     assert "Traceback" not in wrong.stderr
     assert fake_discord.commands == {}
 

@@ -93,8 +93,96 @@ def test_malformed_toml_file_is_a_config_error(
     config = tmp_path / "broken.toml"
     config.write_text("poll_interval = = 3\n")
     monkeypatch.setenv("PAPERS_BOT_CONFIG", str(config))
-    with pytest.raises(ConfigError, match="config file"):
+    with pytest.raises(ConfigError, match=f"^invalid configuration: config file {config}: "):
         load_settings()
+
+
+def test_unknown_keys_in_the_file_are_named_with_the_likely_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    config = tmp_path / "typo.toml"
+    config.write_text('pol_interval = 60\nsources = "hf"\nflavour = "mint"\n')
+    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(config))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == (
+        f"invalid configuration: config file {config}: unknown key 'pol_interval' "
+        "(did you mean 'poll_interval'?); unknown key 'flavour'"
+    )
+
+
+def test_a_config_file_named_by_the_environment_must_exist(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(tmp_path / "absent.toml"))
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == (
+        f"invalid configuration: PAPERS_BOT_CONFIG: {tmp_path / 'absent.toml'} does not exist"
+    )
+    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(tmp_path))
+    with pytest.raises(ConfigError, match=r"PAPERS_BOT_CONFIG: .* is not a file$"):
+        load_settings()
+
+
+def test_the_default_config_file_may_be_absent(tmp_path: Path) -> None:
+    assert not (tmp_path / "config" / "papers-bot.toml").exists()  # the tests run in tmp_path
+    assert load_settings().poll_interval == 900
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("DISCORD_APPLICATION_ID", "abc", "expected a Discord application id (digits)"),
+        ("DISCORD_APPLICATION_ID", "1" * 21, "expected a Discord application id (digits)"),
+        ("DISCORD_GATEWAY_URL", "https://gateway.example", "expected a ws(s):// URL"),
+        ("DISCORD_API_BASE", "https://", "expected an http(s) URL"),
+        ("SLACK_API_BASE", "slack.com/api", "expected an http(s) URL"),
+        ("DIGEST_URL_TEMPLATE", "raw.example/{yyyy}.md", "expected an http(s) URL"),
+        ("FEED_URLS", "https://a.example/rss,feed.xml", "'feed.xml' is not an http(s) URL"),
+        ("SLACK_ADMIN_USERS", "U0ADMIN,bob", "'bob' is not a Slack user id"),
+        ("HTTP_PORT", "65536", "HTTP_PORT: Input should be less than or equal to 65535"),
+        ("HTTP_PORT", "eighty", "HTTP_PORT: Input should be a valid integer"),
+        ("HTTP_TIMEOUT", "0", "HTTP_TIMEOUT: Input should be greater than 0"),
+        ("HTTP_RETRIES", "-1", "HTTP_RETRIES"),
+        ("POLL_DAYS", "15", "POLL_DAYS"),
+        ("DELIVERY_CONCURRENCY", "0", "DELIVERY_CONCURRENCY"),
+        ("DELIVERY_LEASE_SECONDS", "nan", "DELIVERY_LEASE_SECONDS"),
+        ("SLACK_WORKSPACE_PER_MINUTE", "many", "SLACK_WORKSPACE_PER_MINUTE"),
+    ],
+)
+def test_ids_urls_and_numbers_are_checked_at_start_up(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str, expected: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    message = str(info.value)
+    assert message.startswith(f"invalid configuration: {name}: ")
+    assert "\n" not in message
+    assert expected in message
+
+
+def test_a_bad_webhook_url_is_named_by_position_never_shown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    good = "https://discord.example/api/webhooks/1/tok-good"
+    monkeypatch.setenv("DISCORD_WEBHOOK_URLS", f"{good},hooks.example/tok-secret")
+    with pytest.raises(ConfigError) as info:
+        load_settings()
+    assert str(info.value) == (
+        "invalid configuration: DISCORD_WEBHOOK_URLS: URL number 2 is not an http(s) URL"
+    )
+
+
+def test_blank_optional_settings_mean_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_APPLICATION_ID", " ")
+    monkeypatch.setenv("DISCORD_GATEWAY_URL", "")
+    monkeypatch.setenv("DATABASE_URL", "")
+    settings = load_settings()
+    assert settings.discord_application_id is None
+    assert settings.discord_gateway_url is None
+    assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
 
 
 @pytest.mark.parametrize("shipped", ["papers-bot.toml", "example.toml"])
@@ -104,20 +192,24 @@ def test_shipped_config_files_load(monkeypatch: pytest.MonkeyPatch, shipped: str
     assert isinstance(settings, Settings)
 
 
-def test_shipped_default_config_repeats_the_embedded_defaults(
-    monkeypatch: pytest.MonkeyPatch,
+def test_shipped_default_config_documents_every_setting_at_its_default(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The documented file must not drift from the code: uncommented, it equals the defaults."""
+    """The documented file must not drift from the code: it names every setting but the
+    secrets, and uncommented it equals the defaults."""
     text = (PROJECT_ROOT / "config" / "papers-bot.toml").read_text()
     lines = [line[2:] for line in text.splitlines() if line.startswith("# ") and " = " in line[:40]]
-    uncommented = Path("uncommented.toml")
+    documented = [line.split(" = ")[0] for line in lines]
+    secrets = [name for name, field in Settings.model_fields.items() if "Secret" in str(field)]
+    assert sorted(documented) == sorted(set(Settings.model_fields) - set(secrets))
+    uncommented = tmp_path / "uncommented.toml"
     uncommented.write_text("\n".join(line.split("  #")[0] for line in lines) + "\n")
-    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(uncommented.resolve()))
+    monkeypatch.setenv("PAPERS_BOT_CONFIG", str(uncommented))
     from_file = load_settings()
-    monkeypatch.setenv("PAPERS_BOT_CONFIG", "absent.toml")
+    monkeypatch.delenv("PAPERS_BOT_CONFIG")
     defaults = load_settings()
-    for key in ("poll_interval", "sources", "hf_api_url", "digest_url_template", "http_port"):
-        assert getattr(from_file, key) == getattr(defaults, key), key
+    for name in documented:
+        assert getattr(from_file, name) == getattr(defaults, name), name
 
 
 @pytest.mark.parametrize(

@@ -99,7 +99,7 @@ def test_terminal_preview(digest_file: Path, capsys: pytest.CaptureFixture[str])
 
 def test_missing_file_is_a_clean_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["preview", str(tmp_path / "nope.md"), "--platform", "discord"])
-    assert code == 2
+    assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("papers-bot preview:")
     assert "Traceback" not in err
@@ -136,7 +136,7 @@ def test_date_from_the_store(
     assert all(discord_message_violations(b) == [] for b in bodies)
     titles = [e["title"] for b in bodies for e in b["embeds"]]  # type: ignore[attr-defined]
     assert titles[1:] == ["Tiny Experts @\u200beveryone", "Counting Sheep"]
-    assert main(["preview", "--date", "2024-03-15", "--platform", "slack"]) == 2
+    assert main(["preview", "--date", "2024-03-15", "--platform", "slack"]) == 1
     assert "no digest of 2024-03-15 in the archive" in capsys.readouterr().err
 
 

@@ -77,7 +77,7 @@ def test_bad_files_are_reported_and_the_good_ones_still_printed(
     missing = tmp_path / "missing.md"
     code = main(["parse", str(missing), str(latin1), str(DRIFT), str(prose), str(tmp_path)])
     out, err = capsys.readouterr()
-    assert code == 2
+    assert code == 1
     assert len(_rows(out)) == 6
     lines = err.splitlines()
     assert len(lines) == 4
@@ -97,7 +97,7 @@ def test_console_script_runs_as_a_process(tmp_path: Path) -> None:
         check=False,
         env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},  # a C locale must not break UTF-8 output
     )
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert len(result.stdout.decode("utf-8").splitlines()) == 6
     assert (
         result.stderr.decode().strip().endswith("nope.md: cannot read: No such file or directory")

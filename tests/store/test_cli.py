@@ -123,10 +123,16 @@ async def test_import_twice_then_search(
     code, out = await _run(capsys, "import", str(folder))
     assert code == 0
     # One batch: the paper seen on both days is merged before it is written, so it is new.
-    assert out == "2 digests saved, 0 unchanged, 0 not published; 5 papers seen, 4 new, 0 updated\n"
+    assert out == (
+        "2 digests imported, 0 unchanged, 0 not published, 0 failed; "
+        "5 papers seen, 4 new, 0 updated\n"
+    )
     code, out = await _run(capsys, "import", str(folder))
     assert code == 0
-    assert out == "0 digests saved, 2 unchanged, 0 not published; 5 papers seen, 0 new, 0 updated\n"
+    assert out == (
+        "0 digests imported, 2 unchanged, 0 not published, 0 failed; "
+        "5 papers seen, 0 new, 0 updated\n"
+    )
 
     code, out = await _run(capsys, "search", "zebra", "--json")
     assert code == 0
@@ -175,12 +181,15 @@ async def test_import_a_date_range_from_the_source(
 
     code, out = await _run(capsys, "import", "--from", start, "--to", end)
     assert code == 0
-    assert out == "2 digests saved, 0 unchanged, 1 not published; 5 papers seen, 4 new, 1 updated\n"
+    assert out == (
+        "2 digests imported, 0 unchanged, 1 not published, 0 failed; "
+        "5 papers seen, 4 new, 1 updated\n"
+    )
     assert len(fake_source.requests_to("/digests/")) == 3
 
     code, out = await _run(capsys, "import", "--from", start, "--to", end)
     assert code == 0
-    assert out.startswith("0 digests saved, 2 unchanged, 1 not published;")
+    assert out.startswith("0 digests imported, 2 unchanged, 1 not published, 0 failed;")
     # The second pass asked conditionally with what the first one stored: nothing re-sent.
     again = fake_source.requests_to("/digests/")[3:]
     assert sum("If-None-Match" in r.headers for r in again) == 2
@@ -195,3 +204,80 @@ async def test_import_argument_errors(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit):
         main(["import", "--from", "2024-01-01"])
     assert "--from and --to go together" in capsys.readouterr().err
+
+
+def _hf_item(arxiv_id: str, title: str, votes: int, day: dt.date) -> dict[str, object]:
+    """One paper of a saved HF daily-papers answer."""
+    submitted = f"{day.isoformat()}T08:00:00.000Z"
+    return {
+        "paper": {"id": arxiv_id, "title": title, "upvotes": votes, "submittedOnDailyAt": submitted}
+    }
+
+
+def _mixed_folder(folder: Path) -> dict[str, Path]:
+    """Two good digests among every kind of bad file, and two files that are not digests."""
+    month = folder / "2031" / "02"
+    month.mkdir(parents=True)
+    day4 = DAY + dt.timedelta(days=1)
+    files = {
+        "good_md": month / "03.md",
+        "good_json": month / "04.json",
+        "bad_json": month / "05.json",
+        "empty": month / "06.md",
+        "binary": month / "07.md",
+        "nul": month / "08.json",
+        "votes": month / "09.json",
+        "prose": folder / "notes.md",
+    }
+    files["good_md"].write_text(_digest_markdown(DAY, FIRST_DAY), encoding="utf-8")
+    good = [_hf_item("3102.00011", "Counting Sheep at Scale", 17, day4)]
+    files["good_json"].write_text(json.dumps(good), encoding="utf-8")
+    files["bad_json"].write_text('[{"paper": {"id": "3102.00012"', encoding="utf-8")
+    files["empty"].write_text("\n", encoding="utf-8")
+    files["binary"].write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF")
+    nul = [_hf_item("3102.00013", "Null\u0000Title", 3, day4)]
+    files["nul"].write_text(json.dumps(nul), encoding="utf-8")
+    files["votes"].write_text(json.dumps([_hf_item("3102.00014", "Loud", 2**40, day4)]))
+    files["prose"].write_text("# Notes\n\nNothing here is a digest.\n", encoding="utf-8")
+    (folder / "README.md").write_text("# Digests\n", encoding="utf-8")
+    (folder / ".github").mkdir()
+    (folder / ".github" / "ISSUE_TEMPLATE.md").write_text("Describe the bug\n", encoding="utf-8")
+    return files
+
+
+async def test_import_names_each_bad_file_and_keeps_every_good_one(
+    cli_db: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", cli_db)
+    files = _mixed_folder(tmp_path / "digests")
+    capsys.readouterr()
+
+    code = await asyncio.to_thread(main, ["import", str(tmp_path / "digests")])
+    out, err = capsys.readouterr()
+
+    assert code == 1
+    assert out == (
+        "2 digests imported, 0 unchanged, 0 not published, 6 failed; "
+        "4 papers seen, 4 new, 0 updated\n"
+    )
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    assert len(lines) == 6, err
+    expected = [
+        (files["bad_json"], "not valid JSON (Expecting ',' delimiter at line 1 column 31)"),
+        (files["empty"], "empty file"),
+        (files["binary"], "not UTF-8 text (invalid byte 0xff at offset 0)"),
+        (files["nul"], "paper 3102.00013: text holds a NUL character"),
+        (files["votes"], f"paper 3102.00014: vote count {2**40} is out of range"),
+        (files["prose"], "not a markdown digest"),
+    ]
+    for line, (path, reason) in zip(lines, expected, strict=True):
+        assert line.startswith(f"papers-bot import: {path}: {reason}")
+
+    code, out = await _run(capsys, "search", "counting sheep", "--json")
+    assert [json.loads(line)["arxiv_id"] for line in out.splitlines()] == ["3102.00011"]
+    code, out = await _run(capsys, "search", "3102.00003", "--json")
+    assert json.loads(out)["title"] == "A Survey of Stripes"
