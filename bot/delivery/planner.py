@@ -274,26 +274,27 @@ PLAN_CHUNK = 500
 
 
 class _Slot:
-    """Planning one post time's subscriptions: renders each distinct digest and look once,
-    and writes the rows in chunks. `digest` and `note` return the result the row would
-    give, and the (channel, item) it asks for; `settle` turns a row that existed already
-    (another instance planned it meanwhile) into ALREADY."""
+    """Planning one post time's subscriptions: renders each distinct digest and look once
+    (its payload encoded once and shared by its rows, which only read it), and writes the
+    rows in chunks. `digest` and `note` return the result the row would give, and the
+    (channel, item) it asks for; `settle` turns a row that existed already (another
+    instance planned it meanwhile) into ALREADY."""
 
     def __init__(self, planner: Planner, occurrence: dt.datetime) -> None:
         self._planner = planner
         self._occurrence = occurrence
-        self._posts: dict[LookKey, Post | None] = {}
+        self._looks: dict[LookKey, _Look | None] = {}
         self._pending: list[PlannedDelivery] = []
         self._created: set[Asked] = set()
 
     async def digest(self, sub: Subscription, day: dt.date) -> tuple[PlanResult, Asked | None]:
         settings = sub.settings
-        post = await self._post_for(sub.channel.platform, day, settings)
-        if post is None:
+        look = await self._digest_look(sub.channel.platform, day, settings)
+        if look is None:
             return await self.note(sub, day)
-        if not post.papers and settings.no_papers != "note":
+        if not look.post.papers and settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day), None
-        asked = await self._add(sub, day.isoformat(), post)
+        asked = await self._add(sub, day.isoformat(), look)
         return PlanResult(Outcome.PLANNED, day), asked
 
     async def note(self, sub: Subscription, day: dt.date | None) -> tuple[PlanResult, Asked | None]:
@@ -301,18 +302,18 @@ class _Slot:
         if settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day), None
         local_day = self._occurrence.date()  # the occurrence is in the subscription's zone
-        look: LookKey = ("note", sub.channel.platform, local_day, settings.language)
-        post = self._posts.get(look)
-        if post is None:
+        key: LookKey = ("note", sub.channel.platform, local_day, settings.language)
+        look = self._looks.get(key)
+        if look is None:
             note = render_nothing_new(sub.channel.platform, local_day, settings.language)
-            post = self._posts[look] = Post((note,), (), local_day.isoformat())
-        asked = await self._add(sub, f"{history.NOTE_PREFIX}{local_day}", post)
+            look = self._looks[key] = _Look.of(Post((note,), (), local_day.isoformat()))
+        asked = await self._add(sub, f"{history.NOTE_PREFIX}{local_day}", look)
         return PlanResult(Outcome.NOTE, day), asked
 
-    async def _post_for(
+    async def _digest_look(
         self, platform: Platform, day: dt.date, settings: SubscriptionSettings
-    ) -> Post | None:
-        look: LookKey = (
+    ) -> _Look | None:
+        key: LookKey = (
             platform,
             day,
             settings.sources,
@@ -322,20 +323,17 @@ class _Slot:
             settings.keywords,
             settings.layout,
         )
-        if look not in self._posts:
+        if key not in self._looks:
             digest = await self._planner.day_digest(day, settings.sources, settings.language)
-            post = (
+            self._looks[key] = (
                 None
                 if digest is None
-                else _digest_post(select(digest, settings), platform, settings)
+                else _Look.of(_digest_post(select(digest, settings), platform, settings))
             )
-            self._posts[look] = post
-        return self._posts[look]
+        return self._looks[key]
 
-    async def _add(self, sub: Subscription, key: str, post: Post) -> Asked:
-        row = PlannedDelivery(
-            sub.channel, sub.id, DeliveryKind.DIGEST, key, payload=post.to_payload()
-        )
+    async def _add(self, sub: Subscription, key: str, look: _Look) -> Asked:
+        row = PlannedDelivery(sub.channel, sub.id, DeliveryKind.DIGEST, key, payload=look.payload)
         self._pending.append(row)
         if len(self._pending) >= PLAN_CHUNK:
             await self.flush()
@@ -350,3 +348,15 @@ class _Slot:
         if asked is None or asked in self._created:
             return result
         return PlanResult(Outcome.ALREADY, result.day)
+
+
+@dataclass(frozen=True, slots=True)
+class _Look:
+    """One rendered post and its outbox payload."""
+
+    post: Post
+    payload: dict[str, str]
+
+    @classmethod
+    def of(cls, post: Post) -> _Look:
+        return cls(post, post.to_payload())

@@ -13,6 +13,7 @@ from bot.store.rows import Subscription, SubscriptionSettings
 from bot.store.schema import on_channel, subscriptions
 
 _t = subscriptions.c
+LIST_PAGE = 500
 
 
 def _where(channel: ChannelRef) -> sa.ColumnElement[bool]:
@@ -126,9 +127,14 @@ class SubscriptionRepo:
             query = query.where(_t.timezone == timezone)
         if active_only:
             query = query.where(_t.paused.is_(False))
+        found: list[Subscription] = []
         async with self._db.read() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return [_from_row(r) for r in rows]
+            # Streamed in pages, so ten thousand rows are read and turned into values in
+            # steps the event loop can run between, never in one long block.
+            result = await conn.stream(query)
+            async for page in result.mappings().partitions(LIST_PAGE):
+                found.extend(_from_row(r) for r in page)
+        return found
 
     async def set_paused(
         self,
