@@ -80,7 +80,12 @@ class SubscriptionJobs:
         except PostTimeError as exc:
             if self._bad.get(sub.id) != signature:
                 self._bad[sub.id] = signature
-                log.warning("subscription %s is not scheduled: %s", sub.channel.channel_id, exc)
+                log.warning(
+                    "subscription %s is not scheduled: %s",
+                    sub.channel.channel_id,
+                    exc,
+                    extra={"channel": sub.channel.label, "subscription_id": sub.id},
+                )
             return None
 
     async def sync(self) -> None:
@@ -137,6 +142,12 @@ class SubscriptionJobs:
                 sub.settings.timezone,
                 result.outcome.value,
                 f" ({result.day})" if result.day else "",
+                extra={
+                    "platform": sub.channel.platform.value,
+                    "channel": sub.channel.label,
+                    "subscription_id": sub.id,
+                    "day": result.day.isoformat() if result.day else None,
+                },
             )
 
         return post
