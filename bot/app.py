@@ -269,12 +269,17 @@ class App:
         return True
 
     async def _retry_logins(self, pool: AdapterPool, endpoints: list[Endpoint]) -> None:
+        """Until each of `endpoints` logs in or fails for good; a failure nobody foresaw
+        ends the retries with its traceback (the worker's next post still tries)."""
         failures = 0
-        while endpoints:
-            failures += 1
-            wait = backoff(failures, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP, rng=self._rng)
-            await asyncio.sleep(wait)
-            endpoints = [e for e in endpoints if not await self._login(pool, e)]
+        try:
+            while endpoints:
+                failures += 1
+                wait = backoff(failures, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP, rng=self._rng)
+                await asyncio.sleep(wait)
+                endpoints = [e for e in endpoints if not await self._login(pool, e)]
+        except Exception:
+            log.exception("login retry stopped")
 
     async def _stop_login_retry(self) -> None:
         if self._login_retry is not None:
