@@ -3,8 +3,9 @@ and stops them in reverse on the way out.
 
 Start order: store (migrations) -> the one HTTP session -> adapters (each bot adapter gets
 the slash commands before it connects: the Discord gateway, Slack Socket Mode, or the Slack
-HTTP endpoint on the web server) -> delivery engine (worker, subscription jobs, missed
-posts) -> poller -> web server -> scheduler. Stop order is the exact reverse (an
+HTTP endpoint on the web server; a login that failed for a reason that may pass is retried
+in the background) -> delivery engine (worker, subscription jobs, missed posts) -> poller
+-> web server -> scheduler. Stop order is the exact reverse (an
 `AsyncExitStack`): no new jobs, in-flight polls finish or are cancelled, the web server
 closes, posts in flight finish their current message and are released to the outbox, then
 adapters (closing the gateway and the socket), the session and the store close. Commands
@@ -18,6 +19,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import random
 from collections.abc import Awaitable, Callable
 from typing import TextIO
 
@@ -27,7 +29,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import __version__
-from bot.adapters.base import Adapter, AdapterError
+from bot.adapters.base import Adapter, AdapterError, RateLimitedError, TransientError
 from bot.adapters.destinations import configured_webhooks
 from bot.adapters.factory import AdapterPool
 from bot.config import ConfigError, Settings
@@ -36,6 +38,7 @@ from bot.delivery.jobs import JOB_PREFIX
 from bot.errors import PapersBotError
 from bot.models import Platform, SourceKind, Transport
 from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
+from bot.retry import backoff
 from bot.scheduler import Scheduler
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
@@ -52,6 +55,10 @@ STALE_AFTER_POLLS = 3
 STOP_GRACE_SECONDS = 5.0
 #: How long start-up waits for one platform to log in before going on without it.
 ADAPTER_START_TIMEOUT = 30.0
+#: Waits between background retries of a login that failed for a reason that may pass
+#: (`bot.retry.backoff`): up to 5 s after the first failure, never more than 5 minutes.
+LOGIN_RETRY_BASE = 5.0
+LOGIN_RETRY_CAP = 300.0
 
 
 Endpoint = tuple[Platform, Transport]
@@ -141,6 +148,8 @@ class App:
         self.engine: DeliveryEngine | None = None
         self.poller: Poller | None = None
         self._adapter_errors: dict[Endpoint, str] = {}
+        self._login_retry: asyncio.Task[None] | None = None
+        self._rng = random.Random()
 
     async def run(self, stop: asyncio.Event) -> None:
         async with contextlib.AsyncExitStack() as stack:
@@ -174,6 +183,7 @@ class App:
         self.commands = commands = CommandWiring(store, engine.planner, settings)
         self.web.add_routes(commands.routes(adapters))
         await self._start_adapters(adapters)
+        stack.push_async_callback(self._stop_login_retry)
         commands.log_transports()
         await engine.start()
         stack.push_async_callback(engine.stop)
@@ -230,15 +240,53 @@ class App:
 
     async def _start_adapters(self, pool: AdapterPool) -> None:
         """Log in to every configured platform now, so a refused token shows at start-up
-        and in /healthz; the bot still starts (the worker retries the login later)."""
-        for endpoint in self.configured_endpoints():
-            try:
-                async with asyncio.timeout(ADAPTER_START_TIMEOUT):
-                    await pool.get(*endpoint)
-            except (AdapterError, ConfigError, TimeoutError) as exc:
-                message = str(exc) or type(exc).__name__
-                self._adapter_errors[endpoint] = message
-                log.error("%s did not start: %s", endpoint_name(endpoint), message)
+        and in /healthz; the bot still starts. A login that failed for a reason that may
+        pass (a timeout, a 5xx, a rate limit) is retried by a background task; any login is
+        also retried by the delivery worker's next send there."""
+        retry = [e for e in self.configured_endpoints() if not await self._login(pool, e)]
+        if retry:
+            self._login_retry = asyncio.create_task(
+                self._retry_logins(pool, retry), name="login-retry"
+            )
+
+    async def _login(self, pool: AdapterPool, endpoint: Endpoint) -> bool:
+        """One login; False when it failed and is worth retrying. A failure is kept for
+        /healthz (and logged at ERROR once, at start-up)."""
+        name = endpoint_name(endpoint)
+        fields = {"platform": endpoint[0].value}
+        try:
+            async with asyncio.timeout(ADAPTER_START_TIMEOUT):
+                await pool.get(*endpoint)
+        except (AdapterError, ConfigError, TimeoutError) as exc:
+            message = str(exc) or type(exc).__name__
+            if endpoint not in self._adapter_errors:
+                log.error("%s did not start: %s", name, message, extra=fields)
+            else:
+                log.debug("%s login retry failed: %s", name, message)
+            self._adapter_errors[endpoint] = message
+            return not isinstance(exc, TimeoutError | TransientError | RateLimitedError)
+        if self._adapter_errors.pop(endpoint, None) is not None:
+            log.info("%s logged in", name, extra=fields)
+        return True
+
+    async def _retry_logins(self, pool: AdapterPool, endpoints: list[Endpoint]) -> None:
+        """Until each of `endpoints` logs in or fails for good; a failure nobody foresaw
+        ends the retries with its traceback (the worker's next post still tries)."""
+        failures = 0
+        try:
+            while endpoints:
+                failures += 1
+                wait = backoff(failures, base=LOGIN_RETRY_BASE, cap=LOGIN_RETRY_CAP, rng=self._rng)
+                await asyncio.sleep(wait)
+                endpoints = [e for e in endpoints if not await self._login(pool, e)]
+        except Exception:
+            log.exception("login retry stopped")
+
+    async def _stop_login_retry(self) -> None:
+        if self._login_retry is not None:
+            self._login_retry.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._login_retry
 
     async def _open_store(self, stack: contextlib.AsyncExitStack) -> Store:
         """The store, migrated; on SQLite also the file's single-instance lock, taken
@@ -279,7 +327,7 @@ class App:
     def _add_health_checks(self) -> None:
         self.web.add_check("store", self._check_store)
         self.web.add_check("scheduler", self._check_scheduler)
-        self.web.add_check("sources", self._check_sources)
+        self.web.add_check("sources", self._check_sources, required=False)
         self.web.add_check("adapters", self._check_adapters)
         self.web.add_check("delivery", self._check_delivery)
 
@@ -309,21 +357,16 @@ class App:
         return CheckResult(self.scheduler.running, detail)
 
     async def _check_adapters(self) -> CheckResult:
-        """Each configured platform logged in, and the way its slash commands arrive up; a
-        failed login is retried before answering."""
+        """Each configured platform logged in, and the way its slash commands arrive up.
+        Only reads: a failed login is retried in the background or by the worker's next
+        send, never by a probe; one that has since succeeded shows as up."""
         assert self.adapters is not None
         assert self.commands is not None
         detail: dict[str, object] = {}
         ok = True
         for endpoint in self.configured_endpoints():
-            if endpoint in self._adapter_errors:
-                try:
-                    async with asyncio.timeout(ADAPTER_START_TIMEOUT / 10):
-                        await self.adapters.get(*endpoint)
-                    del self._adapter_errors[endpoint]
-                except (AdapterError, ConfigError, TimeoutError) as exc:
-                    self._adapter_errors[endpoint] = str(exc) or type(exc).__name__
-            error = self._adapter_errors.get(endpoint)
+            started = self.adapters.started(*endpoint)
+            error = None if started else self._adapter_errors.get(endpoint, "not logged in")
             entry: dict[str, object] = {}
             platform, transport = endpoint
             if transport is Transport.BOT:
@@ -350,6 +393,9 @@ class App:
         return CheckResult(worker.running and worker.last_error is None, detail)
 
     async def _check_sources(self) -> CheckResult:
+        """Each source polled well lately. Added as not required: with a source down the
+        bot still serves commands and posts what the archive holds, so /healthz shows it
+        `degraded` and stays ready."""
         assert self.poller is not None
         health = self.poller.health()
         oldest_good = self._clock() - dt.timedelta(

@@ -1,14 +1,21 @@
 """Logging set-up: text or JSON lines, with every configured secret masked.
 
-Tokens and webhook URLs end up in exception texts and URLs that libraries log; masking
-at the handler catches them wherever they come from.
+Tokens, webhook URLs and the database password end up in exception texts and URLs that
+libraries log; masking at the handler catches them wherever they come from. In JSON, the
+fields a log call attaches with `extra=` (`FIELDS`: which platform, channel, delivery,
+subscription, source or day a line is about) are written as their own keys, so a log
+search can select them without parsing the message. Libraries speak only from WARNING up
+at the default level: their INFO lines (logins, gateway sessions, migrations) say nothing
+the bot's own start-up lines do not.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
+import urllib.parse
 from collections.abc import Iterable
 
 from pydantic import SecretStr
@@ -17,6 +24,26 @@ from bot.config import Settings
 
 MASK = "***"
 _MIN_SECRET_LENGTH = 6
+
+FIELDS = ("platform", "channel", "delivery_id", "subscription_id", "source", "day", "command")
+"""The structured fields a JSON line carries when its log call set them with `extra=`."""
+
+LIBRARY_LOGGERS = (
+    "discord",
+    "slack_bolt",
+    "slack_sdk",
+    "apscheduler",
+    "alembic",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+    "aiohttp",
+)
+"""Third-party loggers held one step above the bot's level: WARNING at INFO, INFO at DEBUG
+(their DEBUG output, every gateway frame and SQL statement, would drown the bot's own)."""
+
+_URL_PASSWORD = re.compile(r"^[\w+.-]+://[^:/@]*:(?P<password>[^@]*)@")
+"""The password of a database URL as SQLAlchemy reads one: `scheme://user:password@...`."""
 
 
 class RedactingFormatter(logging.Formatter):
@@ -31,15 +58,19 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         if self._as_json:
-            payload = {
+            payload: dict[str, object] = {
                 "time": self.formatTime(record),
                 "level": record.levelname,
                 "logger": record.name,
                 "message": record.getMessage(),
             }
+            for name in FIELDS:
+                value = getattr(record, name, None)
+                if value is not None:
+                    payload[name] = value
             if record.exc_info:
                 payload["exception"] = self.formatException(record.exc_info)
-            text = json.dumps(payload, ensure_ascii=False)
+            text = json.dumps(payload, ensure_ascii=False, default=str)
         else:
             text = super().format(record)
         return self.redact(text)
@@ -49,6 +80,17 @@ class RedactingFormatter(logging.Formatter):
             if secret in text:
                 text = text.replace(secret, MASK)
         return text
+
+
+def database_secrets(url: str | None) -> list[str]:
+    """What DATABASE_URL holds that a log must not show: when it has a password, the whole
+    URL (which covers a password too short to mask on its own) and the password as written
+    and, when percent-encoded, as decoded (a driver's error may quote either)."""
+    found = _URL_PASSWORD.match(url or "")
+    if url is None or found is None or not found["password"]:
+        return []
+    written = found["password"]
+    return list(dict.fromkeys([url, written, urllib.parse.unquote(written)]))
 
 
 def secret_values(settings: Settings) -> list[str]:
@@ -66,7 +108,7 @@ def secret_values(settings: Settings) -> list[str]:
     secrets = [v.get_secret_value() for v in values]
     # A webhook URL's secret part is its last path segment; mask it on its own too.
     secrets += [url.rstrip("/").rsplit("/", 1)[-1] for url in secrets if "://" in url]
-    return secrets
+    return secrets + database_secrets(settings.database_url)
 
 
 def configure_logging(settings: Settings) -> None:
@@ -77,3 +119,6 @@ def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    library_level = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(max(library_level, root.level))

@@ -1,8 +1,9 @@
 """Polling the enabled sources: fetch the recent days, store what changed, announce new papers.
 
 One `poll(source)` call is one scheduler run for one source. It never raises for anything a
-source or the store can do wrong: each failing day (or feed) is logged in one line, counted,
-and skipped, and whatever was stored before stays. Markdown days and feeds are fetched
+source or the store can do wrong: a failing day (or feed) is counted and skipped, whatever
+was stored before stays, and the poll logs one line for all of it (the fetcher's retries
+are DEBUG), carrying the source as a structured field. Markdown days and feeds are fetched
 conditionally (ETag / Last-Modified), so an unchanged source costs a 304 and no parsing.
 
 What to do with a digest that brought new papers is the `on_new_digest` hook's business:
@@ -262,7 +263,9 @@ class Poller:
         )
         self._record_health(report)
         level = logging.INFO if report.ok else logging.WARNING
-        log.log(level, "poll %s: %s", source.value, report.summary())
+        log.log(
+            level, "poll %s: %s", source.value, report.summary(), extra={"source": source.value}
+        )
         return report
 
     async def poll_day(self, source: SourceKind, day: dt.date) -> TargetOutcome:
@@ -298,7 +301,13 @@ class Poller:
         try:
             return _to_http(await self._store.digests.validators(source, day))
         except (StoreError, SQLAlchemyError) as exc:
-            log.warning("poll %s %s: stored validators unreadable: %s", source.value, day, exc)
+            log.warning(
+                "poll %s %s: stored validators unreadable: %s",
+                source.value,
+                day,
+                exc,
+                extra={"source": source.value, "day": day.isoformat()},
+            )
             return None
 
     def _remember_feed(self, result: SourceResult) -> None:
@@ -348,13 +357,18 @@ class Poller:
         if self._on_new_digest is None:
             return
         source = event.digest.source.value
+        fields = {"source": source, "day": event.digest.date.isoformat()}
         try:
             await self._on_new_digest(event)
         except PapersBotError as exc:
-            log.warning("new %s digest of %s: %s", source, event.digest.date, _one_line(exc))
+            log.warning(
+                "new %s digest of %s: %s", source, event.digest.date, _one_line(exc), extra=fields
+            )
             self._metrics.errors.labels(source=source, kind="hook").inc()
         except Exception:
-            log.exception("new %s digest of %s: hook failed", source, event.digest.date)
+            log.exception(
+                "new %s digest of %s: hook failed", source, event.digest.date, extra=fields
+            )
             self._metrics.errors.labels(source=source, kind="hook").inc()
 
     def _record_health(self, report: PollReport) -> None:

@@ -1,9 +1,13 @@
 """The bot's own HTTP server: /healthz (readiness), /livez (liveness) and /metrics.
 
 Other parts of the bot mount their endpoints here before start (`add_routes`), so the Slack
-HTTP endpoint shares the one port with health and metrics. Readiness is a list of named
-checks the composition root supplies; each runs with a timeout, so one hung dependency
-makes /healthz answer 503 quickly instead of hanging the orchestrator's probe.
+HTTP endpoint shares the one port with health and metrics. /livez answers as long as the
+process does and runs no check. Readiness is a list of named checks the composition root
+supplies; each runs with a timeout, so one hung dependency makes /healthz answer 503
+quickly instead of hanging the orchestrator's probe. A check added as not `required`
+(the sources: the bot serves commands and posts what it has while one is down) shows as
+`degraded` in the body and leaves the answer 200. Checks only read state: a probe changes
+nothing in the bot.
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ class CheckResult:
 HealthCheck = Callable[[], Awaitable[CheckResult]]
 
 
+@dataclass(frozen=True, slots=True)
+class _Check:
+    run: HealthCheck
+    required: bool
+
+
 class WebServer:
     """One aiohttp application on HTTP_HOST:HTTP_PORT; port 0 picks a free port."""
 
@@ -52,7 +62,7 @@ class WebServer:
         self._port = port
         self._check_timeout = check_timeout
         self._access_log = access_log
-        self._checks: dict[str, HealthCheck] = {}
+        self._checks: dict[str, _Check] = {}
         self._app = web.Application()
         self._app.router.add_get("/healthz", self._healthz)
         self._app.router.add_get("/livez", self._livez)
@@ -61,9 +71,10 @@ class WebServer:
         self._started = time.monotonic()
         self.port: int | None = None
 
-    def add_check(self, name: str, check: HealthCheck) -> None:
-        """A readiness condition shown under `checks.<name>`; may be added at any time."""
-        self._checks[name] = check
+    def add_check(self, name: str, check: HealthCheck, *, required: bool = True) -> None:
+        """A condition shown under `checks.<name>`; may be added at any time. Only a
+        `required` one that fails makes the bot not ready; any other is `degraded`."""
+        self._checks[name] = _Check(check, required)
 
     def add_routes(self, routes: Iterable[web.AbstractRouteDef]) -> None:
         """Mount more endpoints (the Slack HTTP endpoint); only before `start()`."""
@@ -104,13 +115,20 @@ class WebServer:
             self._runner = None
 
     async def readiness(self) -> dict[str, Any]:
-        """Every check's result (run concurrently); `ready` only when all of them pass."""
+        """Every check's result (run concurrently), each with its status: `ok`, `degraded`
+        (failing, not required) or `failing`. `ready` while no required check fails; the
+        overall status is the worst of them (`unavailable` when not ready)."""
         names = list(self._checks)
         results = await asyncio.gather(*(self._run_check(n) for n in names))
-        checks = {name: {"ok": r.ok, **r.detail} for name, r in zip(names, results, strict=True)}
-        ready = all(r.ok for r in results)
+        checks: dict[str, dict[str, Any]] = {}
+        for name, result in zip(names, results, strict=True):
+            status = "ok" if result.ok else "failing" if self._checks[name].required else "degraded"
+            checks[name] = {"ok": result.ok, "status": status, **result.detail}
+        statuses = {entry["status"] for entry in checks.values()}
+        ready = "failing" not in statuses
+        overall = "unavailable" if not ready else "degraded" if "degraded" in statuses else "ok"
         return {
-            "status": "ok" if ready else "unavailable",
+            "status": overall,
             "live": True,
             "ready": ready,
             "uptime_seconds": round(time.monotonic() - self._started, 3),
@@ -120,7 +138,7 @@ class WebServer:
     async def _run_check(self, name: str) -> CheckResult:
         try:
             async with asyncio.timeout(self._check_timeout):
-                return await self._checks[name]()
+                return await self._checks[name].run()
         except TimeoutError:
             return CheckResult(False, {"error": f"no answer within {self._check_timeout:g}s"})
         except Exception as exc:

@@ -47,7 +47,7 @@ def install_commands(adapter: Adapter, service: CommandService, settings: Settin
     """Attach every command to a bot adapter; False for adapters without commands
     (webhooks, the console)."""
     if isinstance(adapter, DiscordBotAdapter):
-        DiscordCommands(adapter, service).install()
+        DiscordCommands(adapter, service, timeout=settings.http_timeout).install()
         return True
     if isinstance(adapter, SlackBotAdapter):
         SlackCommands(

@@ -66,6 +66,10 @@ class PapersClient(discord.Client):
     http: RebasedHTTPClient
 
     def __init__(self, *, api_base: str, gateway_url: str | None, **options: Any) -> None:
+        # discord.py warns once per process that voice needs PyNaCl and davey, through
+        # these two flags; the bot never joins a voice channel, so there is nothing to warn.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(**options)
         self.http = RebasedHTTPClient(
             self.loop,

@@ -3,23 +3,36 @@
 Each command here only gathers its options and hands an `Invocation` to the neutral
 handlers. Management commands carry Manage Channels as their default member permissions
 and are guild-only, and the handler layer checks both again at run time (server admins
-can override the defaults). A command is answered directly when its work finishes within
-`defer_after` seconds; otherwise it is deferred (Discord shows "thinking") and finished
-with a follow-up, well inside Discord's 3-second window for the first answer.
+can override the defaults).
+
+Discord drops an interaction whose first answer has not arrived within 3 seconds; after
+that answer, the interaction token takes follow-ups for 15 minutes. A command is answered
+directly when its work finishes within `defer_after` seconds; otherwise it is deferred
+(Discord shows "thinking") and finished with a follow-up. The first answer, message or
+deferral, is sent again after a transient failure (a 5xx, a dropped connection) while the
+window is open, and a follow-up while the token lives; whenever a failed try may have
+landed, Discord's own state decides ("already acknowledged", the original response), so a
+user never gets two answers. What cannot be answered is logged in one line.
 """
 
 from __future__ import annotations
 
 import asyncio
 import inspect
+import itertools
 import logging
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 from discord import app_commands
 
+from bot.adapters.base import RateLimitedError, TransientError
 from bot.adapters.discord_bot import DiscordBotAdapter
+from bot.adapters.discord_common import translate
 from bot.commands.context import CommandService, Invocation, Prepared
 from bot.commands.replies import Reply, Span, Style, render_lines
 from bot.commands.spec import COMMANDS, CommandSpec, OptionKind, OptionSpec
@@ -27,11 +40,30 @@ from bot.models import ChannelRef, Platform
 from bot.render.discord import render_discord_paper
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, escape_discord_markdown
+from bot.retry import backoff
 
 log = logging.getLogger(__name__)
 
-DEFER_AFTER = 2.0
-"""Seconds of work after which the answer is deferred (Discord allows 3 for the first)."""
+ANSWER_WINDOW = 3.0
+"""Seconds Discord gives an interaction's first answer (a message or a deferral)."""
+ANSWER_MARGIN = 0.5
+"""The part of that window spent outside the bot: the event's trip here, the answer's back."""
+DEFER_AFTER = 1.0
+"""Seconds of work after which the answer is deferred; the rest of the window leaves room
+for a second try of the first answer (discord.py itself waits 1 s to resend after a 5xx)."""
+RETRY_PAUSE = 0.2
+"""Between tries of the first answer after a failure discord.py did not wait out."""
+FOLLOW_UP_TRIES = 5
+FOLLOW_UP_BACKOFF = 1.0
+FOLLOW_UP_BACKOFF_CAP = 30.0
+"""Follow-up retries (`bot.retry.backoff`): five tries well inside the token's 15 minutes."""
+FOLLOW_UP_TIMEOUT = 10.0
+ALREADY_ACKNOWLEDGED = 40060
+UNKNOWN_WEBHOOK = 10015
+NOT_RESPONDED = (
+    "the answer never reached Discord within its 3-second window; "
+    'the user saw "The application did not respond"'
+)
 AUTOCOMPLETE_BUDGET = 2.0
 MAX_CHOICES = 25
 """Discord's cap on autocomplete choices."""
@@ -72,6 +104,41 @@ class DiscordCaller:
         return "missing " + ", ".join(missing) if missing else None
 
 
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One interaction being answered: its command's name for the log, and when Discord's
+    window for the first answer closes (event loop time, less `ANSWER_MARGIN`)."""
+
+    interaction: discord.Interaction
+    name: str
+    deadline: float
+
+    @property
+    def fields(self) -> dict[str, object]:
+        return {"platform": Platform.DISCORD.value, "command": self.name}
+
+    def note(self, text: str) -> None:
+        log.info("/%s: %s", self.name, text, extra=self.fields)
+
+    def warn(self, text: str) -> None:
+        log.warning("/%s: %s", self.name, text, extra=self.fields)
+
+
+class NotAnsweredError(Exception):
+    """The interaction got no answer and cannot get one any more; the text says why."""
+
+
+def _transient(exc: BaseException) -> bool:
+    """A failure worth another try: 5xx, 429, timeouts, dropped connections."""
+    return isinstance(translate(exc, "discord interaction"), TransientError | RateLimitedError)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        return f"HTTP {exc.status}"
+    return type(exc).__name__
+
+
 def _span(span: Span) -> str:
     if span.url is not None:
         return discord_link(span.url, span.text)
@@ -103,10 +170,13 @@ class DiscordCommands:
         service: CommandService,
         *,
         defer_after: float = DEFER_AFTER,
+        timeout: float = FOLLOW_UP_TIMEOUT,
     ) -> None:
         self._adapter = adapter
         self._service = service
         self._defer_after = defer_after
+        self._timeout = timeout
+        self._rng = random.Random()
 
     def install(self) -> None:
         for command in self.build():
@@ -120,58 +190,138 @@ class DiscordCommands:
         self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]
     ) -> None:
         """Answer one interaction; nothing raised here reaches discord.py's error log."""
+        deadline = asyncio.get_running_loop().time() + ANSWER_WINDOW - ANSWER_MARGIN
+        call = _Call(interaction, spec.name, deadline)
         try:
-            await self._handle(interaction, spec, options)
+            await self._handle(call, spec, options)
         except discord.HTTPException as exc:
-            # The token expired or Discord refused the body; the user saw "did not respond".
-            log.warning("/%s: Discord refused the answer: %s %s", spec.name, exc.status, exc.code)
+            # Discord refused the body or the token (expired, unknown): nothing to retry.
+            call.warn(f"Discord refused the answer: HTTP {exc.status} (code {exc.code}) {exc.text}")
+        except NotAnsweredError as exc:
+            call.warn(str(exc))
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            call.warn(f"Discord did not answer ({_describe(exc)}); the user may have no answer")
         except Exception:
-            log.exception("/%s: answering on Discord failed", spec.name)
+            log.exception("/%s: answering on Discord failed", spec.name, extra=call.fields)
 
-    async def _handle(
-        self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]
-    ) -> None:
-        invocation = self._invocation(interaction, spec, options)
+    async def _handle(self, call: _Call, spec: CommandSpec, options: Mapping[str, object]) -> None:
+        invocation = self._invocation(call.interaction, spec, options)
         prepared = await self._service.prepare(invocation)
         if isinstance(prepared, Reply):
-            await self._answer(interaction, prepared)
+            await self._answer(call, prepared)
             return
         work = asyncio.ensure_future(prepared.run())
         if not spec.slow:
             done, _ = await asyncio.wait({work}, timeout=self._defer_after)
             if done:
-                await self._answer(interaction, work.result())
+                await self._answer(call, work.result())
                 return
-        await self._defer_then_follow_up(interaction, prepared, work)
+        await self._defer_then_follow_up(call, prepared, work)
+
+    async def _answer(self, call: _Call, reply: Reply) -> None:
+        """The reply as the first answer. When the window closes with Discord's word on it
+        missing, the original response tells whether it landed; it cannot be sent again,
+        since Discord drops an interaction left unanswered past the window."""
+        content, embeds = reply_body(reply)
+
+        async def send() -> object:
+            return await call.interaction.response.send_message(
+                content=content or None,
+                embeds=embeds,
+                ephemeral=reply.ephemeral,
+                allowed_mentions=discord.AllowedMentions.none(),
+                suppress_embeds=not embeds,
+            )
+
+        if await self._first_answer(call, send):
+            return
+        try:
+            await self._original(call.interaction)
+        except discord.NotFound:
+            raise NotAnsweredError(NOT_RESPONDED) from None
 
     async def _defer_then_follow_up(
-        self,
-        interaction: discord.Interaction,
-        prepared: Prepared,
-        work: asyncio.Future[Reply],
+        self, call: _Call, prepared: Prepared, work: asyncio.Future[Reply]
     ) -> None:
+        """Discord shows "thinking" until the reply comes as a follow-up, which replaces
+        it. The follow-up goes out even when the deferral's fate is unknown: Discord
+        refuses it (Unknown Webhook) only if the deferral never landed."""
+
+        async def defer() -> object:
+            return await call.interaction.response.defer(
+                ephemeral=prepared.ephemeral, thinking=True
+            )
+
         try:
-            await interaction.response.defer(ephemeral=prepared.ephemeral, thinking=True)
+            await self._first_answer(call, defer)
         finally:
             reply = await work
-        content, embeds = reply_body(reply)
-        await interaction.followup.send(
-            content=content or "\u200b",
-            embeds=embeds,
-            ephemeral=prepared.ephemeral,
-            allowed_mentions=discord.AllowedMentions.none(),
-            suppress_embeds=not embeds,
-        )
+        try:
+            await self._follow_up(call, reply, ephemeral=prepared.ephemeral)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_WEBHOOK:
+                raise
+            raise NotAnsweredError(NOT_RESPONDED) from None
 
-    async def _answer(self, interaction: discord.Interaction, reply: Reply) -> None:
+    async def _first_answer(self, call: _Call, send: Callable[[], Awaitable[object]]) -> bool:
+        """Send the first answer (a message or a deferral), again after each transient
+        failure while Discord's window is open. True once Discord took it; "already
+        acknowledged" on a later try means an earlier one landed. False when the window
+        closed without Discord's word on it; a refusal raises."""
+        loop = asyncio.get_running_loop()
+        tried = False
+        while True:
+            try:
+                async with asyncio.timeout_at(call.deadline):
+                    await send()
+                return True
+            except discord.HTTPException as exc:
+                if tried and exc.code == ALREADY_ACKNOWLEDGED:
+                    return True
+                if not _transient(exc):
+                    raise
+                failure: BaseException = exc
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                failure = exc
+            tried = True
+            if loop.time() >= call.deadline:
+                return False
+            call.note(f"the first answer failed ({_describe(failure)}); sending it again")
+            await asyncio.sleep(min(RETRY_PAUSE, max(0.0, call.deadline - loop.time())))
+
+    async def _follow_up(self, call: _Call, reply: Reply, *, ephemeral: bool) -> None:
+        """The reply after a deferral, through the interaction token (valid 15 minutes).
+        A try that failed may still have landed: before sending again, the original
+        response is read, and a thinking message no longer there means it did."""
         content, embeds = reply_body(reply)
-        await interaction.response.send_message(
-            content=content or None,
-            embeds=embeds,
-            ephemeral=reply.ephemeral,
-            allowed_mentions=discord.AllowedMentions.none(),
-            suppress_embeds=not embeds,
-        )
+        for failures in itertools.count(1):
+            try:
+                async with asyncio.timeout(self._timeout):
+                    await call.interaction.followup.send(
+                        content=content or "\u200b",
+                        embeds=embeds,
+                        ephemeral=ephemeral,
+                        allowed_mentions=discord.AllowedMentions.none(),
+                        suppress_embeds=not embeds,
+                    )
+                return
+            except (discord.HTTPException, TimeoutError, aiohttp.ClientError, OSError) as exc:
+                if not _transient(exc) or failures >= FOLLOW_UP_TRIES:
+                    raise
+                call.note(f"the follow-up failed ({_describe(exc)}); checking before a resend")
+            await asyncio.sleep(
+                backoff(failures, base=FOLLOW_UP_BACKOFF, cap=FOLLOW_UP_BACKOFF_CAP, rng=self._rng)
+            )
+            if not (await self._original(call.interaction)).flags.loading:
+                return
+
+    async def _original(self, interaction: discord.Interaction) -> discord.Message:
+        """The original response as Discord holds it now: discord.py keeps its first read
+        of it, which gives the id to read it by afresh."""
+        async with asyncio.timeout(self._timeout):
+            original = await interaction.original_response()
+            fresh: discord.Message = await interaction.followup.fetch_message(original.id)
+        return fresh
 
     def _invocation(
         self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]

@@ -8,6 +8,7 @@ handlers only before they connect, and a retried login builds a fresh adapter ea
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import TextIO
 
@@ -88,7 +89,9 @@ class AdapterPool:
     """Builds and starts each adapter once, on first use; `stop()` stops what was started.
 
     `connect_gateway` is for the long-running bot only: a Discord gateway is where slash
-    commands arrive, and `papers-bot post` has no use for one.
+    commands arrive, and `papers-bot post` has no use for one. Callers that ask at the same
+    time (the delivery worker, the run's login retry) wait for one login, never start two
+    clients for the same key.
     """
 
     def __init__(
@@ -106,6 +109,7 @@ class AdapterPool:
         self._console_stream = console_stream
         self._on_built = on_built
         self._started: dict[AdapterKey, Adapter] = {}
+        self._logins: dict[AdapterKey, asyncio.Lock] = {}
 
     def started(self, platform: Platform, transport: Transport = Transport.BOT) -> Adapter | None:
         """The adapter for this platform and transport if it is up, without starting (or
@@ -115,23 +119,28 @@ class AdapterPool:
     async def get(self, platform: Platform, transport: Transport = Transport.BOT) -> Adapter:
         key = adapter_key(platform, transport)
         adapter = self._started.get(key)
-        if adapter is None:
-            adapter = build_adapter(
-                platform,
-                transport,
-                self._settings,
-                self._session,
-                connect_gateway=self._connect_gateway,
-                console_stream=self._console_stream,
-            )
-            try:
-                if self._on_built is not None:
-                    self._on_built(adapter)
-                await adapter.start()
-            except BaseException:
-                await adapter.stop()  # a half-started client still holds a session
-                raise
-            self._started[key] = adapter
+        if adapter is not None:
+            return adapter
+        async with self._logins.setdefault(key, asyncio.Lock()):
+            return self._started.get(key) or await self._start(key, platform, transport)
+
+    async def _start(self, key: AdapterKey, platform: Platform, transport: Transport) -> Adapter:
+        adapter = build_adapter(
+            platform,
+            transport,
+            self._settings,
+            self._session,
+            connect_gateway=self._connect_gateway,
+            console_stream=self._console_stream,
+        )
+        try:
+            if self._on_built is not None:
+                self._on_built(adapter)
+            await adapter.start()
+        except BaseException:
+            await adapter.stop()  # a half-started client still holds a session
+            raise
+        self._started[key] = adapter
         return adapter
 
     async def stop(self) -> None:

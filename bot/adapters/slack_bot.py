@@ -18,6 +18,7 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.adapters.base import LOOKBACK_MARGIN, Adapter, Receipt, RejectedPayloadError, guarded
@@ -25,12 +26,24 @@ from bot.adapters.slack_common import BoundedRateLimitRetryHandler, translate
 from bot.models import Platform
 from bot.render.message import RenderedMessage
 
-log = logging.getLogger(__name__)
-
 DEFAULT_API_BASE = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 METADATA_EVENT_TYPE = "papers_bot_delivery"
 HISTORY_PAGE = 200
+
+
+class _UnusedTokenNotice(logging.Filter):
+    """Drops the one bolt warning every start would log: AsyncApp reads SLACK_BOT_TOKEN
+    from the environment even when handed a client, then warns that the token is unused."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+BOLT_LOG = logging.getLogger("slack_bolt.papers_bot")
+"""Bolt's and Socket Mode's logger: under `slack_bolt`, so it follows the level `bot.logs`
+gives libraries, and ours, so the filter below touches no one else's."""
+BOLT_LOG.addFilter(_UnusedTokenNotice())
 
 
 def _with_key(metadata: Any, meta: dict[str, str], key: str) -> dict[str, Any]:
@@ -61,14 +74,13 @@ class SlackBotAdapter(Adapter):
             session=session,
             timeout=max(int(timeout), 1),
             retry_handlers=[BoundedRateLimitRetryHandler()],
-            logger=log,
         )
         # Without a signing secret every HTTP request fails verification (never skipped).
         self.app = AsyncApp(
             name="papers-bot",
             client=self.client,
             signing_secret=signing_secret or "",
-            logger=log,
+            logger=BOLT_LOG,
         )
         self._socket: AsyncSocketModeHandler | None = None
         self.bot_user_id: str | None = None
@@ -84,7 +96,7 @@ class SlackBotAdapter(Adapter):
         self.bot_user_id = identity.get("user_id")
         if self._app_token is not None:
             # slack-sdk's Socket Mode client owns its own aiohttp session (not configurable).
-            self._socket = AsyncSocketModeHandler(self.app, self._app_token, logger=log)
+            self._socket = AsyncSocketModeHandler(self.app, self._app_token, logger=BOLT_LOG)
             async with guarded("slack socket mode", self._timeout, translate):
                 await self._socket.connect_async()  # type: ignore[no-untyped-call]
 

@@ -1,16 +1,20 @@
 """Slash commands on Slack: slack-bolt glue around `bot.commands`.
 
 Every command is acknowledged at once with an empty ack (well inside Slack's 3 seconds,
-whatever the work costs), then answered through the command's `response_url`, falling
-back to chat.postEphemeral if that URL fails. Management commands need a workspace admin or
-owner (users.info) or a user listed in SLACK_ADMIN_USERS; commands that make the bot post
-check first (conversations.info) that it can post in the channel.
+whatever the work costs), then answered through the command's `response_url` (good for 5
+uses in 30 minutes). A try that fails with a 5xx, a timeout or a dropped connection is
+made again, with `replace_original` so that a try which landed after all is replaced, not
+joined by a second answer; when the URL keeps failing or refuses (expired, used up), the
+answer goes through chat.postEphemeral instead. Management commands need a workspace
+admin or owner (users.info) or a user listed in SLACK_ADMIN_USERS; commands that make the
+bot post check first (conversations.info) that it can post in the channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import random
 from collections.abc import Awaitable, Callable, Collection, Mapping
 from typing import Any
 
@@ -29,6 +33,7 @@ from bot.render.limits import SlackLimits
 from bot.render.markup import escape_slack, slack_link
 from bot.render.slack import render_slack_paper
 from bot.render.text import fit, one_line
+from bot.retry import backoff
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +42,11 @@ ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
 DM_CHANNEL_NAME = "directmessage"
 REPLY_TEXT_BUDGET = SlackLimits.TOTAL_BLOCK_TEXT // 2
 """Our lines' share of a reply's block text; a /paper card takes the rest."""
+RESPONSE_URL_TRIES = 3
+"""Tries of a response_url before falling back (Slack allows 5 uses of one)."""
+RESPONSE_URL_BACKOFF = 0.5
+RESPONSE_URL_BACKOFF_CAP = 4.0
+"""Waits between those tries (`bot.retry.backoff`)."""
 
 Listener = Callable[..., Awaitable[None]]
 
@@ -156,6 +166,7 @@ class SlackCommands:
         self._service = service
         self._admin_users = frozenset(admin_users)
         self._timeout = timeout
+        self._rng = random.Random()
 
     def install(self) -> None:
         for spec in COMMANDS.values():
@@ -163,12 +174,13 @@ class SlackCommands:
 
     def _listener(self, spec: CommandSpec) -> Listener:
         async def listener(ack: Callable[..., Awaitable[None]], command: dict[str, Any]) -> None:
-            await ack()
+            await ack()  # recorded by bolt, which answers Slack with it while this goes on
             try:
                 reply = await self._service.run(self._invocation(spec, command))
-                await self._deliver(command, reply)
+                await self._deliver(spec, command, reply)
             except Exception:
-                log.exception("/%s: answering on Slack failed", spec.name)
+                fields = {"platform": Platform.SLACK.value, "command": spec.name}
+                log.exception("/%s: answering on Slack failed", spec.name, extra=fields)
 
         return listener
 
@@ -192,25 +204,80 @@ class SlackCommands:
             ),
         )
 
-    async def _deliver(self, command: Mapping[str, Any], reply: Reply) -> None:
+    async def _deliver(self, spec: CommandSpec, command: Mapping[str, Any], reply: Reply) -> None:
         body = reply_body(reply)
-        response_type = "ephemeral" if reply.ephemeral else "in_channel"
         url = command.get("response_url")
-        if url:
-            webhook = AsyncWebhookClient(
-                str(url), timeout=max(int(self._timeout), 1), session=self._adapter.client.session
+        response_type = "ephemeral" if reply.ephemeral else "in_channel"
+        problem = (
+            await self._respond(str(url), {**body, "response_type": response_type})
+            if url
+            else "missing"
+        )
+        if problem is None:
+            return
+        fields = {"platform": Platform.SLACK.value, "command": spec.name}
+        try:
+            async with asyncio.timeout(self._timeout):
+                await self._adapter.client.chat_postEphemeral(
+                    channel=str(command.get("channel_id", "")),
+                    user=str(command.get("user_id", "")),
+                    **body,
+                )
+        except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
+            log.warning(
+                "/%s: no answer reached the user: response_url %s; chat.postEphemeral %s",
+                spec.name,
+                problem,
+                _slack_failure(exc),
+                extra=fields,
             )
+            return
+        log.warning(
+            "/%s: response_url %s; answered with chat.postEphemeral",
+            spec.name,
+            problem,
+            extra=fields,
+        )
+
+    async def _respond(self, url: str, body: dict[str, Any]) -> str | None:
+        """Post the answer to the response_url; None once it landed, else what went wrong.
+        Retries after a try that may have landed carry `replace_original`."""
+        # No retry handlers: slack-sdk's default re-sends after a dropped connection,
+        # blindly, and a re-send must carry replace_original.
+        webhook = AsyncWebhookClient(
+            url,
+            timeout=max(int(self._timeout), 1),
+            session=self._adapter.client.session,
+            retry_handlers=[],
+        )
+        replace: dict[str, bool] = {}
+        for failures in range(1, RESPONSE_URL_TRIES + 1):
             try:
                 async with asyncio.timeout(self._timeout):
-                    answer = await webhook.send(**body, response_type=response_type)
-                if answer.status_code == 200:
-                    return
-                log.warning("response_url answered %s; falling back", answer.status_code)
+                    answer = await webhook.send_dict({**body, **replace})
             except (TimeoutError, SlackClientError, aiohttp.ClientError) as exc:
-                log.warning("response_url failed (%s); falling back", type(exc).__name__)
-        async with asyncio.timeout(self._timeout):
-            await self._adapter.client.chat_postEphemeral(
-                channel=str(command.get("channel_id", "")),
-                user=str(command.get("user_id", "")),
-                **body,
-            )
+                problem = _slack_failure(exc)
+            else:
+                if answer.status_code == 200:
+                    return None
+                problem = f"answered HTTP {answer.status_code} {answer.body}".rstrip()
+                if answer.status_code < 500 and answer.status_code != 429:
+                    return problem  # expired, used up, refused: trying again cannot help
+            replace = {"replace_original": True}
+            if failures < RESPONSE_URL_TRIES:
+                log.info("response_url %s; trying again", problem)
+                await asyncio.sleep(
+                    backoff(
+                        failures,
+                        base=RESPONSE_URL_BACKOFF,
+                        cap=RESPONSE_URL_BACKOFF_CAP,
+                        rng=self._rng,
+                    )
+                )
+        return f"{problem} ({RESPONSE_URL_TRIES} tries)"
+
+
+def _slack_failure(exc: BaseException) -> str:
+    if isinstance(exc, SlackApiError) and exc.response is not None:
+        return f"failed: {exc.response.get('error', 'error')}"
+    return f"failed ({type(exc).__name__})"

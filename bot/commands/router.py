@@ -69,7 +69,9 @@ class Commands:
         except CommandError as exc:
             return _refusal(invocation, exc)
         except Exception:
-            log.exception("/%s: checking the caller failed", invocation.spec.name)
+            log.exception(
+                "/%s: checking the caller failed", invocation.spec.name, extra=_fields(invocation)
+            )
             return Reply.error(GENERIC_FAILURE)
 
         async def run() -> Reply:
@@ -90,19 +92,22 @@ class Commands:
     async def _run(self, invocation: Invocation) -> Reply:
         spec = invocation.spec
         handler = HANDLERS[spec.name]
+        where = _where(invocation)
         try:
             async with asyncio.timeout(SLOW_TIMEOUT if spec.slow else QUICK_TIMEOUT):
                 reply = await handler(self.env, invocation)
         except CommandError as exc:
-            log.info("/%s in %s: %s", spec.name, _where(invocation), type(exc).__name__)
+            log.info(
+                "/%s in %s: %s", spec.name, where, type(exc).__name__, extra=_fields(invocation)
+            )
             return Reply.error(str(exc))
         except TimeoutError:
-            log.warning("/%s in %s timed out", spec.name, _where(invocation))
+            log.warning("/%s in %s timed out", spec.name, where, extra=_fields(invocation))
             return Reply.error(TOO_SLOW)
         except Exception:
-            log.exception("/%s in %s failed", spec.name, _where(invocation))
+            log.exception("/%s in %s failed", spec.name, where, extra=_fields(invocation))
             return Reply.error(GENERIC_FAILURE)
-        log.info("/%s in %s: %s", spec.name, _where(invocation), reply.tone.value)
+        log.info("/%s in %s: %s", spec.name, where, reply.tone.value, extra=_fields(invocation))
         return reply
 
     async def suggest(self, text: str, *, limit: int = SUGGEST_LIMIT) -> list[Suggestion]:
@@ -115,10 +120,26 @@ class Commands:
 
 
 def _refusal(invocation: Invocation, exc: CommandError) -> Reply:
-    log.info("/%s in %s refused: %s", invocation.spec.name, _where(invocation), type(exc).__name__)
+    log.info(
+        "/%s in %s refused: %s",
+        invocation.spec.name,
+        _where(invocation),
+        type(exc).__name__,
+        extra=_fields(invocation),
+    )
     if isinstance(exc, PermissionDeniedError | WrongPlaceError):
         return Reply.refused(str(exc))
     return Reply.error(str(exc))
+
+
+def _fields(invocation: Invocation) -> dict[str, object]:
+    """The structured fields of a line about this command (`bot.logs.FIELDS`)."""
+    channel = invocation.channel
+    return {
+        "platform": channel.platform.value,
+        "channel": channel.label,
+        "command": invocation.spec.name,
+    }
 
 
 def _where(invocation: Invocation) -> str:

@@ -98,7 +98,12 @@ class SubscriptionJobs:
         except PostTimeError as exc:
             if self._bad.get(sub.id) != slot:
                 self._bad[sub.id] = slot
-                log.warning("subscription %s is not scheduled: %s", sub.channel.channel_id, exc)
+                log.warning(
+                    "subscription %s is not scheduled: %s",
+                    sub.channel.channel_id,
+                    exc,
+                    extra={"channel": sub.channel.label, "subscription_id": sub.id},
+                )
             return None
 
     async def _by_slot(self) -> dict[Slot, tuple[PostTime, list[Subscription]]]:

@@ -43,6 +43,7 @@ from bot.retry import backoff
 from bot.store import Store
 from bot.store.engine import Backend
 from bot.store.outbox import claims as queries
+from bot.store.rows import DeliveryKind
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,20 @@ class _Active:
     sending: bool = False
     """A send is under way: stopped now, its message may or may not have landed."""
     stop_after_message: bool = False
+
+
+def log_fields(claimed: queries.Claimed) -> dict[str, object]:
+    """What a log line about this post carries as structured fields (`bot.logs.FIELDS`);
+    a digest's item is its day."""
+    fields: dict[str, object] = {
+        "platform": claimed.channel.platform.value,
+        "channel": claimed.channel.label,
+        "delivery_id": claimed.id,
+        "subscription_id": claimed.subscription_id,
+    }
+    if claimed.kind is DeliveryKind.DIGEST:
+        fields["day"] = claimed.item_key
+    return fields
 
 
 def _error_kind(exc: AdapterError) -> str:
@@ -261,7 +276,9 @@ class DeliveryWorker:
                 active = self._active.get(claimed.id)
                 if claimed.id not in kept and active is not None:
                     log.warning(
-                        "delivery %d was taken over by another worker; leaving it", claimed.id
+                        "delivery %d was taken over by another worker; leaving it",
+                        claimed.id,
+                        extra=log_fields(claimed),
                     )
                     active.stop_after_message = True
 
@@ -289,7 +306,7 @@ class DeliveryWorker:
         except Exception:
             # Most likely the store failed while recording progress: the message in hand
             # may have landed, so the retry looks first.
-            log.exception("delivery %d failed unexpectedly", claimed.id)
+            log.exception("delivery %d failed unexpectedly", claimed.id, extra=log_fields(claimed))
             await self._failed_unsent(active, AdapterError("unexpected error"), uncertain=True)
         finally:
             self._active.pop(claimed.id, None)
@@ -346,7 +363,13 @@ class DeliveryWorker:
                     self._metrics.messages.labels(platform=platform).inc()
             except RejectedPayloadError as exc:
                 self._metrics.errors.labels(platform=platform, kind="rejected").inc()
-                log.error("delivery %d message %d rejected, skipped: %s", claimed.id, index, exc)
+                log.error(
+                    "delivery %d message %d rejected, skipped: %s",
+                    claimed.id,
+                    index,
+                    exc,
+                    extra=log_fields(claimed),
+                )
                 post = post.advanced(None, f"message {index} rejected: {exc}")
             except AdapterError as exc:
                 active.sending = False
@@ -370,7 +393,11 @@ class DeliveryWorker:
             clock=self._clock,
         )
         if not kept:
-            log.warning("delivery %d was taken over by another worker; leaving it", claimed.id)
+            log.warning(
+                "delivery %d was taken over by another worker; leaving it",
+                claimed.id,
+                extra=log_fields(claimed),
+            )
         return kept
 
     async def _sent(self, claimed: queries.Claimed, post: Post) -> None:
@@ -445,6 +472,7 @@ class DeliveryWorker:
             exc,
             post.tries,
             delay,
+            extra=log_fields(claimed),
         )
         await queries.mark_failed(
             self._store.db,
@@ -456,7 +484,13 @@ class DeliveryWorker:
         )
 
     async def _dead(self, claimed: queries.Claimed, post: Post | None, reason: str) -> None:
-        log.error("delivery %d to %s dead-lettered: %s", claimed.id, claimed.channel.label, reason)
+        log.error(
+            "delivery %d to %s dead-lettered: %s",
+            claimed.id,
+            claimed.channel.label,
+            reason,
+            extra=log_fields(claimed),
+        )
         self._metrics.dead.labels(platform=claimed.channel.platform.value).inc()
         payload = post.to_payload() if post is not None else claimed.payload
         await queries.mark_dead(self._store.db, claimed, payload, error=reason, now=self._clock())
@@ -467,7 +501,9 @@ class DeliveryWorker:
             claimed.channel, True, reason=reason, actor=PAUSE_ACTOR, now=self._clock()
         )
         self._metrics.paused.labels(platform=claimed.channel.platform.value).inc()
-        log.warning("subscription %s paused: %s", claimed.channel.label, reason)
+        log.warning(
+            "subscription %s paused: %s", claimed.channel.label, reason, extra=log_fields(claimed)
+        )
 
     async def _release(
         self, claimed: queries.Claimed, post: Post | None, *, uncertain: bool

@@ -73,7 +73,8 @@ async def fetch_markdown_day(
         result = await fetcher.get(url, validators=validators)
     except HttpStatusError as exc:
         if exc.status in NOT_PUBLISHED_STATUSES:
-            log.info("%s: digest for %s not published yet (HTTP %d)", url, day, exc.status)
+            # The poll's own line says "not published"; this detail is for debugging.
+            log.debug("%s: digest for %s not published yet (HTTP %d)", url, day, exc.status)
             return SourceResult.not_published(url)
         raise
     if result.body is None:

@@ -16,8 +16,9 @@ class FetchError(SourceError):
 
 
 class HttpStatusError(FetchError):
-    def __init__(self, url: str, status: int) -> None:
-        super().__init__(f"{url} answered HTTP {status}")
+    def __init__(self, url: str, status: int, *, attempts: int = 1) -> None:
+        tried = f" (after {attempts} attempts)" if attempts > 1 else ""
+        super().__init__(f"{url} answered HTTP {status}{tried}")
         self.url = url
         self.status = status
 

@@ -2,7 +2,9 @@
 
 Every source goes through `Fetcher.get` so the fetching rules of SOURCES.md (timeouts,
 a body cap, ETag / Last-Modified, backoff with jitter on transient failures) live in one
-place, and the scheduler sees only our own error types.
+place, and the scheduler sees only our own error types. A failure is logged once, by whoever
+handles the error it raises (the poller's line for the poll, the CLI's message): the
+fetcher's own lines, each retry included, are DEBUG.
 """
 
 from __future__ import annotations
@@ -204,19 +206,14 @@ class Fetcher:
                 return await self._attempt(url, shown, headers)
             except _Transient as failure:
                 if attempt + 1 >= attempts:
-                    log.warning(
-                        "GET %s failed: %s; giving up after %d attempts",
-                        shown,
-                        failure.reason,
-                        attempts,
-                    )
+                    log.debug("GET %s failed: %s; giving up", shown, failure.reason)
                     if failure.status is not None:
-                        raise HttpStatusError(shown, failure.status) from None
+                        raise HttpStatusError(shown, failure.status, attempts=attempts) from None
                     raise FetchError(
                         f"{shown}: {failure.reason} (after {attempts} attempts)"
                     ) from None
                 delay = self._backoff.next_delay(attempt, failure.retry_after)
-                log.warning(
+                log.debug(
                     "GET %s failed: %s; retry %d/%d in %.2fs",
                     shown,
                     failure.reason,
@@ -236,7 +233,6 @@ class Fetcher:
                         f"HTTP {status}", status=status, retry_after=resp.headers.get("Retry-After")
                     )
                 if status != 304 and not 200 <= status < 300:
-                    log.warning("GET %s answered HTTP %d", shown, status)
                     raise HttpStatusError(shown, status)
                 found = Validators(
                     etag=resp.headers.get("ETag"),
@@ -250,26 +246,18 @@ class Fetcher:
         except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as exc:
             raise _Transient(f"connection failed ({type(exc).__name__}: {exc})") from None
         except aiohttp.ClientError as exc:
-            log.warning("GET %s failed: %s: %s", shown, type(exc).__name__, exc)
             raise FetchError(f"{shown}: {type(exc).__name__}: {exc}") from None
 
     async def _read_capped(self, resp: aiohttp.ClientResponse, shown: str) -> bytes:
         """Refuse before reading when the length is announced, and while streaming when not."""
         limit = self.max_body_bytes
         if resp.content_length is not None and resp.content_length > limit:
-            log.error(
-                "GET %s: Content-Length %d exceeds the %d-byte cap; refused",
-                shown,
-                resp.content_length,
-                limit,
-            )
             raise BodyTooLargeError(shown, limit)
         chunks: list[bytes] = []
         size = 0
         async for chunk in resp.content.iter_chunked(CHUNK_BYTES):
             size += len(chunk)
             if size > limit:
-                log.error("GET %s: body exceeds the %d-byte cap; refused", shown, limit)
                 raise BodyTooLargeError(shown, limit)
             chunks.append(chunk)
         return b"".join(chunks)

@@ -4,6 +4,7 @@ counted, and what a failing source leaves behind."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import random
 import socket
 from collections.abc import AsyncIterator
@@ -253,6 +254,32 @@ async def test_a_failing_source_is_counted_and_the_last_good_state_stays(
     assert recovered.ok
     assert hook.events[-1].new_keys == {LATE_PAPER.arxiv_id}
     assert poller.health()[SourceKind.MARKDOWN].consecutive_failures == 0
+
+
+async def test_a_down_source_logs_one_line_per_poll(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: CollectorRegistry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Retries and the give-up are DEBUG; the poll's own line says what failed, once, with
+    the source as a structured field."""
+    fake_source.fail_next(100, 500, path_prefix="/api/")
+    poller = make_poller(fake_source, session, store, registry)
+    with caplog.at_level(logging.DEBUG, logger="bot"):
+        await poller.poll(SourceKind.HF)
+
+    loud = [r for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(loud) == 1, [r.getMessage() for r in loud]
+    [line] = loud
+    assert line.levelname == "WARNING"
+    assert line.name == "bot.poller"
+    assert "HTTP 500 (after 2 attempts)" in line.getMessage()
+    assert "skipped (source unreachable)" in line.getMessage()
+    assert getattr(line, "source", None) == "hf"
+    retries = [r for r in caplog.records if r.name == "bot.sources.http"]
+    assert [r.levelname for r in retries] == ["DEBUG", "DEBUG"]
 
 
 @pytest.mark.parametrize("body", ["hello, this is not a digest at all\n", b"## Daily \xff\xfe\n"])

@@ -11,7 +11,7 @@ import pytest_asyncio
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 
-from bot.web import CheckResult, WebServer
+from bot.web import CheckResult, HealthCheck, WebServer
 
 
 @pytest_asyncio.fixture
@@ -55,16 +55,17 @@ async def test_healthz_is_200_when_every_check_passes(session: aiohttp.ClientSes
         await server.stop()
     assert body["ready"] is True
     assert body["live"] is True
-    assert body["checks"] == {"store": {"ok": True, "backend": "sqlite"}}
+    assert body["status"] == "ok"
+    assert body["checks"] == {"store": {"ok": True, "status": "ok", "backend": "sqlite"}}
 
 
 @pytest.mark.parametrize("bad", [failing_check, raising_check, hanging_check])
-async def test_healthz_is_503_when_a_check_fails_raises_or_hangs(
-    session: aiohttp.ClientSession, bad: object
+async def test_healthz_is_503_when_a_required_check_fails_raises_or_hangs(
+    session: aiohttp.ClientSession, bad: HealthCheck
 ) -> None:
     server = WebServer(CollectorRegistry(), host="127.0.0.1", port=0, check_timeout=0.2)
-    server.add_check("store", ok_check)
-    server.add_check("sources", bad)  # type: ignore[arg-type]
+    server.add_check("store", bad)
+    server.add_check("delivery", ok_check)
     base = await started(server)
     try:
         async with session.get(base + "/healthz") as resp:
@@ -72,11 +73,34 @@ async def test_healthz_is_503_when_a_check_fails_raises_or_hangs(
             body = await resp.json()
         async with session.get(base + "/livez") as resp:
             assert resp.status == 200
+            assert await resp.json() == {"live": True}
     finally:
         await server.stop()
-    assert body["ready"] is False
-    assert body["checks"]["store"]["ok"] is True
+    assert (body["ready"], body["status"]) == (False, "unavailable")
+    assert body["checks"]["store"]["ok"] is False
+    assert body["checks"]["store"]["status"] == "failing"
+    assert body["checks"]["delivery"]["status"] == "ok"
+
+
+@pytest.mark.parametrize("bad", [failing_check, raising_check, hanging_check])
+async def test_a_check_that_is_not_required_only_degrades(
+    session: aiohttp.ClientSession, bad: HealthCheck
+) -> None:
+    """A source down leaves the bot ready: the body says `degraded`, the answer is 200."""
+    server = WebServer(CollectorRegistry(), host="127.0.0.1", port=0, check_timeout=0.2)
+    server.add_check("store", ok_check)
+    server.add_check("sources", bad, required=False)
+    base = await started(server)
+    try:
+        async with session.get(base + "/healthz") as resp:
+            assert resp.status == 200
+            body = await resp.json()
+    finally:
+        await server.stop()
+    assert (body["ready"], body["status"]) == (True, "degraded")
     assert body["checks"]["sources"]["ok"] is False
+    assert body["checks"]["sources"]["status"] == "degraded"
+    assert body["checks"]["store"]["status"] == "ok"
 
 
 async def test_metrics_page_serves_the_registry_in_the_format_asked_for(

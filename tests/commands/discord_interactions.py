@@ -1,7 +1,8 @@
 """Slash-command interactions as Discord sends them over the gateway, with the knobs the
 shared fake's `inject_command` takes as raw payloads: options from a plain dict, and
 autocomplete (type 4) for a focused option. Also reads back the answer a
-command got, whether direct (callback type 4) or deferred (type 5, then a follow-up)."""
+command got, whether direct (callback type 4) or deferred (type 5, then a follow-up that
+replaces the thinking message)."""
 
 from __future__ import annotations
 
@@ -78,7 +79,8 @@ class Answer:
 
 
 async def answer_of(fake: FakeDiscord, interaction: dict[str, Any]) -> Answer:
-    """The answer the user finally saw: the callback, or the follow-up after a defer."""
+    """The answer the user finally saw: the callback's, or what replaced the thinking
+    message of a deferral."""
     interaction_id = interaction["id"]
 
     def callback() -> dict[str, Any] | None:
@@ -99,13 +101,6 @@ async def answer_of(fake: FakeDiscord, interaction: dict[str, Any]) -> Answer:
             int(data.get("flags", 0)),
             data.get("choices") or [],
         )
-    path = f"/webhooks/{fake.application_id}/{interaction['token']}"
-    await fake.wait_until(lambda: bool(fake.requests_to(path, "POST")), within=10)
-    body = fake.requests_to(path, "POST")[0].json()
-    return Answer(
-        DEFERRED,
-        body.get("content") or "",
-        body.get("embeds") or [],
-        int(data.get("flags", 0)) | int(body.get("flags", 0)),
-        [],
-    )
+    await fake.wait_until(lambda: bool(fake.visible_answers(interaction)), within=10)
+    shown = fake.visible_answers(interaction)[0]
+    return Answer(DEFERRED, shown["content"], shown["embeds"], int(shown["flags"]), [])

@@ -162,7 +162,9 @@ async def test_a_store_failure_is_logged_and_never_shown(
     assert reply.plain_text == GENERIC_FAILURE
     assert reply.tone is Tone.ERROR
     assert "subscriptions" not in reply.plain_text
-    assert any(record.exc_info for record in caplog.records)
+    [failed] = [record for record in caplog.records if record.exc_info]
+    fields = {name: getattr(failed, name, None) for name in ("platform", "channel", "command")}
+    assert fields == {"platform": "slack", "channel": "slack:C1", "command": "subscribe"}
 
 
 async def test_suggestions_survive_a_failing_store(commands: Commands, store: Store) -> None:

@@ -4,7 +4,10 @@ sends reconciled, a crash mid-post resumed without re-posting what landed."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
+
+import pytest
 
 from bot.delivery.payload import Post
 from bot.delivery.worker import BACKOFF_BASE_SECONDS, BACKOFF_FLOOR
@@ -66,8 +69,9 @@ async def test_a_deleted_channel_pauses_its_subscription_and_the_post_waits(
 
 
 async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
-    database_url: str, fake_slack: FakeSlack
+    database_url: str, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot.delivery.worker")
     clock = FakeClock()
     fake_slack.fail_next(500, path="chat.postMessage", times=1000)
     ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
@@ -101,6 +105,15 @@ async def test_a_post_failing_every_time_is_dead_lettered_with_the_reason(
     assert "3 attempts failed" in (row.last_error or "")
     assert "internal_error" in (row.last_error or "")
     assert fake_slack.default_channel.messages == []
+    [dead] = [r for r in caplog.records if "dead-lettered" in r.getMessage()]
+    fields = ("platform", "channel", "delivery_id", "subscription_id", "day")
+    assert {name: getattr(dead, name, None) for name in fields} == {
+        "platform": "slack",
+        "channel": "slack:C0PAPERS01",
+        "delivery_id": row.id,
+        "subscription_id": sub.id,
+        "day": row.item_key,
+    }
 
 
 async def test_a_send_whose_answer_is_lost_is_found_and_not_posted_twice(

@@ -1,10 +1,12 @@
 """A local Discord: the REST API (v10) and the gateway on one 127.0.0.1 port.
 
 The real discord.py client logs in to it, connects its gateway, posts messages and
-webhooks, syncs commands and answers interactions. It enforces the documented message
-limits (400 with Discord's error shape), nonce dedupe, per-channel / per-webhook and global
-rate buckets (429 with `Via` and a JSON `retry_after`, which discord.py needs to retry), and
-answers 403/404 for channels a test marks forbidden or deleted.
+webhooks, syncs commands and answers interactions (the first answer accepted once and only
+within 3 seconds, follow-ups and edits through the token for 15 minutes after). It
+enforces the documented message limits (400 with Discord's error shape), nonce dedupe,
+per-channel / per-webhook and global rate buckets (429 with `Via` and a JSON
+`retry_after`, which discord.py needs to retry), and answers 403/404 for channels a test
+marks forbidden or deleted.
 
 Run by hand: `python -m tests.fakes.discord [--port N]` prints the settings to point the bot
 at it.
@@ -24,19 +26,24 @@ from aiohttp import web
 
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_state import (
+    EPHEMERAL,
+    LOADING,
     Bucket,
     FakeChannel,
     FakeWebhook,
+    InteractionAnswers,
     Snowflakes,
     message_json,
     user_json,
 )
-from tests.fakes.platform_faults import FakeServer, Fault
+from tests.fakes.platform_faults import ARRIVED_AT, FakeServer, Fault
 from tests.render.validators import discord_message_violations
 
 API = "/api/v10"
 VIA = "1.1 google"
 NONCE_WINDOW = 300.0
+CHANNEL_MESSAGE, DEFERRED = 4, 5
+"""Interaction callback types that answer with a message (or, deferred, a thinking one)."""
 
 
 def jsonify(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
@@ -72,7 +79,10 @@ class FakeDiscord(FakeServer):
         self.webhooks: dict[int, FakeWebhook] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.interaction_responses: list[dict[str, Any]] = []
+        """Every first answer accepted (the interaction callback's body)."""
         self.followups: list[dict[str, Any]] = []
+        self.answers: dict[str, InteractionAnswers] = {}
+        """What each injected interaction has shown its user, by interaction id."""
         self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
         self._channel_limit = channel_limit
         self._webhook_limit = webhook_limit
@@ -125,6 +135,9 @@ class FakeDiscord(FakeServer):
         for prefix in (API, "/api"):
             r.add_post(prefix + "/webhooks/{webhook_id}/{token}", self._execute_webhook)
             r.add_patch(prefix + "/webhooks/{app}/{token}/messages/@original", self._edit_original)
+            r.add_get(
+                prefix + "/webhooks/{app}/{token}/messages/{message}", self._get_interaction_message
+            )
         r.add_get(API + "/users/@me", self._authed(self._me))
         r.add_get(API + "/oauth2/applications/@me", self._authed(self._application))
         r.add_get(API + "/gateway", self._gateway_info)
@@ -329,44 +342,103 @@ class FakeDiscord(FakeServer):
     async def _get_commands(self, request: web.Request) -> web.Response:
         return jsonify(self.commands.get(request.match_info.get("guild", "global"), []))
 
+    def visible_answers(self, interaction: dict[str, Any]) -> list[dict[str, Any]]:
+        """The messages a user reads in answer to this interaction."""
+        return self.answers[interaction["id"]].visible
+
+    def _by_token(self, request: web.Request) -> InteractionAnswers | None:
+        """The interaction a follow-up URL names, while its token is valid."""
+        token = request.match_info["token"]
+        found = next((a for a in self.answers.values() if a.token == token), None)
+        if found is None or not found.token_valid(request[ARRIVED_AT]):
+            return None
+        return found
+
+    def _interaction_message(self, body: dict[str, Any]) -> dict[str, Any]:
+        return message_json(
+            self.ids.next(),
+            self.default_channel,
+            body,
+            self.bot_user,
+            webhook_id=self.application_id,
+        )
+
     async def _interaction_callback(self, request: web.Request) -> web.StreamResponse:
+        """The first answer: accepted once, within the window, as Discord does; a deferral
+        (type 5) shows a thinking message until the first follow-up replaces it."""
         interaction = self.gateway.interactions.get(request.match_info["id"])
-        if interaction is None or interaction["token"] != request.match_info["token"]:
+        answers = self.answers.get(request.match_info["id"])
+        if interaction is None or answers is None or answers.token != request.match_info["token"]:
             return discord_error(404, 10062, "Unknown interaction")
-        if interaction.get("responded"):
+        if answers.acknowledged:
             return discord_error(400, 40060, "Interaction has already been acknowledged.")
-        interaction["responded"] = True
+        if not answers.open_for_first_answer(request[ARRIVED_AT]):
+            return discord_error(404, 10062, "Unknown interaction")
+        answers.acknowledged = True
         body = await request.json()
         self.interaction_responses.append({"interaction_id": interaction["id"], **body})
+        data = body.get("data") or {}
+        message = self._interaction_message(data)
+        if body.get("type") == DEFERRED:
+            message["flags"] |= LOADING
+        if body.get("type") in (CHANNEL_MESSAGE, DEFERRED):
+            answers.original = message
         if "with_response" not in request.query:
             return web.Response(status=204)
-        data = body.get("data") or {}
-        message = message_json(self.ids.next(), self.default_channel, data, self.bot_user)
-        interaction["original"] = message
         return jsonify(
             {
                 "interaction": {
                     "id": interaction["id"],
                     "type": interaction["type"],
                     "response_message_id": message["id"],
-                    "response_message_loading": body.get("type") == 5,
-                    "response_message_ephemeral": bool(int(data.get("flags", 0)) & 64),
+                    "response_message_loading": body.get("type") == DEFERRED,
+                    "response_message_ephemeral": bool(int(data.get("flags", 0)) & EPHEMERAL),
                 },
                 "resource": {"type": body.get("type"), "message": message},
             }
         )
 
     async def _followup(self, request: web.Request) -> web.Response:
+        """A follow-up: the first after a deferral replaces the thinking message (keeping
+        its ephemeral flag), any other is a message of its own. Unknown before the first
+        answer was accepted and after the token expired."""
+        answers = self._by_token(request)
+        if answers is None:
+            return discord_error(404, 10015, "Unknown Webhook")
         body = await request.json()
         self.followups.append(body)
-        message = message_json(self.ids.next(), self.default_channel, body, self.bot_user)
+        original = answers.original
+        if original is not None and answers.thinking:
+            kept = original["flags"] & EPHEMERAL
+            original.update(self._interaction_message(body), id=original["id"])
+            original["flags"] |= kept
+            return jsonify(original)
+        message = self._interaction_message(body)
+        answers.extra.append(message)
         return jsonify(message)
 
     async def _edit_original(self, request: web.Request) -> web.Response:
+        answers = self._by_token(request)
+        if answers is None:
+            return discord_error(404, 10015, "Unknown Webhook")
+        original = answers.original
+        if original is None:
+            return discord_error(404, 10008, "Unknown Message")
         body = await request.json()
         self.followups.append({"edit_original": True, **body})
-        message = message_json(self.ids.next(), self.default_channel, body, self.bot_user)
-        return jsonify(message)
+        kept = original["flags"] & EPHEMERAL
+        original.update(self._interaction_message(body), id=original["id"])
+        original["flags"] |= kept
+        return jsonify(original)
+
+    async def _get_interaction_message(self, request: web.Request) -> web.Response:
+        answers = self._by_token(request)
+        if answers is None:
+            return discord_error(404, 10015, "Unknown Webhook")
+        found = answers.find(request.match_info["message"])
+        if found is None:
+            return discord_error(404, 10008, "Unknown Message")
+        return jsonify(found)
 
 
 async def _serve(port: int) -> None:

@@ -10,9 +10,12 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
+
+from tests.fakes.discord_state import InteractionAnswers
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -191,5 +194,6 @@ class FakeGateway:
                 "context": 0,
             }
         self.interactions[interaction["id"]] = interaction
+        fake.answers[interaction["id"]] = InteractionAnswers(interaction["token"], time.monotonic())
         await self.dispatch("INTERACTION_CREATE", interaction)
         return interaction

@@ -56,6 +56,48 @@ class FakeWebhook:
     revoked: bool = False
 
 
+ANSWER_WINDOW = 3.0
+"""Seconds Discord waits for an interaction's first answer before it drops the interaction."""
+TOKEN_LIFETIME = 15 * 60.0
+"""Seconds an answered interaction's token stays valid for follow-ups and edits."""
+EPHEMERAL, LOADING = 1 << 6, 1 << 7
+
+
+@dataclass
+class InteractionAnswers:
+    """What one interaction has shown its user: the original answer (a message, or the
+    "thinking" message of a deferral until the first follow-up replaces it) and any
+    further follow-ups."""
+
+    token: str
+    created_at: float
+    acknowledged: bool = False
+    original: dict[str, Any] | None = None
+    extra: list[dict[str, Any]] = field(default_factory=list)
+
+    def open_for_first_answer(self, at: float) -> bool:
+        return at - self.created_at <= ANSWER_WINDOW
+
+    def token_valid(self, at: float) -> bool:
+        return self.acknowledged and at - self.created_at <= TOKEN_LIFETIME
+
+    @property
+    def thinking(self) -> bool:
+        return self.original is not None and bool(self.original["flags"] & LOADING)
+
+    @property
+    def visible(self) -> list[dict[str, Any]]:
+        """The messages the user reads (a thinking message is not an answer)."""
+        shown = [] if self.original is None or self.thinking else [self.original]
+        return shown + self.extra
+
+    def find(self, message_id: str) -> dict[str, Any] | None:
+        if message_id == "@original":
+            return self.original
+        found = [m for m in [self.original, *self.extra] if m and m["id"] == message_id]
+        return found[0] if found else None
+
+
 @dataclass
 class Bucket:
     """A fixed-window counter with the numbers Discord puts in X-RateLimit-* headers."""

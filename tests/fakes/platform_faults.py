@@ -3,7 +3,9 @@ records every request and can misbehave on demand.
 
 Faults are queued, matched by a path fragment, and consumed as requests arrive, so a test
 says exactly which of its requests fail and how (status, slowness, a dropped connection)
-without the fake needing to know anything about the test.
+without the fake needing to know anything about the test. Two faults leave the client
+unsure what happened, as real networks do: the request is carried out, then its answer is
+lost (`lost`) or held back (`late`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from typing import Any, Literal
 from aiohttp import web
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FaultKind = Literal["status", "slow", "drop", "rate_limit"]
+ARRIVED_AT = web.RequestKey("arrived_at", float)
+"""When a request reached the fake, before any fault held it (`time.monotonic()`)."""
+FaultKind = Literal["status", "slow", "drop", "rate_limit", "lost", "late"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,14 @@ class FakeServer:
     def drop_next(self, *, path: str = "", times: int = 1) -> Fault:
         return self.faults.add(Fault("drop", path, times))
 
+    def lose_answer_next(self, *, path: str = "", times: int = 1) -> Fault:
+        """Carry the request out, then drop the connection before answering."""
+        return self.faults.add(Fault("lost", path, times))
+
+    def answer_late_next(self, delay: float, *, path: str = "", times: int = 1) -> Fault:
+        """Carry the request out at once, then hold its answer back for `delay` seconds."""
+        return self.faults.add(Fault("late", path, times, delay=delay))
+
     def rate_limit_next(
         self, retry_after: float, *, path: str = "", times: int = 1, is_global: bool = False
     ) -> Fault:
@@ -160,6 +172,7 @@ class FakeServer:
             await self._notify()
 
     async def _answer(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        request[ARRIVED_AT] = time.monotonic()
         body = await request.read()
         self.requests.append(
             RecordedRequest(
@@ -181,6 +194,14 @@ class FakeServer:
         if fault.kind == "slow":
             await asyncio.sleep(fault.delay)
             return await handler(request)
+        if fault.kind in ("lost", "late"):
+            response = await handler(request)
+            if fault.kind == "late":
+                await asyncio.sleep(fault.delay)
+                return response
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError
         if fault.kind == "rate_limit":
             return self.rate_limit_response(fault)
         return self.error_response(fault.status)

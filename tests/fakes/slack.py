@@ -1,5 +1,5 @@
-"""A local Slack: the Web API methods the bot calls, Socket Mode, incoming webhooks and a
-response_url sink, on one 127.0.0.1 port.
+"""A local Slack: the Web API methods the bot calls, Socket Mode, incoming webhooks and
+response_urls (five uses each, `replace_original` honoured), on one 127.0.0.1 port.
 
 Point `AsyncWebClient(base_url=fake.api_base)` (or SLACK_API_BASE) at it. It checks tokens,
 validates Block Kit limits (`invalid_blocks`), keeps messages with their metadata for
@@ -31,6 +31,8 @@ from tests.render.validators import slack_message_violations
 
 ChannelState = Literal["ok", "not_in_channel", "is_archived", "deleted"]
 TEXT_TRUNCATED_AT = 40_000
+RESPONSE_URL_USES = 5
+"""How many times Slack lets an app use one response_url (within 30 minutes)."""
 
 
 @dataclass
@@ -82,6 +84,9 @@ class FakeSlack(FakeServer):
         self.channels: dict[str, SlackChannel] = {}
         self.webhooks: dict[str, SlackChannel] = {}
         self.responses: list[dict[str, Any]] = []
+        """Every body posted to a response_url, in order."""
+        self._shown: dict[str, list[dict[str, Any]]] = {}
+        self._uses: dict[str, int] = {}
         self._channel_rate = (channel_burst, channel_per_second)
         self._channel_buckets: dict[str, TokenBucket] = {}
         self._workspace = TokenBucket(workspace_per_minute, workspace_per_minute / 60)
@@ -281,8 +286,25 @@ class FakeSlack(FakeServer):
         channel.messages.append({"type": "message", "ts": ts, "via_webhook": True, **body})
         return web.Response(text="ok")
 
+    def visible_responses(self, response_url: str) -> list[dict[str, Any]]:
+        """The messages a user reads that came through this response_url."""
+        return list(self._shown.get(response_url.rsplit("/", 1)[-1], []))
+
     async def _response_url(self, request: web.Request) -> web.Response:
-        self.responses.append({"id": request.match_info["id"], **(await request.json())})
+        """A message per use, at most RESPONSE_URL_USES; `replace_original` replaces the
+        last message this URL posted (one posted by nothing is a new message)."""
+        response_id = request.match_info["id"]
+        shown = self._shown.setdefault(response_id, [])
+        self._uses[response_id] = self._uses.get(response_id, 0) + 1
+        if self._uses[response_id] > RESPONSE_URL_USES:
+            return web.Response(status=404, text="used_url")
+        body = await request.json()
+        self.responses.append({"id": response_id, **body})
+        message = {k: v for k, v in body.items() if k != "replace_original"}
+        if body.get("replace_original") and shown:
+            shown[-1] = message
+        else:
+            shown.append(message)
         return web.json_response({"ok": True})
 
 

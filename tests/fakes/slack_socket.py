@@ -18,6 +18,8 @@ class FakeSocketMode:
         self.connections: list[web.WebSocketResponse] = []
         self.acks: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self.connected = asyncio.Event()
+        self.client_close_codes: list[int] = []
+        """The code of each close frame a client sent; a dropped connection adds none."""
 
     def issue_ticket(self) -> str:
         ticket = secrets.token_hex(16)
@@ -42,7 +44,10 @@ class FakeSocketMode:
         )
         self.connected.set()
         try:
-            async for msg in ws:
+            while True:
+                msg = await ws.receive()
+                if msg.type == WSMsgType.CLOSE:
+                    self.client_close_codes.append(int(msg.data))
                 if msg.type != WSMsgType.TEXT:
                     break
                 ack = msg.json()

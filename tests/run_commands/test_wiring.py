@@ -4,6 +4,7 @@ waits for a logged-in Slack, and settings pick how commands arrive."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -73,6 +74,21 @@ async def test_every_adapter_the_pool_builds_gets_the_commands_before_it_starts(
     assert not failed_logged_in
     assert not kept_logged_in
     assert failed_count == kept_count == len(COMMANDS)
+
+
+async def test_callers_asking_at_once_share_one_login(
+    monkeypatch: pytest.MonkeyPatch, fake_discord: FakeDiscord, session: aiohttp.ClientSession
+) -> None:
+    """The worker and the run's login retry may both want Discord at the same moment."""
+    settings = settings_for(monkeypatch, fake_discord.settings_env())
+    built: list[Adapter] = []
+    async with AdapterPool(settings, session, on_built=built.append) as pool:
+        first, second = await asyncio.gather(
+            pool.get(Platform.DISCORD, Transport.BOT), pool.get(Platform.DISCORD, Transport.BOT)
+        )
+    assert first is second
+    assert built == [first]
+    assert len(fake_discord.requests_to("/users/@me")) == 1
 
 
 async def test_slack_endpoint_waits_for_slack_to_log_in(
