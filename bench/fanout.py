@@ -121,8 +121,7 @@ async def fan_out(args: argparse.Namespace, workdir: Path) -> tuple[bool, Path, 
             subs += await subscribe_channels(bot.store, None, slack, args.channels, settings_s)
             occurrence = dt.datetime(2025, 3, 4, 3, 33, tzinfo=dt.UTC)
             started = time.perf_counter()
-            for sub in subs:
-                await bot.engine.planner.plan_occurrence(sub, occurrence)
+            await bot.engine.planner.plan_slot(subs, occurrence)  # as the post-time job does
             planned = time.perf_counter() - started
             await bot.drained(within=3600)
             total = time.perf_counter() - started
