@@ -80,10 +80,17 @@ class Limits:
     slack_channel: Limit = Limit(1, 1.0)
     slack_workspace: Limit = Limit(5, 1.0)
     slack_webhook: Limit = Limit(1, 1.0)
+    slack_history: Limit = Limit(1, 60 / 50)
+    """conversations.history is Slack's Tier 3: about 50 calls a minute per workspace."""
 
-    def scopes(self, route: Route) -> list[tuple[str, Limit]]:
-        """The windows one send to `route` counts in."""
+    def scopes(self, route: Route, *, reading: bool = False) -> list[tuple[str, Limit]]:
+        """The windows one request to `route` counts in: a send, or a read of the
+        channel's recent messages (the look-up before re-sending an uncertain message).
+        A Discord read shares the bot's global budget but not the channel's message-post
+        bucket; a Slack read has its method's own workspace budget."""
         discord = route.platform is Platform.DISCORD
+        if reading:
+            return self._read_scopes(route)
         if route.transport is Transport.BOT and discord:
             return [
                 ("discord:global", self.discord_global),
@@ -99,6 +106,13 @@ class Limits:
         if route.transport is Transport.WEBHOOK:
             return [(f"slack:webhook:{route.label}", self.slack_webhook)]
         return []
+
+    def _read_scopes(self, route: Route) -> list[tuple[str, Limit]]:
+        if route.transport is not Transport.BOT:
+            return []  # webhooks and the console are never asked
+        if route.platform is Platform.DISCORD:
+            return [("discord:global", self.discord_global)]
+        return [(f"slack:history:{route.workspace}", self.slack_history)]
 
 
 class RateLimiter:
@@ -130,11 +144,11 @@ class RateLimiter:
         """Windows kept now (for /healthz: bounded by the scopes recently sent to)."""
         return len(self._windows)
 
-    def _windows_for(self, route: Route, now: float) -> list[Window]:
+    def _windows_for(self, route: Route, now: float, *, reading: bool = False) -> list[Window]:
         if now >= self._next_sweep:
             self._sweep(now)
         found = []
-        for key, limit in self.limits.scopes(route):
+        for key, limit in self.limits.scopes(route, reading=reading):
             window = self._windows.get(key)
             if window is None:
                 stretched = limit.stretched()
@@ -153,15 +167,17 @@ class RateLimiter:
         now = self._clock()
         return max((w.wait(now) for w in self._windows_for(route, now)), default=0.0)
 
-    async def acquire(self, route: Route) -> float:
-        """Wait for room, then count the send; returns the seconds waited.
+    async def acquire(self, route: Route, *, reading: bool = False) -> float:
+        """Wait for room, then count the request (a send, or with `reading` a look-up in
+        the channel's history); returns the seconds waited. Every request a platform counts
+        is counted here, so a restart's look-ups never push its posts into 429s.
 
         The windows are looked up again after every sleep: another send may have swept one
         of them meanwhile, and a send counted in a dropped window would not count at all."""
         waited = 0.0
         while True:
             now = self._clock()
-            windows = self._windows_for(route, now)
+            windows = self._windows_for(route, now, reading=reading)
             wait = max((w.wait(now) for w in windows), default=0.0)
             if wait <= 0:
                 for window in windows:

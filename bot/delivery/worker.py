@@ -341,6 +341,9 @@ class DeliveryWorker:
             receipt: Receipt | None = None
             try:
                 if uncertain:
+                    waited = await self._limiter.acquire(route, reading=True)
+                    if waited:
+                        self._metrics.limiter_wait.labels(platform=platform).inc(waited)
                     receipt = await adapter.find_sent(
                         route.target, message, key, since=since, now=self._clock()
                     )

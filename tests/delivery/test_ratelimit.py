@@ -118,3 +118,28 @@ async def test_a_send_waiting_through_a_sweep_still_counts() -> None:
 
     assert waited > 1.0
     assert limiter.delay(discord("1")) > 25.0  # counted in the channel's 30 s window
+
+
+async def test_discord_reads_share_the_global_budget_but_not_the_channel_bucket() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for n in range(45):  # a restart looking 45 uncertain messages up
+        assert await limiter.acquire(discord(str(n)), reading=True) == 0
+    for n in range(5):
+        assert await limiter.acquire(discord(str(n))) == 0  # the global budget is at 50
+    assert limiter.delay(discord("new")) > 0.9  # the next post waits for the global window
+    clock.now += 1.1
+    # Reading channel 1 left its post bucket alone: only its one post counts, four more fit.
+    for _ in range(4):
+        assert await limiter.acquire(discord("1")) == 0
+
+
+async def test_slack_reads_have_their_own_workspace_budget() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    assert await limiter.acquire(slack("C1"), reading=True) == 0
+    assert await limiter.acquire(slack("C1")) == 0  # a read does not hold the post back
+    waited = await limiter.acquire(slack("C2"), reading=True)
+    assert 1.1 < waited < 1.4  # about 50 history calls a minute per workspace
+    webhook = Route(Platform.SLACK, Transport.WEBHOOK, "url", "slack-webhook:B1", "B1")
+    assert await limiter.acquire(webhook, reading=True) == 0  # webhooks are never read
