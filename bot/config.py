@@ -165,6 +165,9 @@ class Settings(BaseSettings):
     discord_channel_per_5s: int = Field(default=5, ge=1, le=1000)
     slack_channel_per_second: float = Field(default=1.0, gt=0, le=1000)
     slack_workspace_per_minute: int = Field(default=300, ge=1, le=1_000_000)
+    #: Slack conversations.history calls per workspace per minute (Tier 3): the look-ups
+    #: before re-sending a message whose send may have landed.
+    slack_history_per_minute: int = Field(default=50, ge=1, le=1_000_000)
     #: How often subscription changes made from chat are picked up (seconds).
     subscription_sync_seconds: int = Field(default=30, ge=1, le=3600)
 

@@ -42,6 +42,7 @@ def limits_from(settings: Settings) -> Limits:
         discord_channel=Limit(settings.discord_channel_per_5s, 5.0),
         slack_channel=Limit(1, 1 / settings.slack_channel_per_second),
         slack_workspace=Limit.per_minute(settings.slack_workspace_per_minute),
+        slack_history=Limit.per_minute(settings.slack_history_per_minute),
     )
 
 

@@ -81,7 +81,8 @@ class Limits:
     slack_workspace: Limit = Limit(5, 1.0)
     slack_webhook: Limit = Limit(1, 1.0)
     slack_history: Limit = Limit(1, 60 / 50)
-    """conversations.history is Slack's Tier 3: about 50 calls a minute per workspace."""
+    """conversations.history is Slack's Tier 3: about 50 calls a minute per workspace
+    (SLACK_HISTORY_PER_MINUTE)."""
 
     def scopes(self, route: Route, *, reading: bool = False) -> list[tuple[str, Limit]]:
         """The windows one request to `route` counts in: a send, or a read of the

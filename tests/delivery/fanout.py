@@ -43,6 +43,7 @@ def relaxed_env() -> dict[str, str]:
         "DISCORD_CHANNEL_PER_5S": "1000",
         "SLACK_CHANNEL_PER_SECOND": "1000",
         "SLACK_WORKSPACE_PER_MINUTE": "1000000",
+        "SLACK_HISTORY_PER_MINUTE": "1000000",
         "DELIVERY_CONCURRENCY": "64",
     }
 

@@ -42,12 +42,12 @@ async def test_every_post_lands_exactly_once_through_faults(
         slack_bot_token=fake_slack.bot_token,
         slack_api_base=fake_slack.api_base,
         slack_workspace_per_minute=6000,
+        slack_history_per_minute=6000,
         http_timeout=1.0,
     ) as bot:
         digest = await store_digest(bot.store, DAY, synthetic_entries(12))
         subs = await subscribe_channels(bot.store, fake_discord, fake_slack, CHANNELS, SETTINGS)
-        for sub in subs:
-            await bot.engine.planner.plan_occurrence(sub, occurrence)
+        await bot.engine.planner.plan_slot(subs, occurrence)
         counts = await bot.drained(within=110)
         rows = await bot.store.deliveries.list()
         found = bot.metric("papers_bot_reconciled_total", platform="slack", outcome="found")
