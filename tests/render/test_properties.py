@@ -89,11 +89,8 @@ options = st.builds(
     summary_limit=st.one_of(st.none(), st.integers(0, 5000)),
 )
 
-SETTINGS = settings(
-    max_examples=80,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
+# How many examples, and whether they are random, is the profile's call (tests/conftest.py).
+SETTINGS = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 
 
 def _sendable(message: RenderedMessage) -> None:
