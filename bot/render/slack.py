@@ -4,7 +4,8 @@ Per paper: a section with the linked title, the summary in mrkdwn sections, a co
 (votes, authors), a context line of links, and the thumbnail. Slack plays a video inline
 only from the app's declared unfurl domains, so elsewhere a video paper shows its still
 image and a "Watch video" link. Untrusted text is escaped (&, <, >) and `link_names` is
-never set, so nothing in a title can ping.
+never set, so nothing in a title can ping. Every budget is measured on the escaped text; an
+alert's notice counts toward its message's total like any other block.
 """
 
 from __future__ import annotations
@@ -90,10 +91,16 @@ def _sections(lines: Sequence[str]) -> list[Block]:
     return blocks
 
 
+def _summary_lines(raw: str) -> list[str]:
+    """Each raw line as mrkdwn, blank ones dropped: lines render independently."""
+    return [line for line in (slack_mrkdwn(part) for part in raw.split("\n")) if line.strip()]
+
+
 def _summary_blocks(summary: str, budget: int) -> list[Block]:
-    """The summary in sections of at most SECTION_TEXT, `budget` code points in all; lines
-    render independently, so each is converted (and, rarely, cut) on its own."""
-    raw = fit_raw(summary, budget, slack_mrkdwn)
+    """The summary in sections of at most SECTION_TEXT, `budget` code points in all,
+    measured on the lines exactly as they are sent (a line longer than a section is cut
+    on its own, which only shortens it)."""
+    raw = fit_raw(summary, budget, lambda text: "\n".join(_summary_lines(text)))
     rendered = (fit(line, SlackLimits.SECTION_TEXT, slack_mrkdwn) for line in raw.split("\n"))
     return _sections([line for line in rendered if line.strip()])
 
@@ -117,9 +124,12 @@ def _media_blocks(facts: PaperFacts, options: RenderOptions) -> list[Block]:
 
 
 def _paper_blocks(
-    paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions
+    paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions, intro: str
 ) -> list[Block]:
-    head = [_section("*" + _title_link(facts, SlackLimits.SECTION_TEXT - 2) + "*")]
+    """The paper's blocks under an optional `intro` section; the summary gets what the
+    others leave of the message's total."""
+    head = [_section(intro)] if intro else []
+    head.append(_section("*" + _title_link(facts, SlackLimits.SECTION_TEXT - 2) + "*"))
     byline = [f"{VOTE_MARK} *{escape_slack(labels.votes)}* {escape_slack(facts.votes)}"]
     if options.show_authors:
         authors = format_authors(
@@ -175,10 +185,9 @@ def render_slack_paper(
     options = options or RenderOptions()
     labels = options.labels(paper.language)
     facts = paper_facts(paper, labels, options)
-    blocks = _paper_blocks(paper, facts, labels, options)
+    blocks = _paper_blocks(paper, facts, labels, options, intro)
     text = _fallback(facts, labels)
     if intro:
-        blocks.insert(0, _section(intro))
         text = fit(one_line(intro), SlackLimits.TEXT, lambda t: t)
     payload = {"date": paper.date.isoformat(), "paper_key": paper.key}
     return RenderedMessage(
