@@ -3,8 +3,9 @@
 Per paper: a section with the linked title, the summary in mrkdwn sections, a context line
 (votes, authors), a context line of links, and the thumbnail. Slack plays a video inline
 only from the app's declared unfurl domains, so elsewhere a video paper shows its still
-image and a "Watch video" link. Untrusted text is escaped (&, <, >) and `link_names` is
-never set, so nothing in a title can ping. Every budget is measured on the escaped text; an
+image and a "Watch video" link. Untrusted text goes through `slack_text`/`slack_mrkdwn`
+(&, <, > escaped, no code, no quotes, links written out) and `link_names` is never set, so
+nothing in a title can ping or link. Every budget is measured on the escaped text; an
 alert's notice counts toward its message's total like any other block.
 """
 
@@ -18,7 +19,7 @@ from bot.models import Digest, Paper, Platform
 from bot.render.facts import PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import SlackLimits
-from bot.render.markup import escape_slack, slack_link, slack_mrkdwn
+from bot.render.markup import escape_slack, slack_link, slack_mrkdwn, slack_text
 from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.text import fit, fit_raw, format_authors, one_line
@@ -73,7 +74,7 @@ def _title_link(facts: PaperFacts, limit: int) -> str:
     """The escaped title, linked to the paper when there is a link, within `limit`."""
     link = facts.link
     if link is None:
-        return fit(facts.title, limit, escape_slack)
+        return fit(facts.title, limit, slack_text)
     return fit(facts.title, limit, lambda title: slack_link(link, title))
 
 
@@ -138,7 +139,7 @@ def _paper_blocks(
             max_names=options.max_authors,
             limit=AUTHORS_BUDGET,
             more=labels.authors_suffix,
-            render=escape_slack,
+            render=slack_text,
         )
         if authors:
             byline.append(f"*{escape_slack(labels.authors)}:* {authors}")
@@ -158,7 +159,7 @@ def _paper_blocks(
 def _fallback(facts: PaperFacts, labels: Labels) -> str:
     """The notification text: title and votes, readable without blocks."""
     suffix = f" ({VOTE_MARK} {escape_slack(facts.votes)})"
-    return fit(facts.title, SlackLimits.TEXT - len(suffix), escape_slack) + suffix
+    return fit(facts.title, SlackLimits.TEXT - len(suffix), slack_text) + suffix
 
 
 def _body(
@@ -273,6 +274,6 @@ def render_slack_alert(
     labels = options.labels(paper.language)
     facts = paper_facts(paper, labels, options)
     notice = escape_slack(labels.alert.format(threshold=threshold, votes=facts.votes))
-    title = fit(facts.title, SlackLimits.SECTION_TEXT // 2, escape_slack)
+    title = fit(facts.title, SlackLimits.SECTION_TEXT // 2, slack_text)
     intro = f"{ALERT_MARK} *{title}* {notice}"
     return render_slack_paper(paper, options=options, role=MessageRole.ALERT, intro=intro)
