@@ -1,5 +1,13 @@
-"""Fixtures every test area shares: where the real corpus is, and how a missing service is
-treated (skipped on a developer's machine, a failure in CI)."""
+"""Fixtures every test area shares: where the real corpus is, how a missing service is
+treated (skipped on a developer's machine, a failure in CI), and the Hypothesis profiles.
+
+Hypothesis profiles: `ci` (loaded when CI is set) is derandomized, so a CI run tries the
+same examples every time and a red build is reproducible; `dev` (the default elsewhere)
+draws new random examples on each run; `nightly` draws many more, for a long hunt (run it
+with `--timeout=0`: pytest-timeout's 120 s per test is too short). Set HYPOTHESIS_PROFILE
+to pick one. None has a deadline: machines are shared, and how long an
+example takes is not what these tests check. A test's own `max_examples` wins over them.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 # The local fake servers as fixtures for every test area: fake_source, fake_discord, fake_slack.
 pytest_plugins = ["tests.fakes.source", "tests.fakes.fixtures"]
@@ -19,6 +28,14 @@ DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "daily_papers_ko"
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+PROFILE_ENV = "HYPOTHESIS_PROFILE"
+_UNTIMED = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", _UNTIMED, derandomize=True, database=None, max_examples=60)
+settings.register_profile("dev", _UNTIMED, max_examples=60)
+settings.register_profile("nightly", _UNTIMED, max_examples=2000)
+settings.load_profile(os.environ.get(PROFILE_ENV) or ("ci" if in_ci() else "dev"))
 
 
 def skip_or_fail(reason: str) -> NoReturn:

@@ -30,8 +30,8 @@ from bot.commands.replies import TONE_MARKS, Reply, Span, Style, render_lines
 from bot.commands.spec import COMMANDS, CommandSpec
 from bot.models import ChannelRef, Platform
 from bot.render.limits import SlackLimits
-from bot.render.markup import escape_slack, slack_link
-from bot.render.slack import render_slack_paper
+from bot.render.markup import slack_link, slack_text
+from bot.render.slack import block_text_length, render_slack_paper
 from bot.render.text import fit, one_line
 from bot.retry import backoff
 
@@ -41,7 +41,8 @@ MANAGER_REQUIREMENT = "a workspace admin or owner (or a user listed in SLACK_ADM
 ADMIN_FLAGS = ("is_admin", "is_owner", "is_primary_owner")
 DM_CHANNEL_NAME = "directmessage"
 REPLY_TEXT_BUDGET = SlackLimits.TOTAL_BLOCK_TEXT // 2
-"""Our lines' share of a reply's block text; a /paper card takes the rest."""
+"""The most block text a reply's lines may take; beside a /paper card, only what the card
+leaves of the message's total."""
 RESPONSE_URL_TRIES = 3
 """Tries of a response_url before falling back (Slack allows 5 uses of one)."""
 RESPONSE_URL_BACKOFF = 0.5
@@ -113,7 +114,7 @@ class SlackCaller:
 def _span(span: Span) -> str:
     if span.url is not None:
         return slack_link(span.url, span.text)
-    text = escape_slack(span.text)
+    text = slack_text(span.text)
     return f"*{text}*" if span.style is Style.BOLD and text else text
 
 
@@ -132,19 +133,24 @@ def _sections(text: str) -> list[dict[str, Any]]:
 
 
 def reply_body(reply: Reply) -> dict[str, Any]:
-    """`text` and `blocks` for a response_url or chat.postEphemeral."""
-    text = render_lines(reply, _span, limit=REPLY_TEXT_BUDGET, more=lambda n: f"…and {n} more")
-    blocks = _sections(text) if text else []
-    mark = TONE_MARKS.get(reply.tone)
-    plain_text = f"{mark} {reply.plain_text}" if mark else reply.plain_text
-    fallback = fit(one_line(plain_text), SlackLimits.TEXT, escape_slack)
+    """`text` and `blocks` for a response_url or chat.postEphemeral. A /paper card comes
+    first and its block text counts: the lines get what it leaves of the total."""
+    card_blocks: list[dict[str, Any]] = []
+    card_text = ""
     if reply.card is not None:
         card = render_slack_paper(reply.card, options=reply.card_options).body
         card_blocks = list(card.get("blocks", []))
-        if blocks:
-            card_blocks.append({"type": "divider"})
-        blocks = (card_blocks + blocks)[: SlackLimits.BLOCKS]
-        fallback = str(card.get("text", "")) or fallback
+        card_text = str(card.get("text", ""))
+    card_room = SlackLimits.TOTAL_BLOCK_TEXT - block_text_length(card_blocks)
+    room = max(0, min(REPLY_TEXT_BUDGET, card_room))
+    text = render_lines(reply, _span, limit=room, more=lambda n: f"…and {n} more")
+    blocks = _sections(text) if text else []
+    if card_blocks and blocks:
+        card_blocks.append({"type": "divider"})
+    blocks = (card_blocks + blocks)[: SlackLimits.BLOCKS]
+    mark = TONE_MARKS.get(reply.tone)
+    plain_text = f"{mark} {reply.plain_text}" if mark else reply.plain_text
+    fallback = card_text or fit(one_line(plain_text), SlackLimits.TEXT, slack_text)
     body: dict[str, Any] = {"text": fallback or "…"}
     if blocks:
         body["blocks"] = blocks

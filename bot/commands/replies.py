@@ -109,7 +109,8 @@ def render_lines(
     """The reply's lines in one platform's markup within `limit` code points.
 
     Lines are dropped from the end (never cut in the middle of a link) and the count of
-    what is missing, plus what the handler left out on purpose, is said on a last line.
+    what is missing, plus what the handler left out on purpose, is said on a last line;
+    "" when not even that line fits.
     """
     rendered = ["".join(span(item) for item in line) for line in reply.lines]
     mark = TONE_MARKS.get(reply.tone)
@@ -121,5 +122,5 @@ def render_lines(
         tail = [more(missing)] if missing else []
         text = "\n".join(kept + tail)
         if len(text) <= limit or not kept:
-            return text if len(text) <= limit else text[:limit]
+            return text if len(text) <= limit else ""
         kept.pop()

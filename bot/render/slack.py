@@ -3,8 +3,10 @@
 Per paper: a section with the linked title, the summary in mrkdwn sections, a context line
 (votes, authors), a context line of links, and the thumbnail. Slack plays a video inline
 only from the app's declared unfurl domains, so elsewhere a video paper shows its still
-image and a "Watch video" link. Untrusted text is escaped (&, <, >) and `link_names` is
-never set, so nothing in a title can ping.
+image and a "Watch video" link. Untrusted text goes through `slack_text`/`slack_mrkdwn`
+(&, <, > escaped, no code, no quotes, links written out) and `link_names` is never set, so
+nothing in a title can ping or link. Every budget is measured on the escaped text; an
+alert's notice counts toward its message's total like any other block.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from bot.models import Digest, Paper, Platform
 from bot.render.facts import PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import SlackLimits
-from bot.render.markup import escape_slack, slack_link, slack_mrkdwn
+from bot.render.markup import escape_slack, slack_link, slack_mrkdwn, slack_text
 from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.text import fit, fit_raw, format_authors, one_line
@@ -72,7 +74,7 @@ def _title_link(facts: PaperFacts, limit: int) -> str:
     """The escaped title, linked to the paper when there is a link, within `limit`."""
     link = facts.link
     if link is None:
-        return fit(facts.title, limit, escape_slack)
+        return fit(facts.title, limit, slack_text)
     return fit(facts.title, limit, lambda title: slack_link(link, title))
 
 
@@ -90,10 +92,16 @@ def _sections(lines: Sequence[str]) -> list[Block]:
     return blocks
 
 
+def _summary_lines(raw: str) -> list[str]:
+    """Each raw line as mrkdwn, blank ones dropped: lines render independently."""
+    return [line for line in (slack_mrkdwn(part) for part in raw.split("\n")) if line.strip()]
+
+
 def _summary_blocks(summary: str, budget: int) -> list[Block]:
-    """The summary in sections of at most SECTION_TEXT, `budget` code points in all; lines
-    render independently, so each is converted (and, rarely, cut) on its own."""
-    raw = fit_raw(summary, budget, slack_mrkdwn)
+    """The summary in sections of at most SECTION_TEXT, `budget` code points in all,
+    measured on the lines exactly as they are sent (a line longer than a section is cut
+    on its own, which only shortens it)."""
+    raw = fit_raw(summary, budget, lambda text: "\n".join(_summary_lines(text)))
     rendered = (fit(line, SlackLimits.SECTION_TEXT, slack_mrkdwn) for line in raw.split("\n"))
     return _sections([line for line in rendered if line.strip()])
 
@@ -117,9 +125,12 @@ def _media_blocks(facts: PaperFacts, options: RenderOptions) -> list[Block]:
 
 
 def _paper_blocks(
-    paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions
+    paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions, intro: str
 ) -> list[Block]:
-    head = [_section("*" + _title_link(facts, SlackLimits.SECTION_TEXT - 2) + "*")]
+    """The paper's blocks under an optional `intro` section; the summary gets what the
+    others leave of the message's total."""
+    head = [_section(intro)] if intro else []
+    head.append(_section("*" + _title_link(facts, SlackLimits.SECTION_TEXT - 2) + "*"))
     byline = [f"{VOTE_MARK} *{escape_slack(labels.votes)}* {escape_slack(facts.votes)}"]
     if options.show_authors:
         authors = format_authors(
@@ -128,7 +139,7 @@ def _paper_blocks(
             max_names=options.max_authors,
             limit=AUTHORS_BUDGET,
             more=labels.authors_suffix,
-            render=escape_slack,
+            render=slack_text,
         )
         if authors:
             byline.append(f"*{escape_slack(labels.authors)}:* {authors}")
@@ -148,7 +159,7 @@ def _paper_blocks(
 def _fallback(facts: PaperFacts, labels: Labels) -> str:
     """The notification text: title and votes, readable without blocks."""
     suffix = f" ({VOTE_MARK} {escape_slack(facts.votes)})"
-    return fit(facts.title, SlackLimits.TEXT - len(suffix), escape_slack) + suffix
+    return fit(facts.title, SlackLimits.TEXT - len(suffix), slack_text) + suffix
 
 
 def _body(
@@ -175,10 +186,9 @@ def render_slack_paper(
     options = options or RenderOptions()
     labels = options.labels(paper.language)
     facts = paper_facts(paper, labels, options)
-    blocks = _paper_blocks(paper, facts, labels, options)
+    blocks = _paper_blocks(paper, facts, labels, options, intro)
     text = _fallback(facts, labels)
     if intro:
-        blocks.insert(0, _section(intro))
         text = fit(one_line(intro), SlackLimits.TEXT, lambda t: t)
     payload = {"date": paper.date.isoformat(), "paper_key": paper.key}
     return RenderedMessage(
@@ -264,6 +274,6 @@ def render_slack_alert(
     labels = options.labels(paper.language)
     facts = paper_facts(paper, labels, options)
     notice = escape_slack(labels.alert.format(threshold=threshold, votes=facts.votes))
-    title = fit(facts.title, SlackLimits.SECTION_TEXT // 2, escape_slack)
+    title = fit(facts.title, SlackLimits.SECTION_TEXT // 2, slack_text)
     intro = f"{ALERT_MARK} *{title}* {notice}"
     return render_slack_paper(paper, options=options, role=MessageRole.ALERT, intro=intro)

@@ -14,7 +14,7 @@ from bot.render.limits import UrlLimits
 
 _SCHEMES = frozenset({"http", "https"})
 _BREAKOUT = str.maketrans({"<": "%3C", ">": "%3E", "|": "%7C", '"': "%22", "`": "%60"})
-_PARENS = str.maketrans({"(": "%28", ")": "%29"})
+_MARKDOWN = str.maketrans({"(": "%28", ")": "%29", "[": "%5B", "]": "%5D", "\\": "%5C"})
 
 # Formats chat clients show inline; everything else (svg, video files written as images)
 # would be a broken image, so callers fall back to another picture or none.
@@ -49,8 +49,10 @@ def https_url(url: str | None) -> str | None:
 
 
 def markdown_link_target(url: str) -> str:
-    """A safe URL made fit for `[text](url)`: a parenthesis would end the link early."""
-    return url.translate(_PARENS)
+    """A safe URL made fit for Discord markdown, as a `[text](url)` target or written out
+    in text: a parenthesis would end a link early (or cut a written-out address short), a
+    bracket could start a link, a backslash escape the character after it."""
+    return url.translate(_MARKDOWN)
 
 
 def url_host(url: str) -> str:

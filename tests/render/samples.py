@@ -94,6 +94,7 @@ def korean_digest() -> Digest:
 
 
 def hostile_digest() -> Digest:
+    """Mentions, links and layout markup in every untrusted field; junk URL fields."""
     papers = (
         paper(
             title="@everyone <!channel> <@U123> <@&456> **Bold** _claim_ [click](javascript:x)",
@@ -109,6 +110,21 @@ def hostile_digest() -> Digest:
             source=SourceKind.FEED,
             github_url="ftp://example.org/repo",
             project_url="/relative/page",
+        ),
+        paper(
+            title="`Code` title > see <https://evil.example|arXiv> https://evil.example/t",
+            url="https://arxiv.org/abs/2403.08888",
+            arxiv_id="2403.08888",
+            votes=2,
+            authors=("# Heading Author", "> Quote Author", "`Code` Author"),
+            media=None,
+            bullets=(),
+            abstract=(
+                "# A heading\n\n-# subtext\n\n> a quote\n\n- a list item\n\n1. a numbered item"
+                "\n\n```py fenced``` and `inline` code\n\n"
+                "[Official code](https://evil.example/phish) ![](https://evil.example/p.png)"
+            ),
+            source=SourceKind.FEED,
         ),
     )
     return Digest(date=DAY, source=SourceKind.FEED, papers=papers, language="en")

@@ -1,5 +1,5 @@
 """Every real digest of the corpus, rendered for both platforms and both Slack layouts,
-passes the validator: zero violations."""
+passes the validators: zero violations, and no link or markup from the digest's text."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from bot.render.discord import render_discord_digest
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_digest
 from bot.sources.files import load_digest_file
-from tests.render.validators import discord_message_violations, slack_message_violations
+from tests.render.hostile import digest_urls
+from tests.render.validators import (
+    discord_markup_violations,
+    discord_message_violations,
+    slack_markup_violations,
+    slack_message_violations,
+)
 
 pytestmark = pytest.mark.corpus
 
@@ -25,21 +31,24 @@ def test_every_corpus_digest_renders_valid_payloads(corpus_dir: Path) -> None:
         digest = load_digest_file(path)
         papers = rank_papers(digest.papers)
         papers_seen += len(papers)
+        ours = digest_urls(digest)
         discord = render_discord_digest(digest, papers)
         if sum(len(m.body["embeds"]) for m in discord) != len(papers) + 1:
             problems.append(f"{path}: discord lost a paper")
         for message in discord:
             messages_checked += 1
-            problems += [f"{path} discord: {v}" for v in discord_message_violations(message.body)]
+            found = discord_message_violations(message.body)
+            found += discord_markup_violations(message.body, ours)
+            problems += [f"{path} discord: {v}" for v in found]
         for layout in SlackLayout:
             slack = render_slack_digest(digest, papers, options=RenderOptions(slack_layout=layout))
             if len(slack) != len(papers) + 1:
                 problems.append(f"{path}: slack {layout} lost a paper")
             for message in slack:
                 messages_checked += 1
-                problems += [
-                    f"{path} slack/{layout}: {v}" for v in slack_message_violations(message.body)
-                ]
+                found = slack_message_violations(message.body)
+                found += slack_markup_violations(message.body, ours)
+                problems += [f"{path} slack/{layout}: {v}" for v in found]
     assert problems == []
     assert len(files) > 100
     assert papers_seen > 1000

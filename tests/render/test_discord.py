@@ -162,6 +162,17 @@ def test_hostile_text_is_inert() -> None:
     # The javascript "image" is refused; the HF thumbnail stands in.
     assert card["image"]["url"].startswith("https://cdn-thumbnails.huggingface.co/")
     assert messages[0].body["allowed_mentions"] == {"parse": []}
+    second = messages[0].body["embeds"][2]
+    assert second["title"].startswith("\\`Code\\` title \\> see \\<https\\://evil.example")
+    assert second["description"].splitlines() == [
+        "\\# A heading",
+        "\\-# subtext",
+        "\\> a quote",
+        "\\- a list item",
+        "1\\. a numbered item",
+        "\\`\\`\\`py fenced\\`\\`\\` and \\`inline\\` code",
+        "Official code (https://evil.example/phish) https://evil.example/p.png",
+    ]
 
 
 def test_no_papers_still_posts_a_header() -> None:

@@ -20,8 +20,14 @@ from bot.render.discord import render_discord_digest
 from bot.render.message import RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_digest
+from tests.render.hostile import digest_urls
 from tests.render.samples import SAMPLES
-from tests.render.validators import discord_message_violations, slack_message_violations
+from tests.render.validators import (
+    discord_markup_violations,
+    discord_message_violations,
+    slack_markup_violations,
+    slack_message_violations,
+)
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
 UPDATE_ENV = "PAPERS_BOT_UPDATE_GOLDEN"
@@ -53,9 +59,14 @@ def _serialize(messages: list[RenderedMessage]) -> str:
 @pytest.mark.parametrize("target", sorted(RENDERERS))
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
 def test_golden(sample: str, target: str) -> None:
-    messages = RENDERERS[target](SAMPLES[sample]())
-    check = discord_message_violations if target == "discord" else slack_message_violations
+    digest = SAMPLES[sample]()
+    messages = RENDERERS[target](digest)
+    if target == "discord":
+        check, markup = discord_message_violations, discord_markup_violations
+    else:
+        check, markup = slack_message_violations, slack_markup_violations
     assert all(check(m.body) == [] for m in messages)
+    assert all(markup(m.body, digest_urls(digest)) == [] for m in messages)
     path = GOLDEN_DIR / f"{sample}.{target}.json"
     actual = _serialize(messages)
     if os.environ.get(UPDATE_ENV) == "1":

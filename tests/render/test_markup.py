@@ -5,12 +5,16 @@ from __future__ import annotations
 import pytest
 
 from bot.render.markup import (
+    SLACK_BACKTICK,
     ZWSP,
+    discord_link,
     discord_markdown,
     escape_discord_markdown,
     escape_slack,
     neutralize_discord_mentions,
+    slack_link,
     slack_mrkdwn,
+    slack_text,
 )
 from bot.render.urls import host_matches, https_url, is_displayable_image, safe_url
 
@@ -59,16 +63,57 @@ def test_discord_escape_defuses_line_start_syntax(start: str, expected: str) -> 
     assert escape_discord_markdown(start) == expected
 
 
-def test_discord_markdown_keeps_emphasis_and_http_links_only() -> None:
+def test_discord_escape_keeps_an_address_from_becoming_a_link() -> None:
+    assert escape_discord_markdown("see https://evil.example/x") == "see https\\://evil.example/x"
+
+
+def test_discord_markdown_keeps_emphasis_and_writes_links_out() -> None:
     out = discord_markdown("***What's New***: see [code](https://e.org/a_(b)) [x](javascript:y)")
-    assert out.startswith("***What's New***: ")
-    assert "[code](https://e.org/a_%28b%29)" in out
-    assert "javascript" not in out
-    assert out.endswith(" x")
+    assert out == "***What's New***: see code (https://e.org/a_%28b%29) x"
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("[Official code](https://evil.example/x)", "Official code (https://evil.example/x)"),
+        ("![](https://e.org/i.png)", "https://e.org/i.png"),
+        ("![chart](https://e.org/i.png)", "chart (https://e.org/i.png)"),
+        ("[https://e.org/x](https://e.org/x)", "https://e.org/x"),
+        # Not a link to our parser; every bracket stays text.
+        ("[[nested]](https://e.org/x)", "\\[\\[nested\\]\\](https://e.org/x)"),
+        ("[a](https://e.org/[b]\\c)", "a (https://e.org/%5Bb%5D%5Cc)"),
+        ("[@everyone](https://e.org/)", f"@{ZWSP}everyone (https://e.org/)"),
+        ("# heading", "\\# heading"),
+        ("-# subtext", "\\-# subtext"),
+        ("> quote", "\\> quote"),
+        ("* item", "\\* item"),
+        ("**bold** start", "**bold** start"),
+        ("1. item", "1\\. item"),
+        ("• ok\n## heading", "• ok\n\\## heading"),
+        ("a `b` ```c```", "a \\`b\\` \\`\\`\\`c\\`\\`\\`"),
+    ],
+)
+def test_discord_markdown_leaves_only_emphasis_live(markdown: str, expected: str) -> None:
+    assert discord_markdown(markdown) == expected
+
+
+def test_discord_link_is_ours_with_a_verbatim_label() -> None:
+    out = discord_link("https://arxiv.org/abs/1", "[x](https://evil.example) @here")
+    assert out == f"[\\[x\\](https\\://evil.example) @{ZWSP}here](https://arxiv.org/abs/1)"
 
 
 def test_slack_escape_is_exactly_amp_lt_gt() -> None:
     assert escape_slack("a & b <!channel> > *c*") == "a &amp; b &lt;!channel&gt; &gt; *c*"
+
+
+def test_slack_text_adds_no_code_and_no_quote() -> None:
+    assert (
+        slack_text("> `x` & <!here>")
+        == f"{ZWSP}&gt; {SLACK_BACKTICK}x{SLACK_BACKTICK} &amp; &lt;!here&gt;"
+    )
+    assert slack_link("https://e.org/?a=1&b=2", "`t` <x|y>") == (
+        f"<https://e.org/?a=1&amp;b=2|{SLACK_BACKTICK}t{SLACK_BACKTICK} &lt;x|y&gt;>"
+    )
 
 
 @pytest.mark.parametrize(
@@ -80,11 +125,20 @@ def test_slack_escape_is_exactly_amp_lt_gt() -> None:
         ("an *italic* word", "an _italic_ word"),
         ("~~gone~~", "~gone~"),
         ("2 * 3 * 4", "2 * 3 * 4"),
-        ("[site](https://e.org/?a=1&b=2)", "<https://e.org/?a=1&amp;b=2|site>"),
+        ("[site](https://e.org/?a=1&b=2)", "site (https://e.org/?a=1&amp;b=2)"),
         ("[bad](javascript:alert(1))", "bad"),
         ("[rel](/x)", "rel"),
         ("<!channel> & <@U1>", "&lt;!channel&gt; &amp; &lt;@U1&gt;"),
-        ("[<!here>](https://e.org)", "<https://e.org|&lt;!here&gt;>"),
+        ("[<!here>](https://e.org)", "&lt;!here&gt; (https://e.org)"),
+        ("![](https://e.org/i.png)", "https://e.org/i.png"),
+        ("<https://evil.example|arXiv>", "&lt;https://evil.example|arXiv&gt;"),
+        (
+            "a `b` ```c```",
+            f"a {SLACK_BACKTICK}b{SLACK_BACKTICK} {SLACK_BACKTICK * 3}c{SLACK_BACKTICK * 3}",
+        ),
+        ("> quote", f"{ZWSP}&gt; quote"),
+        ("• ok\n  >>> all", f"• ok\n{ZWSP}  &gt;&gt;&gt; all"),
+        ("x > y", "x &gt; y"),
     ],
 )
 def test_slack_mrkdwn(markdown: str, mrkdwn: str) -> None:

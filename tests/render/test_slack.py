@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.models import Digest, Media, Platform, SourceKind
+from bot.render.markup import ZWSP
 from bot.render.message import MessageRole, RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_alert, render_slack_digest, render_slack_paper
@@ -100,7 +101,9 @@ def test_korean_mrkdwn_keeps_bold_labels() -> None:
         "• *_Performance Highlights_*: 최고 모델도 정답률 61%에 그쳤습니다.",
     ]
     assert "*추천* 19" in all_text(messages[1])
-    assert "<https://example.org/3d|프로젝트>" in all_text(messages[2])
+    # A link in a summary is written out, never a link whose label could hide its target.
+    assert "프로젝트 (https://example.org/3d)에서" in all_text(messages[2])
+    assert "<https://example.org/3d" not in all_text(messages[2])
 
 
 def test_video_without_declared_domain_is_thumbnail_plus_link() -> None:
@@ -136,6 +139,10 @@ def test_hostile_text_is_inert() -> None:
         assert "<@U123>" not in text
         assert "javascript" not in text.replace("[click](javascript:x)", "")
         assert "ftp://" not in text
+        assert "<https://evil.example" not in text
+        assert "Official code (https://evil.example/phish) https://evil.example/p.png" in text
+        assert f"\n{ZWSP}&gt; a quote\n" in text
+        assert "`" not in text
 
 
 def test_huge_summary_is_split_into_sections_and_capped() -> None:

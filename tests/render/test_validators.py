@@ -4,11 +4,17 @@ kind of bad payload, and accept a known-good one."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from tests.render.validators import discord_message_violations, slack_message_violations
+from tests.render.validators import (
+    discord_markup_violations,
+    discord_message_violations,
+    slack_markup_violations,
+    slack_message_violations,
+)
 
 
 def good_discord() -> dict[str, Any]:
@@ -197,3 +203,99 @@ def test_discord_escaped_brackets_are_text_but_an_escaped_backslash_is_not() -> 
     assert discord_message_violations(body) == []
     body["embeds"][0]["description"] = "[x\\\\](javascript:y)"
     assert discord_message_violations(body)
+
+
+OUR_URLS = (
+    "https://huggingface.co/papers/2401.00001",
+    "https://example.org/two",
+    "https://example.org/p?a=1&b=2",
+)
+
+
+def test_known_good_payloads_have_no_foreign_markup() -> None:
+    assert discord_markup_violations(good_discord(), OUR_URLS) == []
+    assert slack_markup_violations(good_slack(), OUR_URLS) == []
+
+
+def _description(text: str) -> Callable[[dict[str, Any]], None]:
+    return lambda b: b["embeds"][0].update(description=text)
+
+
+DISCORD_MARKUP_BAD: dict[str, Callable[[dict[str, Any]], None]] = {
+    "masked link to a stranger": _description("• [arXiv](https://evil.example/x)"),
+    "masked link in a field": lambda b: b["embeds"][0]["fields"][0].update(
+        value="[Votes](https://evil.example/)"
+    ),
+    "masked link after an escaped backslash": _description("\\\\[x](https://evil.example)"),
+    "heading": _description("• one\n# Big news"),
+    "small heading": _description("### three"),
+    "subtext": _description("-# small print"),
+    "block quote": _description("> quoted"),
+    "multi-line quote": _description(">>> all of it"),
+    "dash list": _description("- item"),
+    "star list": _description("* item"),
+    "ordered list": _description("  12. item"),
+    "inline code": _description("a `b` c"),
+    "code fence": _description("```py\nx```"),
+    "heading in content": lambda b: b.update(content="## loud"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DISCORD_MARKUP_BAD))
+def test_discord_markup_validator_catches(case: str) -> None:
+    body = copy.deepcopy(good_discord())
+    DISCORD_MARKUP_BAD[case](body)
+    assert discord_markup_violations(body, OUR_URLS), case
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\\[x\\](https://evil.example)",
+        "\\# not a heading",
+        "-\\# not subtext",
+        "\\> not a quote",
+        "\\- not a list",
+        "1\\. not a list",
+        "\\`not code\\`",
+        "#hashtag, >arrow, -1.5 dB, 2024 results",
+        "[two](https://example.org/two) and [two](<https://example.org/two>)",
+        "see https://evil.example/ (a bare URL shows where it leads)",
+    ],
+)
+def test_discord_markup_validator_accepts_escaped_text(text: str) -> None:
+    body = good_discord()
+    body["embeds"][0]["description"] = text
+    assert discord_markup_violations(body, OUR_URLS) == []
+
+
+def _section(text: str) -> Callable[[dict[str, Any]], None]:
+    return lambda b: b["blocks"][1]["text"].update(text=text)
+
+
+SLACK_MARKUP_BAD: dict[str, Callable[[dict[str, Any]], None]] = {
+    "link to a stranger": _section("*<https://evil.example/|A paper>*"),
+    "bare angle link to a stranger": _section("<https://evil.example/>"),
+    "raw ampersand": _section("A & B"),
+    "numeric entity": _section("&#60;!here&#62;"),
+    "block quote": _section("• one\n&gt; quoted"),
+    "multi-line quote": _section("&gt;&gt;&gt; all of it"),
+    "inline code": _section("a `b` c"),
+    "code block": _section("```x```"),
+    "code in context": lambda b: b["blocks"][2]["elements"][0].update(text="`3`"),
+    "quote in the fallback": lambda b: b.update(text="&gt; title"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SLACK_MARKUP_BAD))
+def test_slack_markup_validator_catches(case: str) -> None:
+    body = copy.deepcopy(good_slack())
+    SLACK_MARKUP_BAD[case](body)
+    assert slack_markup_violations(body, OUR_URLS), case
+
+
+def test_slack_markup_validator_reads_only_mrkdwn() -> None:
+    body = good_slack()
+    body["blocks"][0]["text"]["text"] = "> `plain` & <https://evil.example|x>"
+    body["blocks"][3]["alt_text"] = "> `alt` &"
+    assert slack_markup_violations(body, OUR_URLS) == []

@@ -5,14 +5,19 @@ It deliberately re-states the limits instead of importing the renderers' constan
 wrong constant in the renderer must be caught here, not copied. Fake platform servers
 reuse these functions to answer 400 exactly where the real platform would.
 Each function returns human-readable violations; an empty list means the body is valid.
+
+`discord_markup_violations` and `slack_markup_violations` go further than the platforms
+do: they flag markup the renderers never write themselves (headings, quotes, list markers,
+code) and links to anything but the URLs a test says are ours, so hostile digest text that
+turned into live markup is caught even where the platform would accept it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 # Discord (create message / execute webhook)
 D_CONTENT = 2000
@@ -72,6 +77,15 @@ _MASKED_LINK_TARGET = re.compile(r"(?<!\\)(?:\\\\)*\]\(\s*<?([^)\s>]*)")
 _URL_SCHEME = re.compile(r"(?<![A-Za-z0-9+.\-])([A-Za-z][A-Za-z0-9+.\-]*)://")
 _SLACK_ANGLE = re.compile(r"<([^<>]*)>")
 _SLACK_LINK = re.compile(r"https?://[^\s|<>]+(?:\|[^<>]*)?", re.IGNORECASE)
+
+# Discord's escape rule: a backslash before punctuation makes that character literal.
+_DISCORD_ESCAPED = re.compile(r"\\[^0-9A-Za-z\s]")
+_DISCORD_LINK_TARGET = re.compile(r"\]\(\s*<?([^\s)>]*)")
+_DISCORD_LINE_MARKUP = re.compile(
+    r"^[ \t]*(?:#{1,3}[ \t]|-#[ \t]|>{1,3}[ \t]|[-*+][ \t]|\d+\.[ \t])", re.MULTILINE
+)
+_SLACK_QUOTE = re.compile(r"^[ \t]*(?:&gt;|>)", re.MULTILINE)
+_SLACK_RAW_AMPERSAND = re.compile(r"&(?!amp;|lt;|gt;)")
 
 
 def _is_http_url(value: object, *, https_only: bool = False) -> bool:
@@ -382,4 +396,76 @@ def slack_message_violations(body: object) -> list[str]:
         and isinstance(metadata.get("event_payload"), dict)
     ):
         problems.append("metadata: needs event_type and an event_payload object")
+    return problems
+
+
+# ------------------------------------------------------------------- markup of untrusted text
+
+
+def _url_key(url: str) -> str:
+    """One spelling per URL, so a link target matches its field however it was escaped."""
+    unescaped = url.strip().replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return unquote(unescaped)
+
+
+def _discord_markup(problems: list[str], where: str, text: str, ours: frozenset[str]) -> None:
+    # Escaped characters are text; a placeholder keeps the positions of the rest.
+    live = _DISCORD_ESCAPED.sub("\x00\x00", text)
+    if "[" in live:
+        for match in _DISCORD_LINK_TARGET.finditer(live, live.index("[")):
+            target = match.group(1)
+            if _url_key(target) not in ours:
+                problems.append(f"{where}: masked link to a URL that is not ours: {target!r}")
+    for match in _DISCORD_LINE_MARKUP.finditer(live):
+        problems.append(f"{where}: line starts with markup {match.group().strip()!r}")
+    if "`" in live:
+        problems.append(f"{where}: live code span or fence")
+
+
+def discord_markup_violations(body: dict[str, Any], our_urls: Collection[str]) -> list[str]:
+    """Markup in a Discord body that the renderer never writes for itself: a masked link
+    whose target is not one of `our_urls`, a heading, subtext, block quote or list marker
+    at a line start, or a code span/fence; [] when there is none."""
+    ours = frozenset(_url_key(url) for url in our_urls)
+    problems: list[str] = []
+    content = body.get("content")
+    if isinstance(content, str):
+        _discord_markup(problems, "content", content, ours)
+    for index, embed in enumerate(body.get("embeds") or []):
+        for key, text in _embed_texts(embed):
+            _discord_markup(problems, f"embeds[{index}].{key}", text, ours)
+    return problems
+
+
+def _slack_markup(problems: list[str], where: str, text: str, ours: frozenset[str]) -> None:
+    for match in _SLACK_ANGLE.finditer(text):
+        target = match.group(1).split("|", 1)[0]
+        if _url_key(target) not in ours:
+            problems.append(f"{where}: link to a URL that is not ours: {target[:60]!r}")
+    for match in _SLACK_RAW_AMPERSAND.finditer(text):
+        problems.append(f"{where}: raw & at {match.start()} (Slack would read an entity)")
+    if _SLACK_QUOTE.search(text):
+        problems.append(f"{where}: a line starts a block quote")
+    if "`" in text:
+        problems.append(f"{where}: live code span or block")
+
+
+def _slack_mrkdwn_texts(blocks: list[Any]) -> Iterator[tuple[str, str]]:
+    for index, block in enumerate(blocks):
+        objects = [block.get("text"), *(block.get("fields") or []), *(block.get("elements") or [])]
+        for obj in objects:
+            if isinstance(obj, dict) and obj.get("type") == "mrkdwn":
+                yield f"blocks[{index}]", str(obj.get("text", ""))
+
+
+def slack_markup_violations(body: dict[str, Any], our_urls: Collection[str]) -> list[str]:
+    """Markup in a Slack body's mrkdwn (blocks and the `text` fallback) that the renderer
+    never writes for itself: a `<...>` link to anything but `our_urls`, a raw `&` that is
+    not one of our escapes, a block quote or a code span; [] when there is none.
+    plain_text objects and alt texts are shown literally and are not looked at."""
+    ours = frozenset(_url_key(url) for url in our_urls)
+    problems: list[str] = []
+    _slack_markup(problems, "text", str(body.get("text", "")), ours)
+    for where, text in _slack_mrkdwn_texts(body.get("blocks") or []):
+        _slack_markup(problems, where, text, ours)
     return problems
