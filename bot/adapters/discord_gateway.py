@@ -40,8 +40,9 @@ from bot.adapters.discord_common import (
 
 log = logging.getLogger(__name__)
 
-IDENTIFY_INTERVAL = 5.0
-"""Seconds between two identifies in one bucket (Discord's session start rate limit)."""
+IDENTIFY_INTERVAL = 5.0 + 0.5
+"""Seconds between two identifies in one bucket: Discord's session start limit (one per 5 s)
+plus a margin, since Discord counts when a frame arrives, and frames travel unevenly."""
 
 IdentifyGate = Callable[[int], Awaitable[None]]
 """Returns when shard `shard_id` may send its IDENTIFY."""

@@ -71,6 +71,8 @@ class FakeGateway:
         """Every accepted IDENTIFY: when (monotonic) and for which [shard_id, shard_count]."""
         self.identify_violations: list[tuple[int, int]] = []
         """IDENTIFYs refused for coming too fast in their bucket."""
+        self.shared_shards: list[tuple[int, int]] = []
+        """Shards identified while another session of the same shard was still open."""
         self._last_identify: dict[int, float] = {}
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
@@ -118,6 +120,8 @@ class FakeGateway:
             return
         self._last_identify[bucket] = now
         self.identifies.append((now, (shard_id, count)))
+        if any(s.identify is not None and s.shard == (shard_id, count) for s in self.sessions):
+            self.shared_shards.append((shard_id, count))
         session.identify = data
         session.shard = (shard_id, count)
         guilds = [g for g in self.fake.guild_ids if shard_of(g, count) == shard_id]
