@@ -178,6 +178,7 @@ class App:
                 shard_count=settings.discord_shard_count,
                 lease_seconds=settings.gateway_lease_seconds,
                 clock=self._clock,
+                on_fleet_size=self._share_budgets,
             )
         self.adapters = adapters = await stack.enter_async_context(
             AdapterPool(
@@ -242,6 +243,11 @@ class App:
         ]
         found += [(d.platform, Transport.WEBHOOK) for d in configured_webhooks(self.settings)]
         return list(dict.fromkeys(found))
+
+    def _share_budgets(self, instances: int) -> None:
+        """Split the per-bot rate budgets between the instances alive now."""
+        if self.engine is not None:
+            self.engine.limiter.share(instances)
 
     def _install_commands(self, adapter: Adapter) -> None:
         """The pool's build hook: every bot adapter gets the slash commands before it

@@ -15,9 +15,10 @@ An instance that cannot renew keeps its sessions only while its last lease runs:
 that another may hold them, so it closes them all and takes them again once the database
 answers. A clean stop releases every lease, so the others take the shards at their next
 renewal; a SIGKILLed instance's shards are taken once its lease runs out (30 s by default,
-plus one renewal period). Identifies go through the store too (one per bucket every 5 s
-across the fleet), so a takeover or a restart of every instance stays inside Discord's
-session start limit.
+plus one renewal period). Each renewal also tells the delivery engine how many instances
+are alive, so the budgets Discord and Slack count per bot are split between them.
+Identifies go through the store too (one per bucket every 5 s across the fleet), so a
+takeover or a restart of every instance stays inside Discord's session start limit.
 """
 
 from __future__ import annotations
@@ -76,8 +77,10 @@ class ShardCoordinator:
         lease_seconds: float,
         instance: str | None = None,
         clock: Clock = _utc_now,
+        on_fleet_size: Callable[[int], None] | None = None,
     ) -> None:
         self.instance = instance or instance_name()
+        self._on_fleet_size = on_fleet_size
         self._repo = repo
         self._scheduler = scheduler
         self._wanted_count = shard_count
@@ -157,6 +160,8 @@ class ShardCoordinator:
             await self._renewal_failed(gateway, now, exc)
             return
         self._held_until = now + self._lease
+        if self._on_fleet_size is not None:
+            self._on_fleet_size(tenure.live_instances)
         for shard in sorted(gateway.served() - tenure.owned):
             log.warning("gateway shard %d is served by another instance now; closing it", shard)
             await self._close(gateway, shard)

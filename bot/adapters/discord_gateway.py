@@ -79,6 +79,13 @@ class PapersClient(discord.AutoShardedClient):
         self._connection.http = self.http
         self.identify_gate: IdentifyGate | None = None
 
+    async def launch_shards(self) -> None:
+        """`connect()` launches no shard itself: `ShardedGateway` opens each in a task of
+        its own, which it can cancel when the shard is given up while still connecting.
+        `connect()` still runs the loop that reconnects and re-identifies the shards."""
+        self._connection.shard_count = self.shard_count
+        self._connection.shard_ids = list(self.shard_ids or [])
+
     async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
         """Wait on the director's gate (discord.py's own default sleeps 5 s per shard)."""
         if self.identify_gate is not None:
@@ -115,6 +122,7 @@ class ShardedGateway:
         self._timeout = timeout
         self._served: set[int] = set()
         self._task: asyncio.Task[None] | None = None
+        self._launches: dict[int, asyncio.Task[None]] = {}
         # Interaction answers go through discord.py's webhook transport, chosen by a context
         # variable. Shard readers run in tasks created inside this context and handlers in
         # tasks they spawn, so replies go to our API base only.
@@ -146,32 +154,40 @@ class ShardedGateway:
 
     async def serve(self, shard_count: int, shard_ids: Collection[int], gate: IdentifyGate) -> None:
         """Open sessions for `shard_ids` that are not open yet. The count is fixed by the
-        first call; later calls add shards (after another instance left, say)."""
+        first call; later calls add shards (after another instance left, say). Each shard
+        connects in its own task; its identify waits on `gate`."""
         client = self._client
         client.identify_gate = gate
         new = sorted(set(shard_ids) - self._served)
         if not new:
             return
-        if self._task is None:
+        if client.shard_count is None:
             client.shard_count = shard_count
-            client.shard_ids = new
-            self._served.update(new)
+        elif shard_count != client.shard_count:
+            raise ValueError(f"serving {client.shard_count} shards, asked for {shard_count}")
+        self._served.update(new)
+        self._remember_served()
+        if self._task is None:
             self._task = asyncio.create_task(
                 self._connect(), name="discord-gateway", context=self._context
             )
-            return
-        if shard_count != client.shard_count:
-            raise ValueError(f"serving {client.shard_count} shards, asked for {shard_count}")
         for shard_id in new:
-            self._served.add(shard_id)
-            self._remember_served()
             launch = client.launch_shard(DiscordWebSocket.DEFAULT_GATEWAY, shard_id)
-            await asyncio.create_task(launch, context=self._context)
+            self._launches[shard_id] = asyncio.create_task(
+                launch, name=f"discord-shard-{shard_id}", context=self._context
+            )
 
     async def drop(self, shard_id: int) -> None:
-        """Close one shard's session (code 1000: the session ends, nothing resumes it)."""
+        """Close one shard's session (code 1000: the session ends, nothing resumes it), or
+        stop it connecting."""
         self._served.discard(shard_id)
         self._remember_served()
+        launch = self._launches.pop(shard_id, None)
+        if launch is not None and not launch.done():
+            launch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await launch
+            return
         info = self._client.get_shard(shard_id)
         if info is not None:
             await info.disconnect()
@@ -204,6 +220,11 @@ class ShardedGateway:
         """Cancel the connection first: discord.py then closes each session with 1000
         (session over); closing the client while the readers run sends 4000, which Discord
         keeps resumable, and so shows the bot online for a while after it has gone."""
+        launches = [task for task in self._launches.values() if not task.done()]
+        for task in launches:
+            task.cancel()
+        await asyncio.gather(*launches, return_exceptions=True)
+        self._launches.clear()
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
