@@ -315,9 +315,14 @@ class FakeDiscord(FakeServer):
         return discord_error(400, 50035, "Invalid Form Body", errors=errors)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
+        """A channel's messages, newest first; the read counts in the bot's global budget
+        (in its own per-route bucket, which reads never come near)."""
         channel = self._channel(request)
         if isinstance(channel, web.Response):
             return channel
+        wait = self._global.hit()
+        if wait is not None:
+            return self._too_many(wait, is_global=True)
         return jsonify(list(reversed(channel.messages)))
 
     async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
