@@ -1,8 +1,11 @@
-"""The README's pictures: `papers-bot preview --html` of a real corpus day, one page per
-platform, photographed by headless Chromium and cropped to the pane.
+"""The README's pictures: `papers-bot preview --html` of a digest, one page per platform,
+photographed by headless Chromium and cropped to the pane.
 
     .venv/bin/python bench/readme_images.py [--digest FILE] [--top N] [--out DIR]
 
+The default digest is docs/images/sample-digest.md, written for this project in the
+daily_papers_ko format (the real corpus is test data only: its text must not be copied
+into the project, pictures included); any digest file can be given to look at it.
 Needs Debian's `chromium` and `fonts-noto-cjk` (and `fonts-noto-color-emoji` for the
 emoji); writes DIR/discord-preview.png and DIR/slack-preview.png (Slack in the thread
 layout). Thumbnails are offline placeholders: Chromium resolves no host name here.
@@ -23,7 +26,7 @@ sys.path.insert(0, str(PROJECT))
 from bot.cli import main  # noqa: E402
 from tests.browser import find_chromium, screenshot  # noqa: E402
 
-DEFAULT_DIGEST = PROJECT.parent / "shared/corpus/daily_papers_ko/2024/01/04.md"
+DEFAULT_DIGEST = PROJECT / "docs/images/sample-digest.md"
 PAGE_BACKGROUND = (0xE3, 0xE5, 0xE8)
 WIDTH = 720
 HEIGHT = 6000
@@ -68,7 +71,7 @@ def _picture(chromium: str, digest: Path, platform: str, top: int, out: Path) ->
 def run() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--digest", type=Path, default=DEFAULT_DIGEST, help="a digest file")
-    parser.add_argument("--top", type=int, default=3, help="papers shown (default 3)")
+    parser.add_argument("--top", type=int, default=2, help="papers shown (default 2)")
     parser.add_argument("--out", type=Path, default=PROJECT / "docs/images", help="folder")
     args = parser.parse_args()
     chromium = find_chromium()
