@@ -2,8 +2,8 @@
 
 `papers-bot preview` uses this so anyone can see a post before it is sent: Discord
 markdown goes through rich's markdown renderer (Discord's dialect is a CommonMark subset),
-Slack mrkdwn through `bot.render.mrkdwn`, the reader the HTML preview uses too. Shows the exact bodies, never
-re-renders papers, so what you see is what the renderer produced.
+Slack mrkdwn through `bot.render.mrkdwn` (the reader the HTML preview uses too). Shows the
+exact bodies, never re-renders papers, so what you see is what the renderer produced.
 """
 
 from __future__ import annotations
