@@ -1,5 +1,10 @@
-"""Fixtures every test area shares: where the real corpus is, how a missing service is
-treated (skipped on a developer's machine, a failure in CI), and the Hypothesis profiles.
+"""Fixtures every test area shares: the digest corpora, how a missing service is treated
+(skipped on a developer's machine, a failure in CI), and the Hypothesis profiles.
+
+Digest corpora: `tests/fixtures/corpus` ships with the repository (synthetic days in the
+real format, see its README), so every corpus test runs in a bare clone. The full real
+corpus (../shared/corpus beside the clone, or PAPERS_BOT_CORPUS) runs the same tests again
+over every real day when it is present; without it that run skips, naming the path.
 
 Hypothesis profiles: `ci` (loaded when CI is set) is derandomized, so a CI run tries the
 same examples every time and a red build is reproducible; `dev` (the default elsewhere)
@@ -12,6 +17,7 @@ example takes is not what these tests check. A test's own `max_examples` wins ov
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,8 +28,9 @@ from hypothesis import HealthCheck, settings
 pytest_plugins = ["tests.fakes.source", "tests.fakes.fixtures"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+FIXTURE_CORPUS = PROJECT_ROOT / "tests" / "fixtures" / "corpus" / "daily_papers_ko"
 CORPUS_ENV = "PAPERS_BOT_CORPUS"
-DEFAULT_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "daily_papers_ko"
+FULL_CORPUS = PROJECT_ROOT.parent / "shared" / "corpus" / "daily_papers_ko"
 
 
 def in_ci() -> bool:
@@ -45,23 +52,46 @@ def skip_or_fail(reason: str) -> NoReturn:
     pytest.skip(reason)
 
 
-def corpus_path() -> Path:
-    return Path(os.environ.get(CORPUS_ENV, DEFAULT_CORPUS))
-
-
-def corpus_files() -> list[Path]:
-    root = corpus_path()
+def digest_days(root: Path) -> list[Path]:
+    """The digests of a corpus folder laid out as YYYY/MM/DD.md, oldest first."""
     if not root.is_dir():
         return []
     return sorted(root.glob("[0-9][0-9][0-9][0-9]/[0-9][0-9]/[0-9][0-9].md"))
 
 
-@pytest.fixture(scope="session")
-def corpus_dir() -> Path:
-    root = corpus_path()
-    if not corpus_files():
-        skip_or_fail(f"real digest corpus not found at {root} (set {CORPUS_ENV})")
-    return root
+@dataclass(frozen=True, slots=True)
+class DigestCorpus:
+    """A corpus folder and the least it holds, so a test over it fails rather than passing
+    on a folder that lost its files."""
+
+    root: Path
+    min_days: int
+    min_papers: int
+
+    @property
+    def days(self) -> list[Path]:
+        return digest_days(self.root)
+
+
+FIXTURES = DigestCorpus(FIXTURE_CORPUS, min_days=6, min_papers=36)
+
+
+def full_corpus() -> DigestCorpus:
+    root = Path(os.environ.get(CORPUS_ENV, FULL_CORPUS))
+    return DigestCorpus(root, min_days=150, min_papers=2500)
+
+
+@pytest.fixture(
+    scope="session", params=["fixtures", pytest.param("full", marks=pytest.mark.corpus)]
+)
+def corpus(request: pytest.FixtureRequest) -> DigestCorpus:
+    """The shipped fixtures, then the full real corpus when it is beside the clone."""
+    if request.param == "fixtures":
+        return FIXTURES
+    full = full_corpus()
+    if not full.days:
+        skip_or_fail(f"full real corpus not found at {full.root} (set {CORPUS_ENV})")
+    return full
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,8 @@
 
 Every module in this package that defines `register(subparsers)` contributes one
 subcommand, so adding a command never means editing a shared list. Modules keep their
-heavy imports inside the handler so `papers-bot --help` stays instant.
+heavy imports inside the handler so `papers-bot --help` stays instant. `papers-bot` alone
+prints the help and exits 0, as `--help` does.
 
 Every failure a command anticipates ends here as one line on stderr, `papers-bot COMMAND:
 cause`, never a traceback: exit status 2 for a usage error (an argument or a setting that
@@ -42,7 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Hugging Face Daily Papers for Discord and Slack.",
     )
     parser.add_argument("--version", action="version", version=f"papers-bot {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
         if info.name.startswith("_"):
             continue
@@ -54,7 +55,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
     try:
         return int(args.handler(args))
     except KeyboardInterrupt:

@@ -1,4 +1,4 @@
-"""What `preview` and `post` share: which digest (FILE or --date D from the store) and the
+"""What `preview` and `post` share: which digest (FILE or --date DATE from the store) and the
 channel settings it is composed with, as the same options with the same defaults, so
 `preview` shows exactly what `post` sends. Both compose through `bot.compose`, the same
 composer scheduled posts use."""
@@ -30,12 +30,15 @@ class NoDigestError(PapersBotError):
 
 
 def add_digest_arguments(parser: argparse.ArgumentParser) -> None:
-    """FILE or --date D, and the channel settings, for both commands."""
+    """FILE or --date DATE, and the channel settings, for both commands."""
     parser.add_argument(
         "file", metavar="FILE", type=Path, nargs="?", help="a markdown digest or saved HF JSON"
     )
     parser.add_argument(
-        "--date", type=iso_day, metavar="D", help="the day D (YYYY-MM-DD) from the archive"
+        "--date",
+        type=iso_day,
+        metavar="DATE",
+        help="the digest of DATE (YYYY-MM-DD) from the archive, instead of FILE",
     )
     parser.add_argument(
         "--top",
@@ -65,7 +68,7 @@ def add_digest_arguments(parser: argparse.ArgumentParser) -> None:
 
 def check_digest_arguments(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if (args.file is None) == (args.date is None):
-        parser.error("give either FILE or --date D")
+        parser.error("give either FILE or --date DATE")
 
 
 def settings_from(args: argparse.Namespace) -> SubscriptionSettings:

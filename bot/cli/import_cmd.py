@@ -34,8 +34,16 @@ def register(subparsers: Any) -> None:
         "recursively), or fetch a date range from the enabled sources (SOURCES).",
     )
     parser.add_argument("path", nargs="?", type=Path, help="a digest file or folder")
-    parser.add_argument("--from", dest="date_from", type=iso_day, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=iso_day, metavar="DATE")
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        type=iso_day,
+        metavar="DATE",
+        help="fetch the days from DATE (YYYY-MM-DD) ...",
+    )
+    parser.add_argument(
+        "--to", dest="date_to", type=iso_day, metavar="DATE", help="... to DATE, included"
+    )
     parser.set_defaults(handler=run, parser=parser)
 
 

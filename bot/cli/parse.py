@@ -1,4 +1,4 @@
-"""`papers-bot parse FILE...`: digests as JSON Lines, one paper per line (DESIGN.md).
+"""`papers-bot parse FILE...`: digests as JSON Lines, one paper per line (README: Parsing digests).
 
 A bad file costs only its own lines: the others are still printed, and the exit status
 (1) plus one stderr line per bad file tell a script what was skipped.

@@ -12,6 +12,8 @@ import logging
 import signal
 from typing import TYPE_CHECKING, Any
 
+from bot.cli._settings import HelpWithSettings
+
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -25,8 +27,13 @@ def register(subparsers: Any) -> None:
     parser = subparsers.add_parser(
         "run",
         help="run the bot: poll sources, post digests, serve /healthz and /metrics",
-        description="Run the bot until SIGTERM or Ctrl-C. With no platform configured it "
-        "is a dry run that prints what it would post.",
+        description="Run the bot until SIGTERM or Ctrl-C. With no platform configured it is\n"
+        "a dry run that prints what it would post.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    parser.add_argument(
+        "-h", "--help", action=HelpWithSettings, help="show this help message and exit"
     )
     parser.set_defaults(handler=run)
 

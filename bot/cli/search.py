@@ -34,9 +34,27 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--limit", type=positive_int, default=10, metavar="N", help="at most N results"
     )
-    parser.add_argument("--from", dest="date_from", type=iso_day, metavar="DATE")
-    parser.add_argument("--to", dest="date_to", type=iso_day, metavar="DATE")
-    parser.add_argument("--min-votes", type=non_negative_int, default=None, metavar="N")
+    parser.add_argument(
+        "--from",
+        dest="date_from",
+        type=iso_day,
+        metavar="DATE",
+        help="only papers first seen on DATE (YYYY-MM-DD) or later",
+    )
+    parser.add_argument(
+        "--to",
+        dest="date_to",
+        type=iso_day,
+        metavar="DATE",
+        help="only papers first seen on DATE or earlier",
+    )
+    parser.add_argument(
+        "--min-votes",
+        type=non_negative_int,
+        default=None,
+        metavar="N",
+        help="only papers with at least N votes (papers without a vote count are left out)",
+    )
     parser.set_defaults(handler=run, parser=parser)
 
 

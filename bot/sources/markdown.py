@@ -1,6 +1,6 @@
 """Parser for the Korean-summary markdown digests (the format of l-yohai/daily_papers_ko).
 
-The format is loose and has drifted over time (see ../shared/corpus/README.md), so the
+The format is loose and has drifted over time (see tests/fixtures/corpus/README.md), so the
 parser reads it leniently and never guesses silently about the one thing that matters
 for scheduling, the date: an unreadable `## Daily Papers (...)` header is a `ParseError`.
 

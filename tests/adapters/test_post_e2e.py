@@ -22,6 +22,7 @@ from bot.sources.files import load_digest_file
 from bot.store import open_store
 from bot.store.rows import DeliveryState
 from tests.adapters.cli_runner import run_cli
+from tests.conftest import FIXTURE_CORPUS
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.slack import FakeSlack
 from tests.render.validators import discord_message_violations, slack_message_violations
@@ -149,19 +150,17 @@ async def test_hostile_synthetic_digest_posts_everywhere_without_a_ping(
     assert any("Attention" in title for title in titles)
 
 
-@pytest.fixture
-def corpus_digest(corpus_dir: Path) -> Path:
-    """The doubled-section day when present (the parser must merge it), else the latest."""
-    doubled = corpus_dir / "2024" / "10" / "18.md"
-    return doubled if doubled.exists() else sorted(corpus_dir.glob("2024/*/*.md"))[-1]
+#: A fixture day with two `## Daily Papers` sections (the parser must merge them), a title
+#: full of markup, a TAB and a control character in a summary, and a 6,000-character
+#: author list.
+DOUBLED_DAY = FIXTURE_CORPUS / "2024" / "10" / "18.md"
 
 
-@pytest.mark.corpus
 async def test_corpus_digest_posts_everywhere_in_thread_layout(
-    fakes: tuple[FakeDiscord, FakeSlack], corpus_digest: Path, tmp_path: Path
+    fakes: tuple[FakeDiscord, FakeSlack], tmp_path: Path
 ) -> None:
     discord, slack = fakes
-    digest_file = corpus_digest
+    digest_file = DOUBLED_DAY
     await _post_everywhere(digest_file, discord, slack, tmp_path / "data", "--layout", "thread")
     discord_count, slack_count = _expected_counts(digest_file)
     assert len(discord.default_channel.messages) == 2 * discord_count

@@ -163,7 +163,6 @@ def test_register_commands_with_discord_unreachable_is_one_line(tmp_path: Path) 
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        ([], "papers-bot: the following arguments are required: COMMAND"),
         (["fly"], "papers-bot: argument COMMAND: invalid choice: 'fly'"),
         (["parse"], "papers-bot parse: the following arguments are required: FILE"),
         (["search", ""], "papers-bot search: argument QUERY: empty: give an arXiv id"),
@@ -183,7 +182,7 @@ def test_register_commands_with_discord_unreachable_is_one_line(tmp_path: Path) 
             ["import", "--from", "2031-02-04", "--to", "2031-02-03"],
             "papers-bot import: --to 2031-02-03 is before --from 2031-02-04",
         ),
-        (["preview", "--platform", "slack"], "papers-bot preview: give either FILE or --date D"),
+        (["preview", "--platform", "slack"], "papers-bot preview: give either FILE or --date DATE"),
         (["preview", "--date", "2031-02-30", "--platform", "slack"], DATE_WORDS),
         (["preview", "--date", "2031-02-03"], "required: --platform"),
         (["post", "--date", "2031-02-30"], DATE_WORDS),

@@ -15,7 +15,7 @@ from PIL import Image
 from bot.cli import main
 from bot.sources.files import load_digest_file
 from tests.browser import dump_dom, find_chromium, screenshot
-from tests.conftest import skip_or_fail
+from tests.conftest import FIXTURE_CORPUS, skip_or_fail
 from tests.render.page_dom import Page, html_violations, read_page
 
 TITLES = [
@@ -160,9 +160,8 @@ def test_chromium_builds_the_dom_we_wrote(digest_file: Path, tmp_path: Path, chr
         assert shown(dom.visible_text).count(title) >= 2  # on Discord and on Slack
 
 
-@pytest.mark.corpus
-def test_a_korean_corpus_day(corpus_dir: Path, tmp_path: Path, chromium: str) -> None:
-    day = corpus_dir / "2024" / "06" / "04.md"
+def test_a_korean_corpus_day(tmp_path: Path, chromium: str) -> None:
+    day = FIXTURE_CORPUS / "2024" / "06" / "04.md"
     out = tmp_path / "day.html"
     write_page(day, out, "--top", "3", "--layout", "thread")
     dom = read_page(dump_dom(chromium, out))

@@ -6,7 +6,7 @@ HF paging with `date`/`limit`/`p` and a 400 for a bad date) and misbehaves on de
 
 Use it from tests through the `fake_source` fixture, or by hand:
 
-    python -m tests.fakes.source --port 8081 --dir ../shared/corpus/daily_papers_ko
+    python -m tests.fakes.source --port 8081 --dir tests/fixtures/corpus/daily_papers_ko
 """
 
 from __future__ import annotations

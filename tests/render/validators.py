@@ -1,5 +1,5 @@
 """An independent checker of Discord and Slack request bodies: every documented limit
-(docs/PLATFORM_LIMITS.md), required fields, URL schemes and mention safety.
+(docs/platform-setup.md), required fields, URL schemes and mention safety.
 
 It deliberately re-states the limits instead of importing the renderers' constants: a
 wrong constant in the renderer must be caught here, not copied. Fake platform servers

@@ -1,5 +1,6 @@
-"""The real corpus on both backends: idempotent import, and every paper found by id, URL and
-title; Korean phrases from summaries find their paper."""
+"""The corpus (the shipped fixtures, and the full real one when present) on both backends:
+idempotent import, and every paper found by id, URL and title; Korean phrases from summaries
+find their paper."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from bot.models import Digest, Paper, normalize_title
 from bot.sources.files import load_digest_file
 from bot.store import Store
 from bot.store.importer import digest_files, import_files
+from tests.conftest import DigestCorpus
 from tests.store.tables import dump_tables
 
-pytestmark = pytest.mark.corpus
 CONCURRENCY = 4
 HANGUL_WORD = re.compile(r"^[\uac00-\ud7a3]+$")
 
@@ -85,8 +86,9 @@ def _unique_korean_phrases(papers: list[Paper]) -> dict[str, str]:
 
 
 @pytest.mark.timeout(600)
-async def test_corpus_import_and_lookup(store: Store, corpus_dir: Path) -> None:
-    files = digest_files(corpus_dir)
+async def test_corpus_import_and_lookup(store: Store, corpus: DigestCorpus) -> None:
+    files = digest_files(corpus.root)
+    assert len(files) >= corpus.min_days
     first = await import_files(store, files)
     assert first.failures == []
     assert first.digests_changed == len(files)
@@ -95,7 +97,8 @@ async def test_corpus_import_and_lookup(store: Store, corpus_dir: Path) -> None:
     assert (second.digests_changed, second.digests_unchanged) == (0, len(files))
     assert await dump_tables(store) == snapshot
 
-    papers = _corpus_papers(corpus_dir)
+    papers = _corpus_papers(corpus.root)
+    assert len(papers) >= corpus.min_papers
     keys = {p.key for p in papers}
     assert await store.papers.count() == len(keys)
 
