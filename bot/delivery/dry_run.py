@@ -4,9 +4,10 @@ A dry run's scheduled posts go through the outbox like any channel's: once a day
 console's post time. Starting only shows: once every enabled source has been polled (the
 first poll round), the newest digest in the store is printed through the console adapter
 on every start, with no outbox row (it is not a post, so a restart shows it again), then
-one log line says when the next post is due. When no source answers and the store has
-nothing, one line says so and each later round tries again until a digest is there; when
-no source answers but the store holds an older digest, that one is shown, from the archive.
+one log line says when the next post is due. When every source's poll failed and the store
+has nothing, one line says so and each later round tries again until a digest is there;
+when every poll failed but the store holds an older digest, that one is shown, from the
+archive.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from bot.delivery.targets import CONSOLE_CHANNEL, Router
 from bot.delivery.worker import AdapterSource
 from bot.errors import PapersBotError
 from bot.models import SourceKind, Transport
-from bot.poller import FAILED, SKIPPED, PollReport
+from bot.poller import PollReport
 from bot.post_time import PostTime
 from bot.store import Store
 from bot.store.rows import Subscription
@@ -33,13 +34,8 @@ Clock = Callable[[], dt.datetime]
 _SHORT_REASON = re.compile(r"HTTP \d{3}|timed out|connection failed|parse error")
 
 
-def answered(report: PollReport) -> bool:
-    """The source answered at least one of the poll's requests."""
-    return any(o.status not in (FAILED, SKIPPED) for o in report.outcomes)
-
-
 def reason(report: PollReport) -> str:
-    """Why a source did not answer, in a few words ("HTTP 500", "timed out")."""
+    """Why a source's poll failed, in a few words ("HTTP 500", "timed out")."""
     error = next((o.error for o in report.outcomes if o.error), None) or "no answer"
     found = _SHORT_REASON.search(error)
     return found.group(0) if found else error.partition(":")[0]
@@ -87,13 +83,13 @@ class StartupShow:
         if not self._sources <= self._round.keys():
             return
         reports, self._round = list(self._round.values()), {}
-        down = [r for r in reports if not answered(r)]
+        down = [r for r in reports if not r.ok]
         try:
             self._done = await self._show(down if len(down) == len(reports) else [])
         except PapersBotError as exc:
             log.warning("the dry run could not show the newest digest: %s", exc)
 
-    async def _show(self, unreachable: list[PollReport]) -> bool:
+    async def _show(self, failed: list[PollReport]) -> bool:
         """True once shown (or once there is nothing this start should show)."""
         sub = await self._store.subscriptions.get(CONSOLE_CHANNEL)
         if sub is None or sub.paused:
@@ -101,12 +97,12 @@ class StartupShow:
             return True
         composed = await compose(self._store, None, sub.settings)
         if composed is None:
-            self._tell_empty(unreachable)
+            self._tell_empty(failed)
             return False
-        if unreachable:
+        if failed:
             log.warning(
-                "%s: showing the newest digest in the archive, of %s",
-                self._unreachable(unreachable),
+                "%s: showing the newest digest from the archive, of %s",
+                self._failures(failed),
                 composed.day,
             )
         post = digest_post(composed, CONSOLE_CHANNEL.platform, sub.settings)
@@ -117,13 +113,13 @@ class StartupShow:
         log.info("%s", next_post_line(sub, self._clock()))
         return True
 
-    def _tell_empty(self, unreachable: list[PollReport]) -> None:
+    def _tell_empty(self, failed: list[PollReport]) -> None:
         if self._told:
             return
         self._told = True
         why = (
-            self._unreachable(unreachable)
-            if unreachable
+            self._failures(failed)
+            if failed
             else "no source has published a digest in the days polled"
         )
         log.warning(
@@ -134,6 +130,8 @@ class StartupShow:
         )
 
     @staticmethod
-    def _unreachable(reports: list[PollReport]) -> str:
-        names = ", ".join(f"{r.source.value} ({reason(r)})" for r in reports)
-        return f"no source reachable: {names}"
+    def _failures(reports: list[PollReport]) -> str:
+        names = "; ".join(
+            f"{r.source.value}: {reason(r)}" for r in sorted(reports, key=lambda r: r.source.value)
+        )
+        return f"could not read any source ({names})"
