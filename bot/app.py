@@ -10,7 +10,8 @@ in the background) -> delivery engine (worker, subscription jobs, missed posts) 
 closes, posts in flight finish their current message and are released to the outbox, then
 adapters (closing the gateway and the socket), the session and the store close. Commands
 and delivery share the one store. A dry run (no platform configured) goes through the same
-engine, with the console as its only destination.
+engine, with the console as its only destination; each poll's report reaches the engine,
+which shows the newest digest on the console after the first round (`bot.delivery.dry_run`).
 """
 
 from __future__ import annotations
@@ -117,8 +118,15 @@ class App:
     """One running bot. `run(stop)` returns after `stop` is set and everything is closed."""
 
     def __init__(
-        self, settings: Settings, *, console: TextIO | None = None, clock: Clock = utc_now
+        self,
+        settings: Settings,
+        *,
+        console: TextIO | None = None,
+        console_drawn: bool = False,
+        clock: Clock = utc_now,
     ) -> None:
+        """`console` and `console_drawn`: where a dry run prints, and whether it draws the
+        messages for a person (otherwise JSON lines)."""
         self.settings = settings
         self.sources = check_sources(settings)
         self.platforms = platform_summary(settings)
@@ -134,6 +142,7 @@ class App:
             "papers_bot_start_time_seconds", "Unix time the bot started.", registry=self.metrics
         ).set(clock().timestamp())
         self._console = console
+        self._console_drawn = console_drawn
         self._clock = clock
         self.scheduler = Scheduler(on_failure=self._count_job_failure)
         self.web = WebServer(
@@ -186,6 +195,7 @@ class App:
                 session,
                 shards=self.shards,
                 console_stream=self._console,
+                console_drawn=self._console_drawn,
                 on_built=self._install_commands,
             )
         )
@@ -333,8 +343,8 @@ class App:
         async def job() -> None:
             assert self.poller is not None
             assert self.engine is not None
-            await self.poller.poll(kind)
-            await self.engine.after_poll(kind)
+            report = await self.poller.poll(kind)
+            await self.engine.after_poll(report)
 
         return job
 

@@ -1,7 +1,9 @@
-"""The console "platform": dry runs print exactly the request bodies that would be sent.
+"""The console "platform": a dry run prints what it would post instead of sending it.
 
 It is the default when no platform is configured, so a fresh checkout can run the whole
-pipeline and show its output without any account.
+pipeline and show its output without any account. Each message is either drawn as
+`papers-bot preview` draws it (rich panels, for a person at a terminal) or written as one
+JSON line holding the exact request body (for a program reading stdout).
 """
 
 from __future__ import annotations
@@ -11,15 +13,21 @@ import json
 import sys
 from typing import TextIO
 
+from rich.console import Console
+from rich.panel import Panel
+
 from bot.adapters.base import Adapter, Receipt
 from bot.render.message import RenderedMessage
+from bot.render.terminal import preview_renderables
 
 
 class ConsoleAdapter(Adapter):
-    """Writes one JSON line per message: target, platform, role and the exact body."""
+    """Prints each message to `stream` (stdout when None): drawn when `drawn`, otherwise
+    one JSON line per message with its target, platform, role and exact body."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, *, drawn: bool = False) -> None:
         self._stream = stream
+        self._drawn = drawn
         self._ids = itertools.count(1)
 
     @property
@@ -35,15 +43,29 @@ class ConsoleAdapter(Adapter):
         idempotency_key: str | None = None,
     ) -> Receipt:
         message_id = f"console-{next(self._ids)}"
-        line = {
-            "target": target,
-            "platform": message.platform.value,
-            "role": message.role.value,
-            "id": message_id,
-            "reply_to": reply_to.message_id if reply_to else None,
-            "body": message.body,
-        }
         stream = self._stream or sys.stdout
-        stream.write(json.dumps(line, ensure_ascii=False) + "\n")
+        if self._drawn:
+            self._draw(stream, target, message)
+        else:
+            line = {
+                "target": target,
+                "platform": message.platform.value,
+                "role": message.role.value,
+                "id": message_id,
+                "reply_to": reply_to.message_id if reply_to else None,
+                "body": message.body,
+            }
+            stream.write(json.dumps(line, ensure_ascii=False) + "\n")
         stream.flush()
         return Receipt(platform=message.platform, target=target, message_id=message_id)
+
+    @staticmethod
+    def _draw(stream: TextIO, target: str, message: RenderedMessage) -> None:
+        """The preview's panel, titled with where and what it is: one message arrives at a
+        time, so the preview's "n of m" numbering would always read 1/1."""
+        console = Console(file=stream)
+        for renderable in preview_renderables([message]):
+            if isinstance(renderable, Panel):
+                where = "thread reply" if message.in_thread else "channel"
+                renderable.title = f"{target} · {message.role.value} · {where}"
+            console.print(renderable)

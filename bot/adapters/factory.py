@@ -48,11 +48,12 @@ def build_adapter(
     *,
     shards: ShardDirector | None = None,
     console_stream: TextIO | None = None,
+    console_drawn: bool = False,
 ) -> Adapter:
     """A new, not yet started adapter for one platform and transport."""
     timeout = settings.http_timeout
     if transport is Transport.CONSOLE:
-        return ConsoleAdapter(console_stream)
+        return ConsoleAdapter(console_stream, drawn=console_drawn)
     if transport is Transport.WEBHOOK:
         if platform is Platform.DISCORD:
             return DiscordWebhookAdapter(session, timeout=timeout)
@@ -91,6 +92,7 @@ class AdapterPool:
 
     `shards` is for the long-running bot only: it connects the Discord gateway (where slash
     commands arrive) on the shards it chooses; `papers-bot post` has no use for one.
+    `console_drawn` draws console posts for a person instead of printing JSON lines.
     Callers that ask at the same time (the delivery worker, the run's login retry) wait
     for one login, never start two clients for the same key.
     """
@@ -102,12 +104,14 @@ class AdapterPool:
         *,
         shards: ShardDirector | None = None,
         console_stream: TextIO | None = None,
+        console_drawn: bool = False,
         on_built: AdapterHook | None = None,
     ) -> None:
         self._settings = settings
         self._session = session
         self._shards = shards
         self._console_stream = console_stream
+        self._console_drawn = console_drawn
         self._on_built = on_built
         self._started: dict[AdapterKey, Adapter] = {}
         self._logins: dict[AdapterKey, asyncio.Lock] = {}
@@ -133,6 +137,7 @@ class AdapterPool:
             self._session,
             shards=self._shards,
             console_stream=self._console_stream,
+            console_drawn=self._console_drawn,
         )
         try:
             if self._on_built is not None:

@@ -1,4 +1,8 @@
-"""`papers-bot run`: the long-running bot, until SIGTERM or Ctrl-C.
+"""`papers-bot run [--json]`: the long-running bot, until SIGTERM or Ctrl-C.
+
+A dry run draws what it posts on stdout as `preview` does; with --json, or when the logs
+are JSON (LOG_FORMAT=json), it prints one JSON line per message with the exact request
+body instead.
 
 The first signal starts a graceful stop (polls finish or are cancelled, everything closes,
 exit code 0); a second one restores the default handlers, so a third Ctrl-C kills at once.
@@ -35,6 +39,11 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "-h", "--help", action=HelpWithSettings, help="show this help message and exit"
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="a dry run prints the exact request bodies as JSON lines instead of drawing them",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -47,14 +56,15 @@ def run(args: argparse.Namespace) -> int:
     if settings.log_level != "DEBUG":
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
-    asyncio.run(_serve(settings))
+    drawn = not (args.json or settings.log_format == "json")
+    asyncio.run(_serve(settings, console_drawn=drawn))
     return 0
 
 
-async def _serve(settings: Settings) -> None:
+async def _serve(settings: Settings, *, console_drawn: bool) -> None:
     from bot.app import App  # noqa: PLC0415
 
-    app = App(settings)
+    app = App(settings, console_drawn=console_drawn)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from bot.config import Settings
 from bot.delivery.alerts import VoteAlerts
+from bot.delivery.dry_run import StartupShow
 from bot.delivery.jobs import SubscriptionJobs
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.planner import Planner
@@ -22,7 +23,7 @@ from bot.delivery.ratelimit import Limit, Limits, RateLimiter
 from bot.delivery.targets import Router, sync_configured_targets
 from bot.delivery.worker import AdapterSource, DeliveryWorker, WorkerSettings
 from bot.models import SourceKind
-from bot.poller import NewDigest
+from bot.poller import NewDigest, PollReport
 from bot.scheduler import Scheduler
 from bot.store import Store
 from bot.store.rows import DeliveryKind
@@ -92,6 +93,18 @@ class DeliveryEngine:
             on_due=self.worker.wake,
         )
         self.alerts = VoteAlerts(store, self.planner, days=settings.alert_days, clock=clock)
+        self.show = (
+            StartupShow(
+                store,
+                adapters,
+                self.router,
+                sources=[SourceKind(name) for name in settings.sources],
+                poll_interval=settings.poll_interval,
+                clock=clock,
+            )
+            if settings.is_dry_run
+            else None
+        )
 
     def _planned(self, kind: DeliveryKind) -> None:
         self.metrics.planned.labels(kind=kind.value).inc()
@@ -113,14 +126,15 @@ class DeliveryEngine:
     async def stop(self) -> None:
         await self.worker.stop()
 
-    async def on_new_digest(self, event: NewDigest) -> None:
-        """The poller's hook: a dry run shows the digest at once; otherwise a digest that
-        arrived after some channels' post time still reaches them inside the grace period."""
-        if self.settings.is_dry_run:
-            await self.planner.plan_console(event)
-            return
+    async def on_new_digest(self, _event: NewDigest) -> None:
+        """The poller's hook: a digest that arrived after some channels' post time (the
+        console's too, in a dry run) still reaches them inside the grace period."""
         await self.jobs.catch_up()
 
-    async def after_poll(self, kind: SourceKind) -> None:
-        if kind is SourceKind.HF and not self.settings.is_dry_run:
+    async def after_poll(self, report: PollReport) -> None:
+        """After each poll: vote alerts once the HF votes are fresh; in a dry run, the
+        start-up show once every source has been polled."""
+        if report.source is SourceKind.HF:
             await self.alerts.check()
+        if self.show is not None:
+            await self.show.after_poll(report)

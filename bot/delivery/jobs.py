@@ -25,7 +25,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.delivery.planner import Outcome, Planner, PlanResult
-from bot.delivery.targets import Router, is_implicit
+from bot.delivery.targets import Router
 from bot.post_time import PostTime, PostTimeError
 from bot.scheduler import Scheduler
 from bot.store import Store
@@ -88,8 +88,8 @@ class SubscriptionJobs:
         return sum(self._slots.values())
 
     def _wanted(self, sub: Subscription) -> bool:
-        routable = self._router.can_route(sub.channel)
-        return routable and not sub.paused and not is_implicit(sub)
+        """Active and postable from this process (a dry run's console channel too)."""
+        return not sub.paused and self._router.can_route(sub.channel)
 
     def _post_time(self, sub: Subscription) -> PostTime | None:
         slot = slot_of(sub)

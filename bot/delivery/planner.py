@@ -24,8 +24,7 @@ from enum import StrEnum
 from bot.compose.digest import Composed, compose, latest_day, load_day, render_options, select
 from bot.delivery.payload import Post
 from bot.delivery.timing import complete_day_before
-from bot.models import CONSOLE_WORKSPACE, ChannelRef, Digest, Paper, Platform, SourceKind
-from bot.poller import NewDigest
+from bot.models import ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.render.notes import render_nothing_new
 from bot.render.platforms import render_alert, render_digest
 from bot.store import Store
@@ -43,7 +42,6 @@ log = logging.getLogger(__name__)
 
 DIGEST_CACHE_SECONDS = 60.0
 DIGEST_CACHE_SIZE = 64
-DRY_RUN_SELECTION = SubscriptionSettings(top_n=10, min_votes=0)
 
 
 class Outcome(StrEnum):
@@ -79,12 +77,8 @@ class QueuedDigest:
     """The outbox row, when one exists."""
 
 
-def console_channel(source: str) -> ChannelRef:
-    """The dry run's implicit channel for one source (console posts use Discord bodies)."""
-    return ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, f"dry-run:{source}")
-
-
-def _digest_post(composed: Composed, platform: Platform, settings: SubscriptionSettings) -> Post:
+def digest_post(composed: Composed, platform: Platform, settings: SubscriptionSettings) -> Post:
+    """What a channel on `platform` with `settings` is posted for a composed digest."""
     messages = render_digest(platform, composed.digest, composed.papers, render_options(settings))
     return Post(
         tuple(messages),
@@ -172,7 +166,7 @@ class Planner:
         day already exists (scheduled, `/digest` or `post`: once per channel and day). A day
         with no paper selected is not queued (`papers` is 0)."""
         key = composed.day.isoformat()
-        post = _digest_post(composed, channel.platform, settings)
+        post = digest_post(composed, channel.platform, settings)
         summary = (composed.day, len(composed.papers), len(composed.digest.papers))
         existing = await self._existing(channel, key)
         if existing is not None or not composed.papers:
@@ -199,36 +193,14 @@ class Planner:
             delivery_id=row.id if row else None,
         )
 
-    async def plan_console(self, event: NewDigest) -> None:
-        """Dry run: every digest with new papers goes to the console at once, through the
-        same outbox and worker as a real post (one implicit channel per source)."""
-        digest = event.digest
-        channel = console_channel(digest.source.value)
-        sub = await self._store.subscriptions.get(channel)
-        if sub is None:
-            sub = await self._store.subscriptions.save(channel, DRY_RUN_SELECTION, actor="dry-run")
-        post = _digest_post(select(digest, DRY_RUN_SELECTION), channel.platform, DRY_RUN_SELECTION)
-        # One post per source and day, as a subscription would get.
-        await self._plan(sub, channel, DeliveryKind.DIGEST, str(digest.date), post)
-
     async def plan_alert(self, sub: Subscription, paper: Paper) -> bool:
         settings = sub.settings
         message = render_alert(
             sub.channel.platform, paper, settings.min_votes, render_options(settings)
         )
         post = Post((message,), (paper.key,), paper.date.isoformat())
-        return await self._plan(sub, sub.channel, DeliveryKind.ALERT, paper.key, post)
-
-    async def _plan(
-        self,
-        sub: Subscription | None,
-        channel: ChannelRef,
-        kind: DeliveryKind,
-        key: str,
-        post: Post,
-    ) -> bool:
         planned = PlannedDelivery(
-            channel, sub.id if sub else None, kind, key, payload=post.to_payload()
+            sub.channel, sub.id, DeliveryKind.ALERT, paper.key, payload=post.to_payload()
         )
         return bool(await self.plan_rows([planned]))
 
@@ -328,7 +300,7 @@ class _Slot:
             self._looks[key] = (
                 None
                 if digest is None
-                else _Look.of(_digest_post(select(digest, settings), platform, settings))
+                else _Look.of(digest_post(select(digest, settings), platform, settings))
             )
         return self._looks[key]
 

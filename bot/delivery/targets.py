@@ -4,8 +4,8 @@ Bot channels name a channel id. Webhook destinations (DISCORD_WEBHOOK_URLS,
 SLACK_WEBHOOK_URLS) have no slash commands, so each gets an implicit subscription with the
 configured defaults, stored under its label in the reserved `webhook` workspace; the URL
 itself is a secret and stays in the configuration, looked up by label at send time. A dry
-run (no platform at all) posts to the console through implicit subscriptions in the
-reserved `dry-run` workspace.
+run (no platform at all) posts to the console: one channel (`CONSOLE_CHANNEL`, in the
+reserved `dry-run` workspace) subscribed with the same defaults, scheduled like any other.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.adapters.destinations import Destination, configured_webhooks
+from bot.commands.env import CommandDefaults
 from bot.config import Settings
 from bot.errors import PapersBotError
 from bot.models import (
@@ -24,11 +25,13 @@ from bot.models import (
     Transport,
 )
 from bot.store import Store
-from bot.store.rows import Subscription, SubscriptionSettings
 
 log = logging.getLogger(__name__)
 
 WEBHOOK_ACTOR = "config"
+CONSOLE_ACTOR = "dry-run"
+CONSOLE_CHANNEL = ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, "stdout")
+"""A dry run's one channel: stdout, shown as Discord would show it."""
 
 
 class UnroutableError(PapersBotError):
@@ -98,22 +101,21 @@ class Router:
 
 
 async def sync_configured_targets(store: Store, router: Router, settings: Settings) -> None:
-    """Give every configured webhook its implicit subscription (settings kept if it exists)
-    and, outside a dry run, drop the console subscriptions a dry run left behind."""
-    defaults = SubscriptionSettings(
-        post_time=settings.default_post_time,
-        timezone=settings.default_timezone,
-        no_papers=settings.no_papers_policy,
-    )
-    for destination in router.webhooks:
-        channel = ChannelRef(destination.platform, WEBHOOK_WORKSPACE, destination.label)
+    """Give every configured webhook, and in a dry run the console, its implicit
+    subscription with the defaults `/subscribe` gives (settings kept if it exists); drop
+    every other console subscription (outside a dry run all of them; in one, those of
+    versions that kept one per source)."""
+    defaults = CommandDefaults.from_settings(settings).new_settings()
+    implicit = [
+        (ChannelRef(d.platform, WEBHOOK_WORKSPACE, d.label), WEBHOOK_ACTOR, f"webhook {d.label}")
+        for d in router.webhooks
+    ]
+    if settings.is_dry_run:
+        implicit.append((CONSOLE_CHANNEL, CONSOLE_ACTOR, "the console"))
+    for channel, actor, name in implicit:
         if await store.subscriptions.get(channel) is None:
-            await store.subscriptions.save(channel, defaults, actor=WEBHOOK_ACTOR)
-            log.info("webhook %s subscribed with the default settings", destination.label)
-    if not settings.is_dry_run:
-        for sub in await store.subscriptions.list(workspace_id=CONSOLE_WORKSPACE):
+            await store.subscriptions.save(channel, defaults, actor=actor)
+            log.info("%s subscribed with the default settings", name)
+    for sub in await store.subscriptions.list(workspace_id=CONSOLE_WORKSPACE):
+        if sub.channel != CONSOLE_CHANNEL or not settings.is_dry_run:
             await store.subscriptions.delete(sub.channel)
-
-
-def is_implicit(subscription: Subscription) -> bool:
-    return subscription.channel.transport is Transport.CONSOLE

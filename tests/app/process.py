@@ -34,13 +34,15 @@ class BotProcess:
         ]
 
     @classmethod
-    async def start(cls, env: Mapping[str, str], cwd: Path) -> BotProcess:
+    async def start(cls, env: Mapping[str, str], cwd: Path, *args: str) -> BotProcess:
+        """`papers-bot run` with `args` (e.g. `--json`) in `cwd`, `env` over ours."""
         merged = {**os.environ, "PYTHONUNBUFFERED": "1", **env}
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
             "bot",
             "run",
+            *args,
             cwd=cwd,
             env=merged,
             stdout=asyncio.subprocess.PIPE,
@@ -96,6 +98,15 @@ class BotProcess:
             return posts if titles <= posted_titles(posts) else None
 
         return list(await self._wait(find, f"posts of {sorted(titles)}", within))
+
+    async def wait_for_shown(self, texts: set[str], within: float = 60) -> str:
+        """The drawn console output (stdout as one text) once all `texts` appear in it."""
+
+        def find() -> str | None:
+            shown = "\n".join(self.stdout)
+            return shown if all(text in shown for text in texts) else None
+
+        return str(await self._wait(find, f"console output with {sorted(texts)}", within))
 
     async def stop(self, sig: int = signal.SIGTERM, within: float = 30) -> int:
         if self.proc.returncode is None:

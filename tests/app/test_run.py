@@ -1,10 +1,13 @@
-"""`papers-bot run` as a real process against the fake source: the dry-run posts, health,
+"""`papers-bot run` as a real process against the fake source: what a dry run shows, health,
 metrics, conditional polling, a misbehaving source, and a clean stop on SIGTERM."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import os
+import re
 import socket
 import sqlite3
 import subprocess
@@ -18,6 +21,7 @@ import pytest
 import pytest_asyncio
 from prometheus_client.parser import text_string_to_metric_families
 
+from bot.render.discord import VOTE_MARK
 from tests.app.content import (
     HF_PAPERS,
     MARKDOWN_PAPERS,
@@ -94,11 +98,23 @@ def assert_closed_cleanly(data_dir: Path) -> None:
     database = data_dir / "papers-bot.db"
     # A clean close checkpoints SQLite's write-ahead log and removes it.
     assert not (data_dir / "papers-bot.db-wal").exists()
-    with sqlite3.connect(database) as conn:
+    with contextlib.closing(sqlite3.connect(database)) as conn:
         sources = {row[0] for row in conn.execute("SELECT source FROM digests")}
-        states = [row[0] for row in conn.execute("SELECT state FROM deliveries")]
+        channels = [row[0] for row in conn.execute("SELECT channel_id FROM subscriptions")]
+        posts = conn.execute("SELECT count(*) FROM deliveries").fetchone()[0]
     assert sources == {"markdown", "hf"}
-    assert states == ["sent", "sent"]  # the dry-run posts went through the outbox
+    assert channels == ["stdout"]  # the console: one channel, not one per source
+    assert posts == 0  # showing at start is not a post: its post is made at the post time
+
+
+def assert_shown_once(shown: str) -> None:
+    """The day's one digest, merged over both sources and readable: each paper's title
+    once, with its votes; no JSON."""
+    for entry in MARKDOWN_PAPERS + HF_PAPERS:
+        assert shown.count(entry.title) == 1, shown
+        card = shown[shown.index(entry.title) :]
+        assert f"{VOTE_MARK} {entry.votes}" in card, card
+    assert "{" not in shown, shown
 
 
 async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
@@ -119,11 +135,11 @@ async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     base = f"http://127.0.0.1:{port}"
 
     titles = {e.title for e in MARKDOWN_PAPERS + HF_PAPERS}
-    posts = await bot.wait_for_posts(titles)
-    assert {p["target"] for p in posts} == {"dry-run:markdown", "dry-run:hf"}
-    assert all(p["platform"] == "discord" for p in posts)
+    assert_shown_once(await bot.wait_for_shown(titles))
     first_md = await bot.wait_for_log(r"poll markdown: .*fetched 3 papers \(3 new\)")
-    await bot.wait_for_log(r"poll hf: .*fetched 2 papers \(2 new\)")
+    first_hf = await bot.wait_for_log(r"poll hf: .*fetched 2 papers \(2 new\)")
+    # Shown once both sources were polled, then when the console's daily post is due.
+    await bot.wait_for_log(r"next console post \S+ 09:00 UTC", after=max(first_md, first_hf))
 
     status, health = await get_json(http, base + "/healthz")
     assert status == 200, health
@@ -131,6 +147,7 @@ async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     assert health["checks"]["scheduler"]["ok"] is True
     jobs = {j["id"] for j in health["checks"]["scheduler"]["jobs"]}
     assert jobs == {"poll:hf", "poll:markdown", "subscriptions:sync"}
+    assert health["checks"]["scheduler"]["post_jobs"] == 1  # the console's daily post
     assert health["checks"]["adapters"] == {
         "ok": True,
         "status": "ok",
@@ -161,13 +178,43 @@ async def test_run_posts_new_digests_serves_health_and_polls_conditionally(
     assert not any("Traceback" in line for line in bot.stderr), bot.log
     assert_closed_cleanly(data_dir)
 
-    # A restart remembers the validators: its very first poll is already a 304.
+    # A restart remembers the validators: its very first poll is already a 304. Nothing
+    # is new, and the newest digest is shown again all the same.
+    await restart_shows_it_again(env, tmp_path, bots, titles)
+
+
+async def restart_shows_it_again(
+    env: dict[str, str], tmp_path: Path, bots: list[BotProcess], titles: set[str]
+) -> None:
     again = await BotProcess.start(env, tmp_path)
     bots.append(again)
     await again.wait_for_log(r"poll markdown: .*\d not modified")
     await again.wait_for_log(r"poll hf: .*fetched 2 papers \(0 new\)")
+    assert_shown_once(await again.wait_for_shown(titles))
+    await again.wait_for_log(r"next console post")
     assert await again.stop() == 0
-    assert again.stdout == []
+    assert_closed_cleanly(Path(env["DATA_DIR"]))
+
+
+async def test_run_json_prints_one_json_line_per_message(
+    fake_source: FakeSource, tmp_path: Path, bots: list[BotProcess]
+) -> None:
+    today = utc_today()
+    fake_source.add_digest(today, markdown_digest(today))
+    fake_source.add_hf_day(today, hf_items(today))
+    bot = await BotProcess.start(bot_env(fake_source, tmp_path / "data"), tmp_path, "--json")
+    bots.append(bot)
+
+    titles = {e.title for e in MARKDOWN_PAPERS + HF_PAPERS}
+    posts = await bot.wait_for_posts(titles)
+    await bot.wait_for_log(r"next console post")
+    assert await bot.stop() == 0
+    lines = [json.loads(line) for line in bot.stdout]  # every line is JSON
+    assert lines == posts
+    assert {p["target"] for p in posts} == {"stdout"}
+    assert posts[0]["role"] == "header"
+    embeds = [e["title"] for p in posts for e in p["body"]["embeds"]]
+    assert sorted(t for t in embeds if t in titles) == sorted(titles)  # each paper once
 
 
 async def test_a_failing_source_degrades_health_and_the_bot_recovers(
@@ -188,6 +235,12 @@ async def test_a_failing_source_degrades_health_and_the_bot_recovers(
     bad_md = await bot.wait_for_log(
         r"poll markdown: .*failed: parse error: .*not a markdown digest"
     )
+    told = await bot.wait_for_log(r"could not read any source")
+    assert re.search(
+        r"could not read any source \(hf: HTTP 500; markdown: parse error\) and the archive "
+        rf"is empty: trying again every {POLL_INTERVAL}s",
+        bot.stderr[told],
+    ), bot.stderr[told]
 
     # Still ready (it serves and posts what it has): the sources show as degraded.
     status, health = await get_json(http, base + "/healthz")
@@ -201,13 +254,18 @@ async def test_a_failing_source_degrades_health_and_the_bot_recovers(
     metrics = await get_metrics(http, base + "/metrics")
     assert series("papers_bot_poll_errors_total", source="hf", kind="fetch") in metrics
     assert series("papers_bot_poll_errors_total", source="markdown", kind="parse") in metrics
+    # The next round fails the same way and says nothing more about it.
+    await bot.wait_for_log(r"poll markdown: .*failed", after=told + 1)
+    await bot.wait_for_log(r"poll hf: .*failed", after=told + 1)
+    assert sum("could not read any source" in line for line in bot.stderr) == 1, bot.log
     assert bot.stdout == []
     assert bot.proc.returncode is None
 
-    # The sources come back: the next polls store and post, and the bot turns ready.
+    # The sources come back: the next polls store, the digest is shown, the bot turns ready.
     fake_source.faults.clear()
     fake_source.add_digest(today, markdown_digest(today))
-    await bot.wait_for_posts({e.title for e in MARKDOWN_PAPERS})
+    shown = await bot.wait_for_shown({e.title for e in MARKDOWN_PAPERS})
+    assert all(shown.count(e.title) == 1 for e in MARKDOWN_PAPERS), shown
     await bot.wait_for_log(r"poll markdown: .*fetched 3 papers", after=bad_md + 1)
     await bot.wait_for_log(r"poll hf: .*not published", after=bad_md + 1)
     status, health = await get_json(http, base + "/healthz")
