@@ -141,7 +141,7 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
                 await bot.wait_for_log(READY, within=60)
             # The first instance up takes both shards; once the second counts as alive,
             # the first gives it one (highest id first).
-            spread, served = await wait_served(http, ports, {(0,), (1,)}, within=60)
+            spread, served = await wait_served(http, ports, {(0,), (1,)}, within=90)
 
             for guild in guilds:
                 text = await answered_once(fake, "papers", guild.on_demand, options={"top": 2})
