@@ -13,7 +13,8 @@ ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1
+    PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore
 WORKDIR /src
 # Only what the wheel is made of (README.md is the package's long description; LICENSE goes
 # into the wheel's metadata).
@@ -24,6 +25,7 @@ RUN pip wheel --wheel-dir /wheels '.[postgres]'
 FROM ${PYTHON_IMAGE}
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     PYTHONUNBUFFERED=1 \
     DATA_DIR=/data
 RUN groupadd --system --gid 10001 papers \
