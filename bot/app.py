@@ -40,6 +40,7 @@ from bot.models import Platform, SourceKind, Transport
 from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
 from bot.retry import backoff
 from bot.scheduler import Scheduler
+from bot.sharding import ShardCoordinator
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
 from bot.store import Store, StoreError, open_store
@@ -145,6 +146,7 @@ class App:
         self.session: aiohttp.ClientSession | None = None
         self.commands: CommandWiring | None = None
         self.adapters: AdapterPool | None = None
+        self.shards: ShardCoordinator | None = None
         self.engine: DeliveryEngine | None = None
         self.poller: Poller | None = None
         self._adapter_errors: dict[Endpoint, str] = {}
@@ -168,11 +170,21 @@ class App:
                 headers={"User-Agent": USER_AGENT},
             )
         )
+        if settings.has_discord_bot:
+            self.shards = ShardCoordinator(
+                store.shards,
+                self.scheduler,
+                self.metrics,
+                shard_count=settings.discord_shard_count,
+                lease_seconds=settings.gateway_lease_seconds,
+                clock=self._clock,
+                on_fleet_size=self._share_budgets,
+            )
         self.adapters = adapters = await stack.enter_async_context(
             AdapterPool(
                 settings,
                 session,
-                connect_gateway=True,
+                shards=self.shards,
                 console_stream=self._console,
                 on_built=self._install_commands,
             )
@@ -231,6 +243,11 @@ class App:
         ]
         found += [(d.platform, Transport.WEBHOOK) for d in configured_webhooks(self.settings)]
         return list(dict.fromkeys(found))
+
+    def _share_budgets(self, instances: int) -> None:
+        """Split the per-bot rate budgets between the instances alive now."""
+        if self.engine is not None:
+            self.engine.limiter.share(instances)
 
     def _install_commands(self, adapter: Adapter) -> None:
         """The pool's build hook: every bot adapter gets the slash commands before it
@@ -374,6 +391,12 @@ class App:
                 if commands is not None:
                     entry["commands"] = commands.transport.value
                     error = error or commands.problem
+            if platform is Platform.DISCORD and transport is Transport.BOT and self.shards:
+                entry["shards"] = {
+                    "count": self.shards.shard_count,
+                    "served_here": sorted(self.shards.served()),
+                    "instance": self.shards.instance,
+                }
             ok = ok and error is None
             detail[endpoint_name(endpoint)] = {"ok": error is None, "error": error, **entry}
         return CheckResult(ok, detail)

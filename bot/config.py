@@ -113,6 +113,11 @@ class Settings(BaseSettings):
     discord_application_id: str | None = None
     discord_api_base: str = "https://discord.com/api/v10"
     discord_gateway_url: str | None = None
+    #: Gateway shards of the whole bot (every instance); unset: the count Discord recommends.
+    discord_shard_count: int | None = Field(default=None, ge=1, le=10_000)
+    #: How long an instance's hold on its shards lasts without renewal (renewed every third
+    #: of it); an instance that dies has its shards taken over about this long after.
+    gateway_lease_seconds: float = Field(default=30.0, ge=3.0, le=600.0)
 
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
@@ -235,7 +240,13 @@ class Settings(BaseSettings):
                 raise ValueError(f"URL number {number} is not an http(s) URL")
         return value
 
-    @field_validator("database_url", "discord_application_id", "discord_gateway_url", mode="before")
+    @field_validator(
+        "database_url",
+        "discord_application_id",
+        "discord_gateway_url",
+        "discord_shard_count",
+        mode="before",
+    )
     @classmethod
     def _optional(cls, value: Any) -> Any:
         return _blank_to_none(value)

@@ -10,11 +10,13 @@ in-flight runs (bounded) before cancelling them, so a poll is not cut off mid-tr
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.interval import IntervalTrigger
@@ -105,7 +107,9 @@ class Scheduler:
         """Forget `job_id`; a run in progress finishes. False when there was no such job."""
         if self._jobs.pop(job_id, None) is None:
             return False
-        self._scheduler.remove_job(job_id)
+        # After a stop APScheduler has dropped its jobs already; forgetting ours is enough.
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
         return True
 
     def jobs(self) -> list[JobInfo]:

@@ -9,8 +9,6 @@ a no-op on Discord's side.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
 from typing import Any
@@ -18,7 +16,6 @@ from typing import Any
 import discord
 from discord import app_commands
 from discord.http import Route
-from discord.webhook.async_ import async_context
 
 from bot.adapters.base import (
     LOOKBACK_MARGIN,
@@ -28,13 +25,8 @@ from bot.adapters.base import (
     guarded,
     nonce_for,
 )
-from bot.adapters.discord_common import (
-    DEFAULT_API_BASE,
-    MAX_RATELIMIT_WAIT,
-    RebasedHTTPClient,
-    RebasedWebhookAdapter,
-    translate,
-)
+from bot.adapters.discord_common import DEFAULT_API_BASE, translate
+from bot.adapters.discord_gateway import PapersClient, ShardDirector, ShardedGateway
 from bot.models import Platform
 from bot.render.message import RenderedMessage
 
@@ -60,27 +52,6 @@ def _fingerprint(body: dict[str, Any]) -> tuple[object, ...]:
     )
 
 
-class PapersClient(discord.Client):
-    """A discord.Client whose REST and gateway traffic goes to configured URLs."""
-
-    http: RebasedHTTPClient
-
-    def __init__(self, *, api_base: str, gateway_url: str | None, **options: Any) -> None:
-        # discord.py warns once per process that voice needs PyNaCl and davey, through
-        # these two flags; the bot never joins a voice channel, so there is nothing to warn.
-        discord.VoiceClient.warn_nacl = False
-        discord.VoiceClient.warn_dave = False
-        super().__init__(**options)
-        self.http = RebasedHTTPClient(
-            self.loop,
-            api_base=api_base,
-            gateway_url=gateway_url,
-            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
-        )
-        # The connection state was handed the stock HTTP client in super().__init__.
-        self._connection.http = self.http
-
-
 def minimal_intents() -> discord.Intents:
     intents = discord.Intents.none()
     intents.guilds = True
@@ -90,8 +61,9 @@ def minimal_intents() -> discord.Intents:
 class DiscordBotAdapter(Adapter):
     """Posts to channels by id and, with the gateway on, receives slash commands.
 
-    Command handlers (issue 6) attach to `tree` before `start()`; `register_commands()`
-    then publishes them. Posting alone (`papers-bot post`) needs no gateway connection.
+    Command handlers attach to `tree` before `start()`; `register_commands()` then
+    publishes them. With a shard director the gateway connects after the login, on the
+    shards the director chooses; posting alone (`papers-bot post`) needs no gateway.
     """
 
     def __init__(
@@ -102,13 +74,13 @@ class DiscordBotAdapter(Adapter):
         gateway_url: str | None = None,
         application_id: str | None = None,
         timeout: float = 20.0,
-        connect_gateway: bool = True,
+        shards: ShardDirector | None = None,
     ) -> None:
         self._token = token
         self._api_base = api_base.rstrip("/")
         self._gateway_url = gateway_url
         self._timeout = timeout
-        self._connect_gateway = connect_gateway
+        self._shards = shards
         self.client = PapersClient(
             api_base=self._api_base,
             gateway_url=gateway_url,
@@ -120,7 +92,9 @@ class DiscordBotAdapter(Adapter):
             application_id=int(application_id) if application_id else None,
         )
         self.tree = app_commands.CommandTree(self.client)
-        self._gateway_task: asyncio.Task[None] | None = None
+        self.gateway = ShardedGateway(
+            self.client, api_base=self._api_base, gateway_url=gateway_url, timeout=timeout
+        )
 
     @property
     def name(self) -> str:
@@ -129,45 +103,16 @@ class DiscordBotAdapter(Adapter):
     async def start(self) -> None:
         async with guarded("discord login", self._timeout, translate):
             await self.client.login(self._token)
-        if not self._connect_gateway:
-            return
-        if self._gateway_url is None and self._api_base != DEFAULT_API_BASE:
-            # A proxy or fake API knows where its gateway is; the public default needs no call.
-            async with guarded("discord gateway lookup", self._timeout, translate):
-                _, url, _ = await self.client.http.get_bot_gateway()
-            self.client.http.gateway_url = url
-        self._gateway_task = asyncio.create_task(self._run_gateway(), name="discord-gateway")
-
-    async def _run_gateway(self) -> None:
-        # Interaction responses go through discord.py's webhook transport, chosen by a
-        # context variable. Event handlers run in tasks spawned from this one and inherit
-        # its context, so setting it here routes their replies to our API base only.
-        async_context.set(RebasedWebhookAdapter(self._api_base))
-        try:
-            await self.client.connect(reconnect=True)
-        except Exception:
-            log.exception("discord gateway connection ended with an error")
+        if self._shards is not None:
+            await self._shards.start(self.gateway)
 
     async def wait_until_ready(self, within: float) -> None:
-        """Wait for on_ready; the gateway task's own failure ends the wait early."""
-        if self._gateway_task is None:
-            raise RuntimeError("the gateway is not connected (connect_gateway=False)")
-        ready = asyncio.ensure_future(self.client.wait_until_ready())
-        async with asyncio.timeout(within):
-            await asyncio.wait({ready, self._gateway_task}, return_when=asyncio.FIRST_COMPLETED)
-        if not ready.done():
-            ready.cancel()
-            raise ConnectionError("the Discord gateway closed before the client was ready")
+        await self.gateway.wait_until_ready(within)
 
     async def stop(self) -> None:
-        # Cancel the gateway reader first: discord.py then closes with 1000 (session over);
-        # closing the client while the reader runs sends 4000, which Discord keeps resumable
-        # and so shows the bot online for a while after it has gone.
-        if self._gateway_task is not None:
-            self._gateway_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._gateway_task
-            self._gateway_task = None
+        await self.gateway.close()
+        if self._shards is not None:
+            await self._shards.stop()
         if not self.client.is_closed():
             await self.client.close()
 

@@ -17,6 +17,7 @@ import aiohttp
 from bot.adapters.base import Adapter
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.discord_bot import DiscordBotAdapter
+from bot.adapters.discord_gateway import ShardDirector
 from bot.adapters.discord_webhook import DiscordWebhookAdapter
 from bot.adapters.slack_bot import SlackBotAdapter
 from bot.adapters.slack_webhook import SlackWebhookAdapter
@@ -45,7 +46,7 @@ def build_adapter(
     settings: Settings,
     session: aiohttp.ClientSession,
     *,
-    connect_gateway: bool = False,
+    shards: ShardDirector | None = None,
     console_stream: TextIO | None = None,
 ) -> Adapter:
     """A new, not yet started adapter for one platform and transport."""
@@ -63,7 +64,7 @@ def build_adapter(
             gateway_url=settings.discord_gateway_url,
             application_id=settings.discord_application_id,
             timeout=timeout,
-            connect_gateway=connect_gateway,
+            shards=shards,
         )
     return SlackBotAdapter(
         token=_required(settings.slack_bot_token, "SLACK_BOT_TOKEN"),
@@ -88,10 +89,10 @@ AdapterHook = Callable[[Adapter], None]
 class AdapterPool:
     """Builds and starts each adapter once, on first use; `stop()` stops what was started.
 
-    `connect_gateway` is for the long-running bot only: a Discord gateway is where slash
-    commands arrive, and `papers-bot post` has no use for one. Callers that ask at the same
-    time (the delivery worker, the run's login retry) wait for one login, never start two
-    clients for the same key.
+    `shards` is for the long-running bot only: it connects the Discord gateway (where slash
+    commands arrive) on the shards it chooses; `papers-bot post` has no use for one.
+    Callers that ask at the same time (the delivery worker, the run's login retry) wait
+    for one login, never start two clients for the same key.
     """
 
     def __init__(
@@ -99,13 +100,13 @@ class AdapterPool:
         settings: Settings,
         session: aiohttp.ClientSession,
         *,
-        connect_gateway: bool = False,
+        shards: ShardDirector | None = None,
         console_stream: TextIO | None = None,
         on_built: AdapterHook | None = None,
     ) -> None:
         self._settings = settings
         self._session = session
-        self._connect_gateway = connect_gateway
+        self._shards = shards
         self._console_stream = console_stream
         self._on_built = on_built
         self._started: dict[AdapterKey, Adapter] = {}
@@ -130,7 +131,7 @@ class AdapterPool:
             transport,
             self._settings,
             self._session,
-            connect_gateway=self._connect_gateway,
+            shards=self._shards,
             console_stream=self._console_stream,
         )
         try:

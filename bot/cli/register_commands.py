@@ -80,7 +80,6 @@ async def _register(guild_id: int | None) -> tuple[list[str], str]:
         api_base=settings.discord_api_base,
         application_id=settings.discord_application_id,
         timeout=settings.http_timeout,
-        connect_gateway=False,
     )
     DiscordCommands(adapter, _NotServing()).install()
     # Not `async with adapter`: a failed login would leave discord.py's HTTP session open

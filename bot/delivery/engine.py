@@ -73,6 +73,7 @@ class DeliveryEngine:
                 concurrency=settings.delivery_concurrency,
                 max_attempts=settings.delivery_max_attempts,
                 lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
+                settle=dt.timedelta(seconds=settings.http_timeout),
             ),
             clock=clock,
         )

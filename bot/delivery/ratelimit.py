@@ -32,26 +32,11 @@ JITTER_FLOOR = 0.01
 #: Seconds between sweeps of idle windows: longer than every documented window, so a
 #: window kept by one sweep had a send (or a block) since the previous one.
 SWEEP_EVERY = 60.0
-
-
-@dataclass
-class Window:
-    limit: int
-    period: float
-    sent: deque[float] = field(default_factory=deque)
-    blocked_until: float = 0.0
-
-    def wait(self, now: float) -> float:
-        while self.sent and self.sent[0] <= now - self.period:
-            self.sent.popleft()
-        wait = max(0.0, self.blocked_until - now)
-        if len(self.sent) >= self.limit:
-            wait = max(wait, self.sent[0] + self.period - now)
-        return wait
-
-    def idle(self, now: float) -> bool:
-        """No send inside the period and no block: the window is as good as a new one."""
-        return self.wait(now) <= 0 and not self.sent
+SHARED_BURST = 5
+GLOBAL_DISCORD = "discord:global"
+FLEET_SCOPES = (GLOBAL_DISCORD, "slack:workspace:", "slack:history:")
+"""Budgets Discord and Slack count per bot or per workspace, whichever instance sends:
+instances sharing a database split them (`RateLimiter.share`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +53,37 @@ class Limit:
 
     def stretched(self) -> Limit:
         return Limit(self.limit, self.period * (1 + JITTER_MARGIN) + JITTER_FLOOR)
+
+    def shared(self, instances: int) -> Limit:
+        """This instance's part when `instances` send against the same budget: the rate
+        split evenly, in short windows of at most SHARED_BURST requests (50/s over 2: 5 per
+        0.2 s), so two senders' bursts never meet in one of the platform's windows."""
+        if instances <= 1:
+            return self
+        limit = max(1, min(self.limit // instances, SHARED_BURST))
+        return Limit(limit, self.period * limit * instances / self.limit)
+
+
+@dataclass
+class Window:
+    limit: int
+    period: float
+    base: Limit
+    """The scope's documented limit, before this instance's share of it."""
+    sent: deque[float] = field(default_factory=deque)
+    blocked_until: float = 0.0
+
+    def wait(self, now: float) -> float:
+        while self.sent and self.sent[0] <= now - self.period:
+            self.sent.popleft()
+        wait = max(0.0, self.blocked_until - now)
+        if len(self.sent) >= self.limit:
+            wait = max(wait, self.sent[0] + self.period - now)
+        return wait
+
+    def idle(self, now: float) -> bool:
+        """No send inside the period and no block: the window is as good as a new one."""
+        return self.wait(now) <= 0 and not self.sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +110,7 @@ class Limits:
             return self._read_scopes(route)
         if route.transport is Transport.BOT and discord:
             return [
-                ("discord:global", self.discord_global),
+                (GLOBAL_DISCORD, self.discord_global),
                 (f"discord:channel:{route.target}", self.discord_channel),
             ]
         if route.transport is Transport.BOT:
@@ -112,7 +128,7 @@ class Limits:
         if route.transport is not Transport.BOT:
             return []  # webhooks and the console are never asked
         if route.platform is Platform.DISCORD:
-            return [("discord:global", self.discord_global)]
+            return [(GLOBAL_DISCORD, self.discord_global)]
         return [(f"slack:history:{route.workspace}", self.slack_history)]
 
 
@@ -139,6 +155,20 @@ class RateLimiter:
         self._sleep = sleep
         self._windows: dict[str, Window] = {}
         self._next_sweep = clock() + SWEEP_EVERY
+        self._instances = 1
+
+    def share(self, instances: int) -> None:
+        """`instances` (this one included) send for the same bot now: each keeps its part
+        of the budgets the platform counts per bot or per workspace. Windows in use take
+        their new size at once and keep the requests they counted."""
+        self._instances = max(1, instances)
+        for key, window in self._windows.items():
+            sized = self._limit_for(key, window.base)
+            window.limit, window.period = sized.limit, sized.period
+
+    def _limit_for(self, key: str, limit: Limit) -> Limit:
+        shared = limit.shared(self._instances) if key.startswith(FLEET_SCOPES) else limit
+        return shared.stretched()
 
     @property
     def scopes(self) -> int:
@@ -152,8 +182,8 @@ class RateLimiter:
         for key, limit in self.limits.scopes(route, reading=reading):
             window = self._windows.get(key)
             if window is None:
-                stretched = limit.stretched()
-                window = self._windows[key] = Window(stretched.limit, stretched.period)
+                sized = self._limit_for(key, limit)
+                window = self._windows[key] = Window(sized.limit, sized.period, limit)
             found.append(window)
         return found
 

@@ -73,6 +73,10 @@ class WorkerSettings:
     concurrency: int = 32
     max_attempts: int = 8
     lease: dt.timedelta = dt.timedelta(seconds=60)
+    settle: dt.timedelta = dt.timedelta(seconds=20)
+    """How long after its start a send may still land: the send timeout. A post whose
+    owner died mid-send is looked up only once this has passed since the owner's last
+    progress, or a request still on its way would land after the look-up found nothing."""
 
 
 @dataclass
@@ -289,6 +293,7 @@ class DeliveryWorker:
             post = Post.from_payload(claimed.payload)
             if claimed.orphaned:  # its owner died mid-send: look before sending again
                 post = post.failed(uncertain=True, counted=False)
+                await self._settle(claimed)
             active.post = post
             route = self._router.route(claimed.channel)
             adapter = await self._adapters.get(route.platform, route.transport)
@@ -311,6 +316,13 @@ class DeliveryWorker:
         finally:
             self._active.pop(claimed.id, None)
             self.wake()
+
+    async def _settle(self, claimed: queries.Claimed) -> None:
+        """Wait until the dead owner's last send can no longer be on its way."""
+        wait = (claimed.previous_update + self._settings.settle - self._clock()).total_seconds()
+        if wait > 0:
+            log.debug("delivery %d: waiting %.1f s for a send in flight to land", claimed.id, wait)
+            await asyncio.sleep(wait)
 
     async def _failed_unsent(self, active: _Active, exc: AdapterError, *, uncertain: bool) -> None:
         if active.post is None:  # unreachable in practice: the payload was read first

@@ -17,6 +17,7 @@ from bot.store.migrate import upgrade
 from bot.store.outbox.repo import DeliveryRepo
 from bot.store.papers import PaperRepo
 from bot.store.search import Searcher, SearchFilters
+from bot.store.shards import ShardRepo
 from bot.store.subscriptions import SubscriptionRepo
 
 
@@ -29,6 +30,7 @@ class Store:
         self.subscriptions = SubscriptionRepo(db)
         self.deliveries = DeliveryRepo(db)
         self.searcher = Searcher(db)
+        self.shards = ShardRepo(db)
 
     @property
     def backend(self) -> Backend:

@@ -193,6 +193,32 @@ deliveries = sa.Table(
 )
 
 
+gateway_shards = sa.Table(
+    "gateway_shards",
+    metadata,
+    sa.Column("shard_id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("owner", sa.Text, nullable=True),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("fence", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+bot_instances = sa.Table(
+    "bot_instances",
+    metadata,
+    sa.Column("instance_id", sa.Text, primary_key=True),
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("seen_until", UtcDateTime, nullable=False),
+)
+
+gateway_identify = sa.Table(
+    "gateway_identify",
+    metadata,
+    sa.Column("bucket", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("last_at", UtcDateTime, nullable=False),
+)
+
+
 def on_channel(table: sa.Table, channel: ChannelRef) -> sa.ColumnElement[bool]:
     """The rows of `table` (subscriptions, deliveries) that belong to one channel."""
     return sa.and_(

@@ -25,7 +25,6 @@ async def discord_rest(fake_discord: FakeDiscord) -> AsyncIterator[DiscordBotAda
         token=fake_discord.token,
         api_base=fake_discord.api_base,
         timeout=5.0,
-        connect_gateway=False,
     )
     await adapter.start()
     yield adapter

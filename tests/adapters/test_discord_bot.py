@@ -14,6 +14,7 @@ from bot.adapters.base import (
     TransientError,
 )
 from bot.adapters.discord_bot import DiscordBotAdapter
+from bot.adapters.discord_gateway import EveryShard
 from bot.adapters.factory import build_adapter
 from bot.models import Platform, Transport
 from tests.adapters.support import discord_message, settings_for
@@ -29,7 +30,7 @@ async def test_client_configured_by_settings_reaches_ready_and_answers_a_command
         Transport.BOT,
         settings,
         session=None,  # type: ignore[arg-type]
-        connect_gateway=True,
+        shards=EveryShard(),
     )
     assert isinstance(adapter, DiscordBotAdapter)
 
@@ -179,7 +180,7 @@ async def test_long_429_surfaces_as_rate_limited(
 async def test_buckets_are_obeyed_without_any_429(fake_discord: FakeDiscord) -> None:
     fast = FakeDiscord(channel_limit=(2, 0.3))
     await fast.start()
-    adapter = DiscordBotAdapter(token=fast.token, api_base=fast.api_base, connect_gateway=False)
+    adapter = DiscordBotAdapter(token=fast.token, api_base=fast.api_base)
     try:
         await adapter.start()
         target = str(fast.default_channel.id)
@@ -217,7 +218,6 @@ async def test_slow_answer_times_out_and_the_retry_does_not_duplicate(
         token=fake_discord.token,
         api_base=fake_discord.api_base,
         timeout=0.5,
-        connect_gateway=False,
     )
     await adapter.start()
     try:
@@ -241,9 +241,7 @@ async def test_dropped_connection_is_transient(
 
 
 async def test_bad_token_is_an_authentication_error(fake_discord: FakeDiscord) -> None:
-    adapter = DiscordBotAdapter(
-        token="wrong", api_base=fake_discord.api_base, connect_gateway=False
-    )
+    adapter = DiscordBotAdapter(token="wrong", api_base=fake_discord.api_base)
     with pytest.raises(AuthenticationError):
         await adapter.start()
     await adapter.stop()
@@ -265,7 +263,6 @@ async def test_persistent_500_ends_as_transient_within_the_timeout(
         token=fake_discord.token,
         api_base=fake_discord.api_base,
         timeout=1.5,
-        connect_gateway=False,
     )
     await adapter.start()
     fake_discord.fail_next(500, path="/messages", times=5)
@@ -280,7 +277,7 @@ async def test_persistent_500_ends_as_transient_within_the_timeout(
 async def test_global_429_is_waited_out_and_every_message_lands_once() -> None:
     fake = FakeDiscord(global_limit=(2, 1.5))
     await fake.start()
-    adapter = DiscordBotAdapter(token=fake.token, api_base=fake.api_base, connect_gateway=False)
+    adapter = DiscordBotAdapter(token=fake.token, api_base=fake.api_base)
     channels = [fake.default_channel, fake.add_channel("second")]
     try:
         await adapter.start()

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
+from bot.adapters.discord_gateway import EveryShard
 from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import SlackCommands
 from bot.commands.env import CommandDefaults, CommandEnv
@@ -81,6 +82,7 @@ async def discord_bot(
         gateway_url=fake_discord.gateway_url,
         application_id=str(fake_discord.application_id),
         timeout=5.0,
+        shards=EveryShard(),
     )
     DiscordCommands(adapter, commands).install()
     await adapter.start()

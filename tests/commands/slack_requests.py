@@ -99,8 +99,9 @@ async def over_http(
 
 
 async def over_socket(
-    fake: SlackWithUsers, command: str, text: str = "", **who: str
+    fake: SlackWithUsers, command: str, text: str = "", *, to: int = -1, **who: str
 ) -> SlackAnswer:
+    """A slash command over Socket Mode, to one of the app's connections (`to`)."""
     form = command_form(fake, command, text, **who)
-    ack = await fake.socket.deliver("slash_commands", form)
+    ack = await fake.socket.deliver("slash_commands", form, to=to)
     return SlackAnswer(200, str(ack.get("payload", "")), await response_to(fake, form))

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DEFER_AFTER, DiscordCommands
+from bot.adapters.discord_gateway import EveryShard
 from bot.adapters.slack_bot import EVENTS_PATH, SlackBotAdapter
 from bot.adapters.slack_commands import RESPONSE_URL_TRIES, SlackCommands
 from bot.commands.router import Commands
@@ -75,6 +76,7 @@ async def discord_bot(
         api_base=fake_discord.api_base,
         gateway_url=fake_discord.gateway_url,
         timeout=5.0,
+        shards=EveryShard(),
     )
     defer_after = DEFER_AFTER if request.param == "direct" else 0.0
     DiscordCommands(adapter, commands, defer_after=defer_after, timeout=5.0).install()

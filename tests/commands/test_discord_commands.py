@@ -10,6 +10,7 @@ import pytest
 
 from bot.adapters.discord_bot import DiscordBotAdapter
 from bot.adapters.discord_commands import DiscordCommands
+from bot.adapters.discord_gateway import EveryShard
 from bot.commands.router import Commands
 from bot.models import ChannelRef, Platform
 from bot.store import Store
@@ -433,7 +434,11 @@ async def test_slow_work_is_deferred_then_followed_up(commands: Commands) -> Non
     fake = FakeDiscord()
     await fake.start()
     adapter = DiscordBotAdapter(
-        token=fake.token, api_base=fake.api_base, gateway_url=fake.gateway_url, timeout=5.0
+        token=fake.token,
+        api_base=fake.api_base,
+        gateway_url=fake.gateway_url,
+        timeout=5.0,
+        shards=EveryShard(),
     )
     DiscordCommands(adapter, commands, defer_after=0.0).install()
     try:

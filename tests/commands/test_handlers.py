@@ -181,7 +181,7 @@ async def test_wiring_attaches_commands_to_bot_adapters_only(
     monkeypatch.setenv("SLACK_ADMIN_USERS", "U0ONE, U0TWO")
     settings = load_settings()
     assert settings.slack_admin_users == ["U0ONE", "U0TWO"]
-    discord_bot = DiscordBotAdapter(token="t", connect_gateway=False)
+    discord_bot = DiscordBotAdapter(token="t")
     assert install_commands(discord_bot, commands, settings)
     assert sorted(c.name for c in discord_bot.tree.get_commands()) == sorted(COMMANDS)
     async with aiohttp.ClientSession() as session:

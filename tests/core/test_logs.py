@@ -151,7 +151,7 @@ def test_the_discord_client_says_nothing_about_voice(
     monkeypatch.setattr(discord.VoiceClient, "warn_nacl", True)
     monkeypatch.setattr(discord.VoiceClient, "warn_dave", True)
     with caplog.at_level(logging.DEBUG):
-        DiscordBotAdapter(token="discord-token", connect_gateway=False)
+        DiscordBotAdapter(token="discord-token")
     assert [r.getMessage() for r in caplog.records if "voice" in r.getMessage()] == []
 
 

@@ -4,9 +4,9 @@ the fake Discord gateway, and the fake's own message log as the ground truth.
 - The bot is SIGKILLed while the digest's message is on the wire (the fake holds the
   request, then stores the message: it landed, but the bot never heard). The restarted bot
   finds the post in flight and finishes it: the channel shows the digest once.
-- Two instances on one PostgreSQL database both receive the interaction (one bot, two
-  gateway sessions, as Discord does for an unsharded bot): the outbox row is planned once
-  and the digest posted once.
+- Two instances on one PostgreSQL database: the one shard is served by one of them (a
+  lease in the database), so the interaction reaches one session; the outbox row is
+  planned once and the digest posted once.
 """
 
 from __future__ import annotations
@@ -137,7 +137,7 @@ async def test_two_instances_on_postgres_post_the_digest_once(
         await started(env, tmp_path, bots)
         await started(env, tmp_path, bots)
         await fake_discord.wait_until(
-            lambda: sum(s.identify is not None for s in fake_discord.gateway.sessions) == 2,
+            lambda: len(fake_discord.gateway.sessions_of(fake_discord.guild_id)) == 1,
             within=30,
         )
         interaction = await inject(fake_discord, "digest", permissions=MANAGER)
@@ -151,13 +151,14 @@ async def test_two_instances_on_postgres_post_the_digest_once(
                 break
             await asyncio.sleep(0.1)
         assert await digest_rows(postgres_url, channel) == [DeliveryState.SENT]
-        # One answer was accepted; the other instance's answer, if it came, was refused
-        # as "already acknowledged" (one gateway owner per command is issue 13's work).
+        # One instance holds the shard: one answer, and none refused as already acknowledged.
+        assert len(fake_discord.gateway.sessions_of(fake_discord.guild_id)) == 1
         callbacks = [
             r for r in fake_discord.interaction_responses
             if r["interaction_id"] == interaction["id"]
         ]  # fmt: skip
         assert len(callbacks) == 1
+        assert fake_discord.refused_answers == []
         for bot in bots:
             assert await bot.stop() == 0
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from bot.delivery.ratelimit import SWEEP_EVERY, Limit, Limits, RateLimiter
 from bot.delivery.targets import Route
 from bot.models import Platform, Transport
@@ -143,3 +145,37 @@ async def test_slack_reads_have_their_own_workspace_budget() -> None:
     assert 1.1 < waited < 1.4  # about 50 history calls a minute per workspace
     webhook = Route(Platform.SLACK, Transport.WEBHOOK, "url", "slack-webhook:B1", "B1")
     assert await limiter.acquire(webhook, reading=True) == 0  # webhooks are never read
+
+
+async def test_instances_sharing_a_bot_split_its_budgets_but_not_a_channels() -> None:
+    """Two instances alive: each keeps 25 of Discord's 50/s (5 per 0.2 s, so their bursts
+    stay small) and half of a Slack workspace's budget; a Discord channel's own 5 per 5 s
+    stays whole (one instance at a time posts to a channel). A window in use takes its new
+    size at once."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    await limiter.acquire(discord("0"))  # the global window exists before the share
+    limiter.share(2)
+    for n in range(1, 5):
+        assert limiter.delay(discord(str(n))) == 0
+        await limiter.acquire(discord(str(n)))
+    assert limiter.delay(discord("5")) > 0.19  # 5 in this fifth of a second
+    for n in range(5, 25):
+        await limiter.acquire(discord(str(n)))
+    elapsed = clock.now - 1000.0
+    assert elapsed + limiter.delay(discord("25")) > 1.0  # no 26th inside the first second
+    for _ in range(4):
+        await limiter.acquire(discord("0"))
+    assert limiter.delay(discord("0")) > 4.0  # still 5 per 5 s in a channel
+    await limiter.acquire(slack("C1"))
+    await limiter.acquire(slack("C2"))
+    assert limiter.delay(slack("C3")) > 0.7  # 2 per 0.8 s of the workspace's 5 per second
+    limiter.share(1)  # the other instance left: the whole budget again
+    assert limiter.delay(slack("C3")) == 0
+
+
+def test_a_shared_limit_keeps_the_rate_in_whole_requests() -> None:
+    assert Limit(50, 1.0).shared(2) == Limit(5, 0.2)
+    assert Limit(5, 1.0).shared(2) == Limit(2, 0.8)  # 2.5 a second, in whole requests
+    assert Limit(1, 1.2).shared(3).period == pytest.approx(3.6)
+    assert Limit(5, 5.0).shared(1) == Limit(5, 5.0)

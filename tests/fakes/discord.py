@@ -68,6 +68,8 @@ class FakeDiscord(FakeServer):
         channel_limit: tuple[int, float] = (5, 5.0),
         webhook_limit: tuple[int, float] = (5, 2.0),
         global_limit: tuple[int, float] = (50, 1.0),
+        required_shards: int = 1,
+        max_concurrency: int = 1,
     ) -> None:
         super().__init__()
         self.token = token
@@ -75,11 +77,17 @@ class FakeDiscord(FakeServer):
         self.bot_user = user_json(self.ids.next(), "papers-bot")
         self.application_id = self.ids.next()
         self.guild_id = self.ids.next()
+        self.guild_ids: list[int] = [self.guild_id]
+        self.required_shards = required_shards
+        """The shard count `GET /gateway/bot` recommends; fewer gets a session closed (4011)."""
+        self.max_concurrency = max_concurrency
         self.channels: dict[int, FakeChannel] = {}
         self.webhooks: dict[int, FakeWebhook] = {}
         self.commands: dict[str, list[dict[str, Any]]] = {}
         self.interaction_responses: list[dict[str, Any]] = []
         """Every first answer accepted (the interaction callback's body)."""
+        self.refused_answers: list[str] = []
+        """The interaction of every second first answer, refused with 40060."""
         self.followups: list[dict[str, Any]] = []
         self.answers: dict[str, InteractionAnswers] = {}
         """What each injected interaction has shown its user, by interaction id."""
@@ -93,8 +101,20 @@ class FakeDiscord(FakeServer):
         self._routes()
 
     # -- arranging the world -------------------------------------------------------------
-    def add_channel(self, name: str) -> FakeChannel:
-        channel = FakeChannel(self.ids.next(), self.guild_id, name)
+    def add_guild(self, *, shard: tuple[int, int] | None = None) -> int:
+        """Another guild the bot is in (each guild has its own channels); with `shard`
+        ([shard_id, shard_count]) one whose events go to that shard."""
+        guild_id = self.ids.next()
+        if shard is not None:
+            shard_id, count = shard
+            ms = guild_id >> 22
+            ms += (shard_id - ms) % count
+            guild_id = (ms << 22) | (guild_id & 0x3FFFFF)
+        self.guild_ids.append(guild_id)
+        return guild_id
+
+    def add_channel(self, name: str, guild_id: int | None = None) -> FakeChannel:
+        channel = FakeChannel(self.ids.next(), guild_id or self.guild_id, name)
         self.channels[channel.id] = channel
         return channel
 
@@ -228,12 +248,12 @@ class FakeDiscord(FakeServer):
         return jsonify(
             {
                 "url": self.gateway_url,
-                "shards": 1,
+                "shards": self.required_shards,
                 "session_start_limit": {
                     "total": 1000,
                     "remaining": 999,
                     "reset_after": 0,
-                    "max_concurrency": 1,
+                    "max_concurrency": self.max_concurrency,
                 },
             }
         )
@@ -295,9 +315,14 @@ class FakeDiscord(FakeServer):
         return discord_error(400, 50035, "Invalid Form Body", errors=errors)
 
     async def _list_messages(self, request: web.Request) -> web.Response:
+        """A channel's messages, newest first; the read counts in the bot's global budget
+        (in its own per-route bucket, which reads never come near)."""
         channel = self._channel(request)
         if isinstance(channel, web.Response):
             return channel
+        wait = self._global.hit()
+        if wait is not None:
+            return self._too_many(wait, is_global=True)
         return jsonify(list(reversed(channel.messages)))
 
     async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
@@ -371,6 +396,7 @@ class FakeDiscord(FakeServer):
         if interaction is None or answers is None or answers.token != request.match_info["token"]:
             return discord_error(404, 10062, "Unknown interaction")
         if answers.acknowledged:
+            self.refused_answers.append(interaction["id"])
             return discord_error(400, 40060, "Interaction has already been acknowledged.")
         if not answers.open_for_first_answer(request[ARRIVED_AT]):
             return discord_error(404, 10062, "Unknown interaction")

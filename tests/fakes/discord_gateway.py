@@ -1,6 +1,13 @@
 """The fake Discord gateway: HELLO, IDENTIFY -> READY + GUILD_CREATE, heartbeats, RESUME,
 and a hook for tests to dispatch events (INTERACTION_CREATE for slash commands).
 
+Sharding as Discord does it: IDENTIFY carries `shard: [id, count]` (none means [0, 1]); a
+guild's events go to the sessions of shard `(guild_id >> 22) % count`, direct messages to
+shard 0. A session whose count is below `required_shards` is closed with 4011, an id out
+of range with 4010. At most one IDENTIFY per bucket (`shard_id % max_concurrency`) every 5
+seconds: a faster one is recorded in `identify_violations` and answered with op 9 (invalid
+session), as Discord answers an identify over its session start limit.
+
 Frames are plain JSON text; discord.py only inflates binary frames, so asking for
 zlib-stream compression and receiving text is fine.
 """
@@ -21,7 +28,15 @@ if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
 
 HELLO, HEARTBEAT, IDENTIFY, RESUME, DISPATCH, HEARTBEAT_ACK = 10, 1, 2, 6, 0, 11
+INVALID_SESSION = 9
 HEARTBEAT_INTERVAL_MS = 41_250
+IDENTIFY_INTERVAL = 5.0
+SHARDING_REQUIRED, INVALID_SHARD = 4011, 4010
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that gets a guild's events (direct messages: shard 0)."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
 
 class GatewaySession:
@@ -32,6 +47,12 @@ class GatewaySession:
         self.identify: dict[str, Any] | None = None
         self.client_close_code: int | None = None
         """The code of the client's close frame; None when it just dropped the connection."""
+        self.shard: tuple[int, int] = (0, 1)
+
+    def serves(self, guild_id: int | None) -> bool:
+        """Whether this identified session gets the events of `guild_id`."""
+        shard_id, count = self.shard
+        return self.identify is not None and shard_of(guild_id, count) == shard_id
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         await self.ws.send_json({"op": DISPATCH, "s": next(self.seq), "t": event, "d": data})
@@ -46,6 +67,13 @@ class FakeGateway:
         self.received: list[dict[str, Any]] = []
         self.interactions: dict[str, dict[str, Any]] = {}
         self.identified = asyncio.Event()
+        self.identifies: list[tuple[float, tuple[int, int]]] = []
+        """Every accepted IDENTIFY: when (monotonic) and for which [shard_id, shard_count]."""
+        self.identify_violations: list[tuple[int, int]] = []
+        """IDENTIFYs refused for coming too fast in their bucket."""
+        self.shared_shards: list[tuple[int, int]] = []
+        """Shards identified while another session of the same shard was still open."""
+        self._last_identify: dict[int, float] = {}
 
     async def handle(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse()
@@ -71,27 +99,56 @@ class FakeGateway:
         if op == HEARTBEAT:
             await session.ws.send_json({"op": HEARTBEAT_ACK})
         elif op == IDENTIFY:
-            session.identify = frame["d"]
-            await session.dispatch("READY", self._ready(session))
-            await session.dispatch("GUILD_CREATE", self._guild())
-            self.identified.set()
+            await self._identify(session, frame["d"])
         elif op == RESUME:
             await session.dispatch("RESUMED", {})
 
-    def _ready(self, session: GatewaySession) -> dict[str, Any]:
+    async def _identify(self, session: GatewaySession, data: dict[str, Any]) -> None:
+        shard_id, count = data.get("shard") or (0, 1)
+        if count < self.fake.required_shards:
+            await session.ws.close(code=SHARDING_REQUIRED, message=b"Sharding required.")
+            return
+        if not 0 <= shard_id < count:
+            await session.ws.close(code=INVALID_SHARD, message=b"Invalid shard.")
+            return
+        bucket = shard_id % self.fake.max_concurrency
+        now = time.monotonic()
+        last = self._last_identify.get(bucket)
+        if last is not None and now - last < IDENTIFY_INTERVAL:
+            self.identify_violations.append((shard_id, count))
+            await session.ws.send_json({"op": INVALID_SESSION, "d": False})
+            return
+        self._last_identify[bucket] = now
+        self.identifies.append((now, (shard_id, count)))
+        if any(s.identify is not None and s.shard == (shard_id, count) for s in self.sessions):
+            self.shared_shards.append((shard_id, count))
+        session.identify = data
+        session.shard = (shard_id, count)
+        guilds = [g for g in self.fake.guild_ids if shard_of(g, count) == shard_id]
+        await session.dispatch("READY", self._ready(session, guilds))
+        for guild_id in guilds:
+            await session.dispatch("GUILD_CREATE", self._guild(guild_id))
+        self.identified.set()
+
+    def sessions_of(self, guild_id: int | None) -> list[GatewaySession]:
+        """The identified sessions that receive the events of `guild_id` (None: a DM)."""
+        return [s for s in self.sessions if s.serves(guild_id)]
+
+    def _ready(self, session: GatewaySession, guilds: list[int]) -> dict[str, Any]:
         return {
             "v": 10,
             "user": self.fake.bot_user,
-            "guilds": [{"id": str(self.fake.guild_id), "unavailable": True}],
+            "guilds": [{"id": str(g), "unavailable": True} for g in guilds],
             "session_id": session.session_id,
             "resume_gateway_url": self.fake.gateway_url,
             "application": {"id": str(self.fake.application_id), "flags": 0},
-            "shard": [0, 1],
+            "shard": list(session.shard),
         }
 
-    def _guild(self) -> dict[str, Any]:
+    def _guild(self, guild_id: int) -> dict[str, Any]:
+        channels = [c for c in self.fake.channels.values() if c.guild_id == guild_id]
         return {
-            "id": str(self.fake.guild_id),
+            "id": str(guild_id),
             "name": "Fake Guild",
             "icon": None,
             "owner_id": str(self.fake.ids.next()),
@@ -99,7 +156,7 @@ class FakeGateway:
             "member_count": 2,
             "roles": [
                 {
-                    "id": str(self.fake.guild_id),
+                    "id": str(guild_id),
                     "name": "@everyone",
                     "permissions": "0",
                     "position": 0,
@@ -111,7 +168,7 @@ class FakeGateway:
             ],
             "emojis": [],
             "features": [],
-            "channels": [c.to_json(i) for i, c in enumerate(self.fake.channels.values())],
+            "channels": [c.to_json(i) for i, c in enumerate(channels)],
             "threads": [],
             "members": [],
             "voice_states": [],
@@ -124,11 +181,11 @@ class FakeGateway:
             "nsfw_level": 0,
         }
 
-    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        """Send an event to every identified session (what Discord does for one bot)."""
-        for session in list(self.sessions):
-            if session.identify is not None:
-                await session.dispatch(event, data)
+    async def dispatch(self, event: str, data: dict[str, Any], *, guild_id: int | None) -> None:
+        """Send a guild's event (None: a DM's) to every session of its shard, as Discord
+        does for one bot: two sessions on the same shard both get it."""
+        for session in self.sessions_of(guild_id):
+            await session.dispatch(event, data)
 
     async def inject_command(
         self,
@@ -178,7 +235,7 @@ class FakeGateway:
         else:
             channel = fake.channels[channel_id] if channel_id else fake.default_channel
             interaction |= {
-                "guild_id": str(fake.guild_id),
+                "guild_id": str(channel.guild_id),
                 "guild_locale": "en-US",
                 "channel_id": str(channel.id),
                 "channel": channel.to_json(0),
@@ -195,5 +252,6 @@ class FakeGateway:
             }
         self.interactions[interaction["id"]] = interaction
         fake.answers[interaction["id"]] = InteractionAnswers(interaction["token"], time.monotonic())
-        await self.dispatch("INTERACTION_CREATE", interaction)
+        guild = None if in_dm else int(interaction["guild_id"])
+        await self.dispatch("INTERACTION_CREATE", interaction, guild_id=guild)
         return interaction

@@ -61,14 +61,20 @@ class FakeSocketMode:
         return ws
 
     async def deliver(
-        self, envelope_type: str, payload: dict[str, Any], *, within: float = 5.0
+        self,
+        envelope_type: str,
+        payload: dict[str, Any],
+        *,
+        within: float = 5.0,
+        to: int = -1,
     ) -> dict[str, Any]:
-        """Push one envelope to the newest connection and return the app's ack."""
+        """Push one envelope to one connection (by default the newest; `to` picks another,
+        as Slack spreads envelopes over an app's connections) and return the app's ack."""
         await asyncio.wait_for(self.connected.wait(), within)
         envelope_id = str(uuid.uuid4())
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.acks[envelope_id] = future
-        await self.connections[-1].send_json(
+        await self.connections[to].send_json(
             {
                 "envelope_id": envelope_id,
                 "type": envelope_type,

@@ -69,13 +69,20 @@ async def test_run_answers_discord_slash_commands_over_its_gateway(
         base,
         lambda h: h["checks"]["scheduler"]["post_jobs"] == 1 and h["checks"]["adapters"]["ok"],
     )
-    assert health["checks"]["adapters"]["discord"] == {
+    discord = health["checks"]["adapters"]["discord"]
+    assert discord | {"shards": None} == {
         "ok": True,
         "error": None,
         "commands": "gateway",
+        "shards": None,
     }
+    # Alone on its SQLite store, the instance serves the one shard Discord recommends.
+    assert discord["shards"]["count"] == 1
+    assert discord["shards"]["served_here"] == [0]
+    assert session.shard == (0, 1)
 
-    assert await bot.stop() == 0
+    code = await bot.stop()
+    assert code == 0, bot.log
     assert session.client_close_code == SESSION_OVER_CLOSE
     assert_quiet_log(bot.stderr)
     [saved] = await launcher.subscriptions()

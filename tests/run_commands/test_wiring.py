@@ -15,6 +15,7 @@ from aiohttp import web
 
 from bot.adapters.base import Adapter, AdapterError
 from bot.adapters.discord_bot import DiscordBotAdapter
+from bot.adapters.discord_gateway import EveryShard
 from bot.adapters.factory import AdapterPool
 from bot.commands.spec import COMMANDS
 from bot.delivery.planner import Planner
@@ -167,7 +168,7 @@ async def test_health_follows_the_discord_gateway(
     settings = settings_for(monkeypatch, fake_discord.settings_env())
     wiring = CommandWiring(store, Planner(store, clock=utc_now), settings)
     assert wiring.health(Platform.DISCORD, None) is None
-    pool = AdapterPool(settings, session, connect_gateway=True, on_built=wiring.on_built)
+    pool = AdapterPool(settings, session, shards=EveryShard(), on_built=wiring.on_built)
     async with pool:
         adapter = await pool.get(Platform.DISCORD, Transport.BOT)
         assert isinstance(adapter, DiscordBotAdapter)

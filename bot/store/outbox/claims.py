@@ -53,6 +53,8 @@ class Claimed:
     orphaned: bool
     """It was in flight under an expired lease: its owner died mid-send."""
     previous_update: dt.datetime
+    """The row's last progress or outcome (claims leave it as it was): a send of this row
+    whose outcome is unknown started after it."""
     next_attempt_at: dt.datetime
     created_at: dt.datetime
 
@@ -115,11 +117,13 @@ async def claim(
         updated = (
             (
                 await conn.execute(
+                    # `updated_at` stays the time of the row's last progress or outcome: a
+                    # send whose outcome is unknown started after it, so a look-up from
+                    # there finds it, however many claims (and crashes) came in between.
                     taken.values(
                         state=DeliveryState.IN_FLIGHT.value,
                         attempts=_d.attempts + 1,
                         lease_until=now + lease,
-                        updated_at=now,
                     ).returning(*deliveries.c)
                 )
             )

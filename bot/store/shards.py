@@ -1,0 +1,182 @@
+"""Which instance serves which Discord gateway shard, and when a shard may next identify.
+
+Several `papers-bot run` processes on one PostgreSQL database act as one bot: each shard is
+served by exactly one of them, under a lease it renews. A lease names its owner and runs
+until `lease_until`; a shard whose lease ran out (its owner died or lost the database) is
+free to take. Every instance also renews a row in `bot_instances`, so each knows how many
+are alive and takes no more than its fair share: shards spread over instances, and move
+when one joins or leaves. Times come from the callers' clocks (instances keep them in sync
+with NTP); a lease is several renewals long, so a second of skew does not matter.
+
+On SQLite there is only ever one instance (the file is locked), and the same tables give
+it every shard.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.store.engine import Database
+from bot.store.schema import bot_instances, gateway_identify, gateway_shards
+
+_s = gateway_shards.c
+_i = bot_instances.c
+
+
+@dataclass(frozen=True)
+class Tenure:
+    """What one renewal found: the shards still ours, the fleet's shard count, and how
+    many instances are alive (this one included)."""
+
+    owned: frozenset[int]
+    shard_count: int
+    live_instances: int
+
+    @property
+    def fair_share(self) -> int:
+        """The most shards this instance should serve: the count spread evenly, rounded up."""
+        return -(-self.shard_count // max(1, self.live_instances))
+
+
+class ShardRepo:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def agree_count(self, instance: str, wanted: int, *, now: dt.datetime) -> int:
+        """The fleet's shard count. `wanted` becomes it when no other instance holds a live
+        lease (the first to start, or every instance restarted together); otherwise the
+        running fleet's count stands, since two counts would send a guild's events to
+        two shards."""
+        async with self._db.write() as conn:
+            current = await _shard_count(conn)
+            if current == wanted:
+                return wanted
+            others = await conn.scalar(
+                sa.select(sa.func.count())
+                .select_from(gateway_shards)
+                .where(_s.owner.is_not(None), _s.owner != instance, _s.lease_until > now)
+            )
+            if current and others:
+                return current
+            await conn.execute(gateway_shards.delete())
+            free = {"owner": None, "lease_until": None, "fence": 0, "updated_at": now}
+            await conn.execute(
+                gateway_shards.insert(), [{"shard_id": n, **free} for n in range(wanted)]
+            )
+            return wanted
+
+    async def renew(self, instance: str, *, now: dt.datetime, ttl: dt.timedelta) -> Tenure:
+        """Extend this instance's row and every lease it still holds; a lease that another
+        instance took after it ran out is no longer ours and is not in `owned`."""
+        until = now + ttl
+        async with self._db.write() as conn:
+            await conn.execute(
+                self._db.insert(bot_instances)
+                .values(instance_id=instance, started_at=now, seen_until=until)
+                .on_conflict_do_update(index_elements=[_i.instance_id], set_={"seen_until": until})
+            )
+            # Rows of instances gone for good (never renewed for many leases) are dropped.
+            await conn.execute(bot_instances.delete().where(_i.seen_until < now - 10 * ttl))
+            owned = await conn.scalars(
+                gateway_shards.update()
+                .where(_s.owner == instance)
+                .values(lease_until=until, updated_at=now)
+                .returning(_s.shard_id)
+            )
+            mine = frozenset(owned)
+            live = await conn.scalar(
+                sa.select(sa.func.count()).select_from(bot_instances).where(_i.seen_until > now)
+            )
+            return Tenure(mine, await _shard_count(conn), int(live or 1))
+
+    async def take(
+        self, instance: str, most: int, *, now: dt.datetime, ttl: dt.timedelta
+    ) -> frozenset[int]:
+        """Take up to `most` free shards (never leased, released, or with a lease run out),
+        lowest ids first; two instances taking at once never get the same shard."""
+        if most <= 0:
+            return frozenset()
+        async with self._db.write() as conn:
+            free = (
+                sa.select(_s.shard_id)
+                .where(sa.or_(_s.owner.is_(None), _s.lease_until <= now))
+                .order_by(_s.shard_id)
+                .limit(most)
+                .with_for_update(skip_locked=True)
+            )
+            ids = list(await conn.scalars(free))
+            if not ids:
+                return frozenset()
+            taken = await conn.scalars(
+                gateway_shards.update()
+                .where(_s.shard_id.in_(ids), sa.or_(_s.owner.is_(None), _s.lease_until <= now))
+                .values(owner=instance, lease_until=now + ttl, fence=_s.fence + 1, updated_at=now)
+                .returning(_s.shard_id)
+            )
+            return frozenset(taken)
+
+    async def release(self, instance: str, shard_ids: frozenset[int], *, now: dt.datetime) -> None:
+        """Give shards back (after their connections closed), for another instance to take."""
+        if not shard_ids:
+            return
+        async with self._db.write() as conn:
+            await conn.execute(
+                gateway_shards.update()
+                .where(_s.owner == instance, _s.shard_id.in_(sorted(shard_ids)))
+                .values(owner=None, lease_until=None, updated_at=now)
+            )
+
+    async def leave(self, instance: str, *, now: dt.datetime) -> None:
+        """A clean stop: every lease released and the instance no longer counted, so the
+        others take its shards at their next renewal instead of after the lease runs out."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                gateway_shards.update()
+                .where(_s.owner == instance)
+                .values(owner=None, lease_until=None, updated_at=now)
+            )
+            await conn.execute(bot_instances.delete().where(_i.instance_id == instance))
+
+    async def owners(self, *, now: dt.datetime) -> dict[int, str | None]:
+        """Each shard's live owner (None: free), for health and metrics."""
+        async with self._db.read() as conn:
+            rows = await conn.execute(
+                sa.select(_s.shard_id, _s.owner, _s.lease_until).order_by(_s.shard_id)
+            )
+            return {
+                shard: owner if until is not None and until > now else None
+                for shard, owner, until in rows
+            }
+
+    async def claim_identify(
+        self, bucket: int, *, now: dt.datetime, interval: dt.timedelta
+    ) -> dt.timedelta:
+        """Ask to identify a session in `bucket` now. Granted (zero returned, and `now`
+        recorded) when the bucket's last identify is at least `interval` old; otherwise
+        how long to wait before asking again."""
+        async with self._db.write() as conn:
+            await conn.execute(
+                self._db.insert(gateway_identify)
+                .values(bucket=bucket, last_at=now - interval)
+                .on_conflict_do_nothing(index_elements=[gateway_identify.c.bucket])
+            )
+            _g = gateway_identify.c
+            granted = await conn.execute(
+                gateway_identify.update()
+                .where(_g.bucket == bucket, _g.last_at <= now - interval)
+                .values(last_at=now)
+            )
+            if granted.rowcount:
+                return dt.timedelta(0)
+            last = await conn.scalar(
+                sa.select(gateway_identify.c.last_at).where(gateway_identify.c.bucket == bucket)
+            )
+            return max(dt.timedelta(0), last + interval - now) if last else interval
+
+
+async def _shard_count(conn: AsyncConnection) -> int:
+    return int(await conn.scalar(sa.select(sa.func.count()).select_from(gateway_shards)) or 0)
