@@ -72,6 +72,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from bot.adapters.destinations import DestinationError, parse_destination  # noqa: PLC0415
+    from bot.cli._targets import configured_webhooks  # noqa: PLC0415
     from bot.config import load_settings  # noqa: PLC0415
 
     check_digest_arguments(args.parser, args)
@@ -80,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     except DestinationError as exc:
         args.parser.error(f"argument --to: {exc}")
     settings = load_settings()
-    configured = _configured(settings)  # checked even with --to: `one` reads them too
+    configured = configured_webhooks(settings)  # checked even with --to: `one` reads them too
     destinations = named or configured
     dry_run = args.dry_run or (not args.to and settings.is_dry_run)
     if not destinations and not dry_run:
@@ -131,10 +132,11 @@ class _Posting:
     async def one(self, destination: Destination) -> tuple[str, bool]:
         """What happened at one destination, in one line, and whether it went well."""
         from bot.adapters.base import AdapterError  # noqa: PLC0415
+        from bot.cli._targets import configured_webhooks  # noqa: PLC0415
         from bot.models import Transport  # noqa: PLC0415
 
         label = destination.label
-        configured = {d.label for d in _configured(self.settings)}
+        configured = {d.label for d in configured_webhooks(self.settings)}
         if destination.transport is not Transport.WEBHOOK or label in configured:
             return await self.through_outbox(destination)
         messages = _render(self.args, self.composed, destination)
@@ -177,20 +179,6 @@ def _state_words(queued: QueuedDigest) -> str:
     if queued.state is DeliveryState.SENT and queued.sent_at is not None:
         return f"posted there at {queued.sent_at:%Y-%m-%d %H:%M} UTC; not posted again"
     return f"queued there ({queued.state.value}); not queued again"
-
-
-def _configured(settings: Settings) -> list[Destination]:
-    """The configured webhooks; one that is no webhook URL is a setting to fix, named as
-    such (every `post` reads them: a --to webhook is sent through the outbox when it is one
-    of them)."""
-    from bot.adapters.destinations import DestinationError, configured_webhooks  # noqa: PLC0415
-    from bot.config import PREFIX, ConfigError  # noqa: PLC0415
-
-    try:
-        return configured_webhooks(settings)
-    except DestinationError as exc:
-        names = "DISCORD_WEBHOOK_URLS, SLACK_WEBHOOK_URLS"
-        raise ConfigError(f"{PREFIX}: {names}: {exc}") from None
 
 
 def _engine(settings: Settings, store: Store, pool: AdapterPool) -> DeliveryEngine:

@@ -67,6 +67,12 @@ class CommandDefaults:
             no_papers=settings.no_papers_policy,
         )
 
+    def new_settings(self) -> SubscriptionSettings:
+        """What a new subscription starts from, before the options it was given."""
+        return SubscriptionSettings(
+            post_time=self.post_time, timezone=self.timezone, no_papers=self.no_papers
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CommandEnv:

@@ -53,14 +53,26 @@ class OptionSpec:
     layout and no_papers validators accept only these; source also takes several,
     comma-separated, on Slack."""
     placeholder: str = ""
-    """How Slack's usage line shows the value (`HH:MM`); without one it shows the choices,
-    the bounds or the option's name."""
+    """How usage lines show the value (`HH:MM`); without one they show the choices, the
+    bounds or the option's name (`value_hint`)."""
     autocomplete: bool = False
     """Discord suggests papers from the archive while this option is typed."""
 
     def __post_init__(self) -> None:
         if len(self.description) > DESCRIPTION_CHARS:
             raise ValueError(f"option {self.name}: description over {DESCRIPTION_CHARS} chars")
+
+    @property
+    def value_hint(self) -> str:
+        """The value as Slack's usage line and the command line's help show it: `HH:MM`,
+        `channel|thread`, `1-50`, or the option's name."""
+        if self.placeholder:
+            return self.placeholder
+        if self.choices:
+            return "|".join(self.choices)
+        if self.minimum is not None and self.maximum is not None:
+            return f"{self.minimum}-{self.maximum}"
+        return self.name
 
 
 @dataclass(frozen=True, slots=True)

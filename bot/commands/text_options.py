@@ -107,14 +107,7 @@ def usage(spec: CommandSpec) -> str:
 def _usage_word(spec: CommandSpec, option: OptionSpec) -> str:
     if option.kind is OptionKind.FLAG:
         return f"[--{option.name}]"
-    if option.placeholder:
-        value = option.placeholder
-    elif option.choices:
-        value = "|".join(option.choices)
-    elif option.minimum is not None and option.maximum is not None:
-        value = f"{option.minimum}-{option.maximum}"
-    else:
-        value = option.name
+    value = option.value_hint
     if option.name == spec.free_text:
         word = value
     elif option.name in spec.positional:

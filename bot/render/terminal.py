@@ -2,8 +2,8 @@
 
 `papers-bot preview` uses this so anyone can see a post before it is sent: Discord
 markdown goes through rich's markdown renderer (Discord's dialect is a CommonMark subset),
-Slack mrkdwn through a small reader of its own syntax. Shows the exact bodies, never
-re-renders papers, so what you see is what the renderer produced.
+Slack mrkdwn through `bot.render.mrkdwn` (the reader the HTML preview uses too). Shows the
+exact bodies, never re-renders papers, so what you see is what the renderer produced.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-import regex
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -19,39 +18,24 @@ from rich.text import Text
 
 from bot.models import Platform
 from bot.render.message import RenderedMessage
+from bot.render.mrkdwn import Style, read_mrkdwn
 
-_MRKDWN = regex.compile(
-    r"<(?P<url>[^|<>]+)\|(?P<label>[^<>]*)>|<(?P<bare>[^<>]+)>"
-    r"|\*(?P<bold>[^*\n]+)\*|_(?P<italic>[^_\n]+)_|~(?P<strike>[^~\n]+)~|`(?P<code>[^`\n]+)`"
-)
-_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-_STYLES = {"bold": "bold", "italic": "italic", "strike": "strike", "code": "bold cyan"}
-
-
-def _unescape(text: str) -> str:
-    for entity, char in _ENTITIES:
-        text = text.replace(entity, char)
-    return text
+_STYLES = {
+    Style.BOLD: "bold",
+    Style.ITALIC: "italic",
+    Style.STRIKE: "strike",
+    Style.CODE: "bold cyan",
+}
 
 
 def mrkdwn_text(source: str, style: str = "") -> Text:
     """Slack mrkdwn as styled text: links, *bold*, _italic_, ~strike~, `code`."""
     out = Text(style=style)
-    last = 0
-    for match in _MRKDWN.finditer(source):
-        out.append(_unescape(source[last : match.start()]))
-        kind = next(name for name, value in match.groupdict().items() if value is not None)
-        if kind == "url":
-            url = _unescape(match.group("url"))
-            out.append(_unescape(match.group("label")), style=f"underline blue link {url}")
-        elif kind == "bare":
-            out.append(_unescape(match.group("bare")), style="underline blue")
-        else:
-            inner = mrkdwn_text(match.group(kind))
-            inner.stylize(_STYLES[kind])
-            out.append_text(inner)
-        last = match.end()
-    out.append(_unescape(source[last:]))
+    for span in read_mrkdwn(source):
+        styles = [_STYLES[s] for s in sorted(span.styles)]
+        if span.url is not None:
+            styles.append(f"underline blue link {span.url}")
+        out.append(span.text, style=" ".join(styles))
     return out
 
 

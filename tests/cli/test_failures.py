@@ -97,6 +97,8 @@ STORE_COMMANDS = [
     ["import", "--from", "2031-02-03", "--to", "2031-02-03"],
     ["preview", "--date", "2031-02-03", "--platform", "discord"],
     ["post", "--date", "2031-02-03", "--to", "discord:123"],
+    ["subscriptions", "list"],
+    ["subscriptions", "add", "slack:T1/C1", "--top", "3"],
 ]
 
 
@@ -190,6 +192,13 @@ def test_register_commands_with_discord_unreachable_is_one_line(tmp_path: Path) 
         (["db"], "papers-bot db: the following arguments are required: ACTION"),
         (["db", "upgrade", "9999"], "papers-bot db: unknown revision '9999'; known: 0001"),
         (["register-commands", "--guild", "home"], "a Discord guild id is a number"),
+        (["subscriptions"], "papers-bot subscriptions: the following arguments are required"),
+        (["subscriptions", "add", "fax:1"], "argument TARGET: unknown target kind 'fax'"),
+        (
+            ["subscriptions", "add", "slack:T1/C1", "--top", "0"],
+            "papers-bot subscriptions add: top: must be between 1 and 50, got 0",
+        ),
+        (["subscriptions", "set", "slack:C1"], "papers-bot subscriptions set: nothing to change"),
     ],
 )
 def test_bad_arguments_are_one_line_and_exit_2(

@@ -1,6 +1,7 @@
 """Hostile text in every untrusted field stays text: no rendered message (digest header,
-paper card, alert) carries a link, mention or markup the renderer did not put there, and
-every platform limit holds on the final, escaped text."""
+paper card, alert) carries a link, mention or markup the renderer did not put there, nor
+does the HTML preview drawn from it, and every platform limit holds on the final, escaped
+text."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.models import Digest, Paper
+from bot.models import Digest, Paper, Platform
 from bot.render.discord import render_discord_alert, render_discord_digest, render_discord_paper
+from bot.render.html_preview import preview_page
+from bot.render.message import RenderedMessage
 from bot.render.options import RenderOptions, SlackLayout
 from bot.render.slack import render_slack_alert, render_slack_digest, render_slack_paper
 from tests.render.hostile import digest_urls, hostile_digests, hostile_papers, paper_urls
+from tests.render.page_dom import html_violations, read_page
 from tests.render.validators import (
     discord_markup_violations,
     discord_message_violations,
@@ -44,18 +48,30 @@ def assert_inert_slack(body: dict[str, Any], our_urls: set[str]) -> None:
     assert slack_markup_violations(body, our_urls) == []
 
 
+def assert_inert_preview(
+    platform: Platform, messages: list[RenderedMessage], our_urls: set[str]
+) -> None:
+    """The HTML preview of the same messages (`preview --html`) is inert too."""
+    page = preview_page([(platform, messages)], title="hostile", language="en")
+    assert html_violations(read_page(page), our_urls) == []
+
+
 @HOSTILE
 @given(hostile_digests, options)
 def test_hostile_digest_is_inert_on_discord(digest: Digest, opts: RenderOptions) -> None:
-    for message in render_discord_digest(digest, digest.papers, options=opts):
+    messages = render_discord_digest(digest, digest.papers, options=opts)
+    for message in messages:
         assert_inert_discord(message.body, digest_urls(digest))
+    assert_inert_preview(Platform.DISCORD, messages, digest_urls(digest))
 
 
 @HOSTILE
 @given(hostile_digests, options)
 def test_hostile_digest_is_inert_on_slack(digest: Digest, opts: RenderOptions) -> None:
-    for message in render_slack_digest(digest, digest.papers, options=opts):
+    messages = render_slack_digest(digest, digest.papers, options=opts)
+    for message in messages:
         assert_inert_slack(message.body, digest_urls(digest))
+    assert_inert_preview(Platform.SLACK, messages, digest_urls(digest))
 
 
 @HOSTILE
