@@ -241,8 +241,9 @@ class Planner:
 
 LookKey = tuple[object, ...]
 Asked = tuple[ChannelRef, str]
-PLAN_CHUNK = 500
-"""Rows per write while planning a slot: one transaction each, the worker woken after."""
+PLAN_CHUNK = 200
+"""Rows per write while planning a slot: one transaction each, the worker woken after.
+Small enough that encoding and writing a chunk holds the event loop well under 100 ms."""
 
 
 class _Slot:
