@@ -142,6 +142,8 @@ class Planner:
             else:
                 results.append(await slot.note(sub, day))
         await slot.flush()
+        if slot.written >= REFRESH_STATISTICS_AFTER:
+            await self._store.deliveries.refresh_statistics()
         return [slot.settle(result, asked) for result, asked in results]
 
     async def post_now(
@@ -242,6 +244,8 @@ class Planner:
 LookKey = tuple[object, ...]
 Asked = tuple[ChannelRef, str]
 PLAN_CHUNK = 200
+REFRESH_STATISTICS_AFTER = 1000
+"""Rows written by one slot after which the outbox's statistics are refreshed."""
 """Rows per write while planning a slot: one transaction each, the worker woken after.
 Small enough that encoding and writing a chunk holds the event loop well under 100 ms."""
 
@@ -259,6 +263,7 @@ class _Slot:
         self._looks: dict[LookKey, _Look | None] = {}
         self._pending: list[PlannedDelivery] = []
         self._created: set[Asked] = set()
+        self.written = 0
 
     async def digest(self, sub: Subscription, day: dt.date) -> tuple[PlanResult, Asked | None]:
         settings = sub.settings
@@ -315,6 +320,7 @@ class _Slot:
     async def flush(self) -> None:
         if self._pending:
             rows, self._pending = self._pending, []
+            self.written += len(rows)
             self._created |= await self._planner.plan_rows(rows)
 
     def settle(self, result: PlanResult, asked: Asked | None) -> PlanResult:

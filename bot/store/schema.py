@@ -190,6 +190,14 @@ deliveries = sa.Table(
     sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.UniqueConstraint("platform", "workspace_id", "channel_id", "kind", "item_key"),
     sa.Index(None, "state", "next_attempt_at"),
+    # The open rows in claim order (migration 0006).
+    sa.Index(
+        "ix_deliveries_open",
+        "next_attempt_at",
+        "id",
+        postgresql_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
+        sqlite_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
+    ),
 )
 
 

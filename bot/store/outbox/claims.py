@@ -163,6 +163,7 @@ def _claimable(
         sa.select(_d.id, _d.state, _d.updated_at)
         .outerjoin(subscriptions, _s.id == _d.subscription_id)
         .where(
+            _d.state.in_(_OPEN),  # implied by _due; lets the open-rows index serve the order
             _due(now),
             _not_paused(),
             _d.platform.in_([p.value for p in platforms]),
