@@ -113,6 +113,17 @@ async def wait_served(
         await asyncio.sleep(0.5)
 
 
+async def wait_identified(fake: FakeDiscord, guilds: list[Guild], within: float) -> float:
+    """Seconds until every guild's shard has exactly one identified session at the fake:
+    an instance serves a shard from its lease on, but events reach it only once its
+    session has identified (up to 5.5 s later, one identify per bucket)."""
+    started = time.monotonic()
+    await fake.wait_until(
+        lambda: all(len(fake.gateway.sessions_of(g.id)) == 1 for g in guilds), within=within
+    )
+    return time.monotonic() - started
+
+
 async def answered_once(fake: FakeDiscord, name: str, channel: FakeChannel, **kw: Any) -> str:
     interaction = await inject(fake, name, channel_id=channel.id, **kw)
     answer = await answer_of(fake, interaction)
@@ -142,6 +153,7 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
             # The first instance up takes both shards; once the second counts as alive,
             # the first gives it one (highest id first).
             spread, served = await wait_served(http, ports, {(0,), (1,)}, within=90)
+            spread += await wait_identified(fake, guilds, within=30)
 
             for guild in guilds:
                 text = await answered_once(fake, "papers", guild.on_demand, options={"top": 2})
@@ -160,13 +172,13 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
             victim, survivor = (0, 1) if served[0] == [0] else (1, 0)
             await bots[victim].kill()
             killed_at = time.monotonic()
-            takeover, _ = await wait_served(
-                http, [ports[survivor]], {(0, 1)}, within=TAKEOVER_WITHIN + 30
-            )
-            answered_after = time.monotonic() - killed_at
+            await wait_served(http, [ports[survivor]], {(0, 1)}, within=TAKEOVER_WITHIN + 30)
+            await wait_identified(fake, guilds, within=30)
+            takeover = time.monotonic() - killed_at
             orphaned = next(g for g in guilds if g.shard == 0)
             text = await answered_once(fake, "papers", orphaned.on_demand, options={"top": 1})
             assert "Synthetic Result" in text, text
+            answered_after = time.monotonic() - killed_at
             assert await bots[survivor].stop() == 0
         finally:
             for bot in bots:
@@ -174,7 +186,8 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
 
         print(
             f"shards spread over the two instances in {spread:.1f}s; after the SIGKILL the "
-            f"survivor served both in {takeover:.1f}s ({answered_after:.1f}s to the next answer)"
+            f"survivor had both shards' sessions identified in {takeover:.1f}s "
+            f"({answered_after:.1f}s to the next answer)"
         )
         assert takeover <= TAKEOVER_WITHIN
         assert fake.refused_answers == []
