@@ -40,8 +40,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot.adapters.discord_gateway import IDENTIFY_INTERVAL, ShardedGateway
 from bot.errors import PapersBotError
+from bot.poller import utc_now
 from bot.retry import backoff
 from bot.scheduler import Scheduler
+from bot.store.errors import describe_database_error
 from bot.store.shards import ShardRepo
 
 log = logging.getLogger(__name__)
@@ -60,10 +62,6 @@ def instance_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
 class ShardCoordinator:
     """The shard director of `papers-bot run` (a `bot.adapters.discord_gateway.ShardDirector`)."""
 
@@ -76,7 +74,7 @@ class ShardCoordinator:
         shard_count: int | None,
         lease_seconds: float,
         instance: str | None = None,
-        clock: Clock = _utc_now,
+        clock: Clock = utc_now,
         on_fleet_size: Callable[[int], None] | None = None,
     ) -> None:
         self.instance = instance or instance_name()
@@ -259,4 +257,5 @@ def _ids(shards: Iterable[int]) -> str:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    """The store's one-line account of a database failure; our own errors are one line."""
+    return describe_database_error(exc) or str(exc) or type(exc).__name__
