@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -226,6 +227,10 @@ class App:
             )
         self.scheduler.start()
         stack.push_async_callback(self.scheduler.stop, grace=STOP_GRACE_SECONDS)
+        # What start-up built (modules, clients, one job per subscription) lives as long as
+        # the process: moved out of the collector's reach, a full collection no longer scans
+        # it, which was a 200 ms stall of the event loop while planning 10,000 posts.
+        gc.freeze()
         log.info(
             "papers-bot %s ready: sources %s every %ds (last %d days); store %s; %s; "
             "%d scheduled subscription(s); web port %s",
