@@ -39,6 +39,7 @@ from bot.delivery.engine import DeliveryEngine
 from bot.delivery.jobs import JOB_PREFIX
 from bot.errors import PapersBotError
 from bot.fleet import FleetHeartbeat
+from bot.logs import SecretMask, secret_values
 from bot.models import Platform, SourceKind, Transport
 from bot.poller import Clock, Poller, PollMetrics, PollSettings, utc_now
 from bot.retry import backoff
@@ -46,6 +47,7 @@ from bot.scheduler import Scheduler
 from bot.sharding import ShardCoordinator
 from bot.sources.dated import TemplateError, validate_template
 from bot.sources.http import USER_AGENT, Fetcher, client_timeout
+from bot.status import StatusPage
 from bot.store import Store, StoreError, open_store
 from bot.store.fleet import instance_name
 from bot.store.single_instance import single_instance
@@ -238,6 +240,8 @@ class App:
             on_new_digest=engine.on_new_digest,
             clock=self._clock,
         )
+        if settings.status_page:
+            self.web.add_routes(self._status_page(store, engine, self.poller).routes())
         self._add_health_checks()
         await self._start_web()
         stack.push_async_callback(self.web.stop)
@@ -360,9 +364,22 @@ class App:
             where = f"{self.settings.http_host}:{self.settings.http_port}"
             raise StartupError(f"web server on {where}: {exc.strerror or exc}") from None
         log.info(
-            "web server listening on %s:%s (/healthz, /livez, /metrics)",
+            "web server listening on %s:%s (/healthz, /livez, /metrics%s)",
             self.settings.http_host,
             self.web.port,
+            ", /status" if self.settings.status_page else "",
+        )
+
+    def _status_page(self, store: Store, engine: DeliveryEngine, poller: Poller) -> StatusPage:
+        """GET /status (STATUS_PAGE): the page reads the store and this process's polls,
+        and hides every configured secret as the logs do."""
+        return StatusPage(
+            store,
+            sources=self.sources,
+            polls=poller.health,
+            can_post=engine.router.can_route,
+            clock=self._clock,
+            mask=SecretMask(secret_values(self.settings)),
         )
 
     def _poll_job(self, kind: SourceKind) -> Callable[[], Awaitable[None]]:

@@ -46,6 +46,23 @@ _URL_PASSWORD = re.compile(r"^[\w+.-]+://[^:/@]*:(?P<password>[^@]*)@")
 """The password of a database URL as SQLAlchemy reads one: `scheme://user:password@...`."""
 
 
+class SecretMask:
+    """Replaces each known secret in a text with a mask: the log handler's last step, and
+    the status page's for texts from the database and the platforms."""
+
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first: a webhook URL is masked whole before its token alone is.
+        self._secrets = sorted(
+            {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
+        )
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
 def is_library(record: logging.LogRecord) -> bool:
     return any(record.name == n or record.name.startswith(f"{n}.") for n in LIBRARY_LOGGERS)
 
@@ -77,9 +94,7 @@ class RedactingFormatter(logging.Formatter):
         self, secrets: Iterable[str], *, as_json: bool, library_tracebacks: bool = False
     ) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        self._secrets = sorted(
-            {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
-        )
+        self.redact = SecretMask(secrets)
         self._as_json = as_json
         self._library_tracebacks = library_tracebacks
 
@@ -103,12 +118,6 @@ class RedactingFormatter(logging.Formatter):
         else:
             text = super().format(record)
         return self.redact(text)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
 
 
 def database_secrets(url: str | None) -> list[str]:

@@ -81,6 +81,17 @@ class ChannelRef:
         """For logs and limiter keys; never a secret (webhook channels are labels)."""
         return f"{self.platform.value}:{self.channel_id}"
 
+    @property
+    def target(self) -> str:
+        """The channel as people name it, with its workspace: `discord:<guild>/<channel>`,
+        a configured webhook's label, or `console:<channel>`; never a secret. The command
+        line takes it back (`papers-bot subscriptions`), the status page shows it."""
+        if self.transport is Transport.WEBHOOK:
+            return self.channel_id
+        if self.transport is Transport.CONSOLE:
+            return f"console:{self.channel_id}"
+        return f"{self.platform.value}:{self.workspace_id}/{self.channel_id}"
+
 
 def media_kind_for_url(url: str) -> MediaKind:
     """The file type decides, not the markdown syntax: digests write videos as images."""
