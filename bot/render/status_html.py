@@ -56,7 +56,7 @@ th {{ text-align: left; font-size: 12px; font-weight: 600; color: #59636e;
 td {{ border-bottom: 1px solid #eef0f2; padding: 6px 8px; vertical-align: top;
   overflow-wrap: break-word; }}
 td.num {{ text-align: right; font-variant-numeric: tabular-nums; }}
-.error {{ color: #82071e; overflow-wrap: anywhere; }}
+.error {{ color: #82071e; }}
 time {{ font-variant-numeric: tabular-nums; white-space: nowrap; }}
 .rel {{ color: #59636e; white-space: nowrap; }}
 .chip {{ display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px;

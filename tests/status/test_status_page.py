@@ -72,7 +72,7 @@ async def test_the_page_shows_sources_subscriptions_outbox_and_recent_posts(stor
             "last poll failed (3 in a row)",
             "2026-12-07T05:58:00Z (2 min ago)",
             "2026-12-07T03:00:00Z (3 h ago)",
-            world.MARKDOWN_ERROR,
+            world.HOSTILE_TEXTS.source_error,
             "1",
             "2026-12-05",
             "2026-12-06T10:00:00Z (20 h ago)",

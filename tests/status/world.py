@@ -8,13 +8,13 @@ tests and `bench/status_image.py` (the picture in docs/images). Synthetic text o
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.delivery.targets import Router
 from bot.logs import SecretMask, secret_values
 from bot.models import WEBHOOK_WORKSPACE, ChannelRef, Platform, SourceKind
 from bot.poller import SourceHealth
-from bot.post_time import PostTime
 from bot.status import StatusPage
 from bot.store import Store
 from bot.store.outbox import claims, history
@@ -53,56 +53,63 @@ SCHEDULES = {
 
 SOURCES = (SourceKind.HF, SourceKind.MARKDOWN)
 """Enabled: polled here. The archive also holds a feed, no longer polled."""
-MARKDOWN_ERROR = "fetch error: HTTP 503 from <b>raw.githubusercontent.com</b>"
-POLLS = {
-    SourceKind.HF: SourceHealth(
-        NOW - dt.timedelta(minutes=4), NOW - dt.timedelta(minutes=4), None, 0
-    ),
-    SourceKind.MARKDOWN: SourceHealth(
-        NOW - dt.timedelta(minutes=2), NOW - dt.timedelta(hours=3), MARKDOWN_ERROR, 3
-    ),
-}
 
 DAY = dt.date(2026, 12, 6)
 OLD_DAY = "2026-11-20"
 """A digest sent long ago: planned outside the recent window, so never listed."""
 FAILED_ERROR = "Slack answered 503: service_unavailable"
-DEAD_ERROR = f"POST {WEBHOOK_URL} failed: HTTP 404 Unknown Webhook {HOSTILE}"
 
 
-def settings_env() -> dict[str, str]:
-    """What the bot of this world is configured with (its secrets among them)."""
+@dataclass(frozen=True, slots=True)
+class Texts:
+    """The free texts of the world, from people, sources and platforms: hostile by
+    default (the tests), plain for the picture in the docs."""
+
+    pause_reason: str = HOSTILE
+    source_error: str = "fetch error: HTTP 503 from <b>raw.githubusercontent.com</b>"
+    dead_error: str = f"POST {WEBHOOK_URL} failed: HTTP 404 Unknown Webhook {HOSTILE}"
+
+
+HOSTILE_TEXTS = Texts()
+
+
+def polls(texts: Texts) -> dict[SourceKind, SourceHealth]:
+    """This process's polls: hf answered 4 minutes ago, markdown failed thrice in a row."""
     return {
-        "DISCORD_TOKEN": DISCORD_TOKEN,
-        "SLACK_BOT_TOKEN": SLACK_TOKEN,
-        "DISCORD_WEBHOOK_URLS": WEBHOOK_URL,
+        SourceKind.HF: SourceHealth(
+            NOW - dt.timedelta(minutes=4), NOW - dt.timedelta(minutes=4), None, 0
+        ),
+        SourceKind.MARKDOWN: SourceHealth(
+            NOW - dt.timedelta(minutes=2), NOW - dt.timedelta(hours=3), texts.source_error, 3
+        ),
     }
 
 
-def next_post(channel: ChannelRef) -> dt.datetime:
-    return PostTime.parse(*SCHEDULES[channel]).next(NOW)
-
-
-def page_for(store: Store, env: dict[str, str] | None = None, **options: float) -> StatusPage:
-    """The page as `run` builds it (`bot.app`), for settings given as the environment
-    (by default this world's), at NOW and with this world's polls."""
-    given = settings_env() if env is None else env
-    settings = load_settings(**{name.lower(): value for name, value in given.items()})
-    return StatusPage(
-        store,
-        sources=SOURCES,
-        polls=lambda: POLLS,
-        can_post=Router(settings).can_route,
-        clock=lambda: NOW,
-        mask=SecretMask(secret_values(settings)),
-        **options,
+def settings() -> Settings:
+    """What the bot of this world is configured with (its secrets among them)."""
+    return load_settings(
+        discord_token=DISCORD_TOKEN, slack_bot_token=SLACK_TOKEN, discord_webhook_urls=WEBHOOK_URL
     )
 
 
-async def build(store: Store) -> None:
+def page_for(store: Store, texts: Texts = HOSTILE_TEXTS) -> StatusPage:
+    """The page as `run` builds it (`bot.app`) for this world's settings, at NOW."""
+    configured = settings()
+    found = polls(texts)
+    return StatusPage(
+        store,
+        sources=SOURCES,
+        polls=lambda: found,
+        can_post=Router(configured).can_route,
+        clock=lambda: NOW,
+        mask=SecretMask(secret_values(configured)),
+    )
+
+
+async def build(store: Store, texts: Texts = HOSTILE_TEXTS) -> None:
     await _archive(store)
-    subs = await _subscribe(store)
-    await _outbox(store, subs)
+    subs = await _subscribe(store, texts)
+    await _outbox(store, subs, texts)
 
 
 async def _archive(store: Store) -> None:
@@ -123,13 +130,13 @@ async def _archive(store: Store) -> None:
     )
 
 
-async def _subscribe(store: Store) -> dict[ChannelRef, int]:
+async def _subscribe(store: Store, texts: Texts) -> dict[ChannelRef, int]:
     ids = {}
     for channel, (time, zone) in SCHEDULES.items():
         settings = SubscriptionSettings(post_time=time, timezone=zone)
         sub = await store.subscriptions.save(channel, settings, now=NOW - dt.timedelta(days=30))
         ids[channel] = sub.id
-    await store.subscriptions.set_paused(DISCORD_QUIET, True, reason=HOSTILE, now=NOW)
+    await store.subscriptions.set_paused(DISCORD_QUIET, True, reason=texts.pause_reason, now=NOW)
     return ids
 
 
@@ -173,7 +180,7 @@ class _Outbox:
         await claims.mark_sent(self.db, claimed, {}, message_id="m", error=None, now=sent_at)
 
 
-async def _outbox(store: Store, subs: dict[ChannelRef, int]) -> None:
+async def _outbox(store: Store, subs: dict[ChannelRef, int], texts: Texts) -> None:
     """Sent (three lately, one long ago), dead, in flight, failed and pending rows."""
     box = _Outbox(store, subs)
     await box.sent(DISCORD_NEWS, OLD_DAY, NOW - dt.timedelta(days=17))
@@ -185,7 +192,9 @@ async def _outbox(store: Store, subs: dict[ChannelRef, int]) -> None:
     planned = NOW - dt.timedelta(hours=5)
     dead = await box.plan(DISCORD_HOOK, DeliveryKind.ALERT, alert, planned)
     claimed = await box.claim(dead, DISCORD_HOOK, planned)
-    await claims.mark_dead(box.db, claimed, {}, error=DEAD_ERROR, now=NOW - dt.timedelta(hours=4))
+    await claims.mark_dead(
+        box.db, claimed, {}, error=texts.dead_error, now=NOW - dt.timedelta(hours=4)
+    )
 
     late = NOW - dt.timedelta(minutes=10)
     in_flight = await box.plan(DISCORD_HOOK, DeliveryKind.DIGEST, DAY.isoformat(), late)
