@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +15,18 @@ from bot.store.schema import on_channel, subscriptions
 
 _t = subscriptions.c
 LIST_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a channel's subscription posts, and whether it is paused: what a timetable of
+    every subscription needs, without the rest of its settings."""
+
+    channel: ChannelRef
+    post_time: str
+    timezone: str
+    paused: bool
+    paused_reason: str | None
 
 
 def _where(channel: ChannelRef) -> sa.ColumnElement[bool]:
@@ -103,6 +116,35 @@ class SubscriptionRepo:
             result = await conn.execute(sa.select(subscriptions).where(_t.id == subscription_id))
             found = result.mappings().first()
         return None if found is None else _from_row(found)
+
+    async def schedules(self) -> list[Schedule]:
+        """Every subscription's channel, post time and pause state, in id order: ten
+        thousand of them read in a fraction of what `list` takes (no JSON to decode),
+        streamed in pages like `list`."""
+        query = sa.select(
+            _t.platform,
+            _t.workspace_id,
+            _t.channel_id,
+            _t.post_time,
+            _t.timezone,
+            _t.paused,
+            _t.paused_reason,
+        ).order_by(_t.id)
+        found: list[Schedule] = []
+        async with self._db.read() as conn:
+            result = await conn.stream(query)
+            async for page in result.partitions(LIST_PAGE):
+                found.extend(
+                    Schedule(
+                        ChannelRef(Platform(platform), workspace, channel),
+                        post_time,
+                        timezone,
+                        paused,
+                        reason,
+                    )
+                    for platform, workspace, channel, post_time, timezone, paused, reason in page
+                )
+        return found
 
     async def list(
         self,
