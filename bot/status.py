@@ -32,7 +32,7 @@ from bot.render import status_view
 from bot.render.status_html import CSP, render_status, render_unavailable
 from bot.store import Store, StoreError
 from bot.store.digests import SourceArchive
-from bot.store.errors import describe_database_error
+from bot.store.errors import describe_failure
 from bot.store.outbox import overview
 from bot.store.rows import DeliveryState
 from bot.store.subscriptions import Schedule
@@ -122,8 +122,7 @@ class StatusPage:
         except TimeoutError:
             return self._unavailable(f"no answer within {self._timeout:g} s", now)
         except (StoreError, SQLAlchemyError, OSError) as exc:
-            reason = describe_database_error(exc) or str(exc)
-            first = (reason.strip().splitlines() or [type(exc).__name__])[0]
+            first = (describe_failure(exc).strip().splitlines() or [type(exc).__name__])[0]
             return self._unavailable(first, now)
         return web.Response(text=render_status(view), content_type="text/html", headers=HEADERS)
 
