@@ -163,7 +163,7 @@ class PaperRepo:
         async with self._db.read() as conn:
             for part in chunks(list(dict.fromkeys(keys))):
                 query = sa.select(papers.c.key, papers.c.first_seen).where(papers.c.key.in_(part))
-                found.update(dict((await conn.execute(query)).tuples().all()))
+                found.update(dict((await conn.execute(query)).all()))
         return found
 
     async def count(self) -> int:
