@@ -8,10 +8,11 @@ match are marked with the names they matched. A matching paper the selection lef
 (too few votes, past the top N, no keyword) is added after it, marked too, once per
 channel:
 
-- only on the day it is first seen: a paper that reappears in a later day's digest is not
-  news, and a follow made today does not dig up last week's papers;
+- only while it is news: first seen on the digest's day or the day before
+  (`FIRST_SEEN_GRACE`: sources may date one paper a day apart), so a paper that reappears
+  in a later digest is not dug up for a follow made since;
 - only when no post planned in the channel carries it yet (a digest, a vote alert, an
-  earlier follow), so a retried or re-planned post adds nothing new either;
+  earlier follow), so the day after, when it is listed again, it is not posted again;
 - at most `FOLLOWED_PER_POST` of them per post, the best voted first.
 
 A paper added this way is not watched for a vote alert: the channel has it already.
@@ -19,6 +20,7 @@ A paper added this way is not watched for a vote alert: the channel has it alrea
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -31,6 +33,9 @@ from bot.store.rows import Follow, FollowKind
 FOLLOWED_PER_POST = 10
 """The most papers one post gains from follows (a channel following a busy organisation
 should not get the whole day)."""
+FIRST_SEEN_GRACE = dt.timedelta(days=1)
+"""How long before a digest's day a followed paper may have been first seen and still be
+added to it: the HF list and a markdown digest may put one paper on neighbouring days."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,9 +90,8 @@ async def followed(
     if not candidates:
         return Followed(marked, ())
     first_seen = await store.papers.first_seen([paper.key for paper in candidates])
-    new = [p for p in candidates if first_seen.get(p.key, digest.date) >= digest.date]
-    carried = await history.carried(
-        store.db, following.channel, [p.key for p in new], since=digest.date
-    )
+    news = digest.date - FIRST_SEEN_GRACE
+    new = [p for p in candidates if first_seen.get(p.key, digest.date) >= news]
+    carried = await history.carried(store.db, following.channel, [p.key for p in new], since=news)
     added = tuple(p for p in new if p.key not in carried)[:FOLLOWED_PER_POST]
     return Followed(marked, added)
