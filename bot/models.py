@@ -123,12 +123,13 @@ def name_key(name: str) -> str:
     and "KIM MINJUN" are one key, "김 민준" and "김민준" another, "Jörg" is "Jorg".
 
     Compatibility forms are folded (full-width letters), case is folded, accents are
-    dropped (the nonspacing marks of the decomposed form), and so is everything that is
-    neither a letter, a digit nor a spacing mark: spaces, hyphens, dots, apostrophes.
+    dropped (the nonspacing marks of the decomposed form; and the dotless ı, the one letter
+    whose upper case folds to another, is i), and so is everything that is neither a
+    letter, a digit nor a spacing mark: spaces, hyphens, dots, apostrophes.
     Hangul syllables come back composed, so a name typed in jamo matches one typed in
     syllables. Written order stays: "Minjun Kim" is not "Kim Minjun", as sources list
     a person's name in one order and reordering would merge different people."""
-    folded = unicodedata.normalize("NFKC", name).casefold()
+    folded = unicodedata.normalize("NFKC", name).casefold().replace("ı", "i")
     kept = "".join(
         ch
         for ch in unicodedata.normalize("NFKD", folded)

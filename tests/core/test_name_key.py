@@ -28,6 +28,7 @@ SAME = [
     ("Maria O'Neil", "Maria ONeil", "Maria O’Neil", "María O'Neil"),
     ("Ｌｉｕ Ｗｅｉ", "Liu Wei", "liu wei"),
     ("Straße Labs", "Strasse Labs", "STRASSE LABS"),
+    ("Işık Yılmaz", "ISIK YILMAZ", "Isik Yilmaz"),  # the dotless ı upper-cases to I
     ("Dr. A. B. Smith", "Dr A B Smith", "dr.a.b.smith"),
 ]
 DIFFERENT = [
