@@ -129,6 +129,8 @@ def name_key(name: str) -> str:
     Hangul syllables come back composed, so a name typed in jamo matches one typed in
     syllables. Written order stays: "Minjun Kim" is not "Kim Minjun", as sources list
     a person's name in one order and reordering would merge different people."""
+    # Case is folded before marks are dropped: folding makes the Greek iota subscript the
+    # letter it stands for (upper case writes it as one), so "ᾳ" is "αι" as "ΑΙ" is.
     folded = unicodedata.normalize("NFKC", name).casefold().replace("ı", "i")
     kept = "".join(
         ch
