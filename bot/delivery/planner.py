@@ -325,8 +325,13 @@ class _Slot:
         )
         if key not in self._looks:
             digest = await self._planner.day_digest(day, settings.sources, settings.language)
+            # Rendering a look and encoding its payload is pure CPU work (tens of ms for a
+            # long digest): a worker thread does it, so the event loop keeps serving the
+            # gateway, commands and the delivery worker meanwhile.
             self._looks[key] = (
-                None if digest is None else _Look.of(select(digest, settings), platform, settings)
+                None
+                if digest is None
+                else await asyncio.to_thread(_render_look, digest, platform, settings)
             )
         return self._looks[key]
 
@@ -339,7 +344,7 @@ class _Slot:
         composed = await self._planner.with_follows(look.composed, following)
         if composed is look.composed:
             return look
-        return _Look.of(composed, sub.channel.platform, sub.settings)
+        return await asyncio.to_thread(_Look.of, composed, sub.channel.platform, sub.settings)
 
     async def _add(self, sub: Subscription, key: str, look: _Look) -> Asked:
         row = PlannedDelivery(sub.channel, sub.id, DeliveryKind.DIGEST, key, payload=look.payload)
@@ -358,6 +363,10 @@ class _Slot:
         if asked is None or asked in self._created:
             return result
         return PlanResult(Outcome.ALREADY, result.day)
+
+
+def _render_look(digest: Digest, platform: Platform, settings: SubscriptionSettings) -> _Look:
+    return _Look.of(select(digest, settings), platform, settings)
 
 
 @dataclass(frozen=True, slots=True)
