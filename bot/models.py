@@ -129,6 +129,45 @@ def title_key(title: str) -> str:
     return "title:" + normalize_title(title)
 
 
+def name_key(name: str) -> str:
+    """A person's or organisation's name as follows compare it: "Kim Min-jun", "kim minjun"
+    and "KIM MINJUN" are one key, "김 민준" and "김민준" another, "Jörg" is "Jorg".
+
+    Compatibility forms are folded (full-width letters), case is folded, accents are
+    dropped (the nonspacing marks of the decomposed form; and the dotless ı, the one letter
+    whose upper case folds to another, is i), and so is everything that is neither a
+    letter, a digit nor a spacing mark: spaces, hyphens, dots, apostrophes.
+    Hangul syllables come back composed, so a name typed in jamo matches one typed in
+    syllables. Written order stays: "Minjun Kim" is not "Kim Minjun", as sources list
+    a person's name in one order and reordering would merge different people."""
+    # Case is folded before marks are dropped: folding makes the Greek iota subscript the
+    # letter it stands for (upper case writes it as one), so "ᾳ" is "αι" as "ΑΙ" is.
+    folded = unicodedata.normalize("NFKC", name).casefold().replace("ı", "i")
+    kept = "".join(
+        ch
+        for ch in unicodedata.normalize("NFKD", folded)
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Mc"
+    )
+    return unicodedata.normalize("NFC", kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A Hugging Face account a paper is listed under: its organisation, or who put it on
+    Daily Papers. `handle` is the account name in URLs, `name` the name it shows."""
+
+    handle: str
+    name: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a follow may give for it."""
+        return (self.handle,) if not self.name else (self.handle, self.name)
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"handle": self.handle, "name": self.name}
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper as one source saw it on one day."""
@@ -148,6 +187,13 @@ class Paper:
     github_url: str | None = None
     project_url: str | None = None
     keywords: tuple[str, ...] = ()
+    organization: Account | None = None
+    """The Hugging Face organisation the paper is listed under (HF API only)."""
+    submitter: Account | None = None
+    """Who put the paper on Daily Papers (HF API only)."""
+    following: tuple[str, ...] = ()
+    """The names a channel follows that this paper matched, as the channel wrote them: set
+    by the composer for that channel's post only, shown on the card, never stored."""
 
     @property
     def key(self) -> str:
@@ -201,6 +247,8 @@ class Paper:
             "github_url": self.github_url,
             "project_url": self.project_url,
             "keywords": list(self.keywords),
+            "organization": self.organization.to_json() if self.organization else None,
+            "submitter": self.submitter.to_json() if self.submitter else None,
         }
 
 

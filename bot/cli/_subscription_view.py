@@ -8,12 +8,14 @@ scheduler's own reading of the post time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from bot.cli._targets import target_text
+from bot.commands.follows import describe
 from bot.commands.schedule import describe_moment, next_post
 from bot.post_time import PostTimeError
-from bot.store.rows import Subscription
+from bot.store.rows import Follow, Subscription
 
 HEADERS = (
     "TARGET",
@@ -24,6 +26,7 @@ HEADERS = (
     "SOURCES",
     "LAYOUT",
     "EMPTY DAYS",
+    "FOLLOWING",
     "STATE",
 )
 
@@ -38,8 +41,9 @@ def _next_post(sub: Subscription, now: dt.datetime) -> dt.datetime | str:
         return f"never: {exc}"
 
 
-def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
-    """The JSON object of one subscription; these keys stay as they are."""
+def record(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> dict[str, Any]:
+    """The JSON object of one subscription and what it follows; these keys stay as they
+    are (`follows` came last, with follows)."""
     settings = sub.settings
     channel = sub.channel
     upcoming = _next_post(sub, now)
@@ -65,6 +69,7 @@ def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
         "created_by": sub.created_by,
         "updated_at": sub.updated_at.isoformat(),
         "updated_by": sub.updated_by,
+        "follows": [{"kind": f.kind.value, "name": f.name} for f in follows],
     }
 
 
@@ -82,7 +87,7 @@ def _sources(sub: Subscription) -> str:
     return ", ".join(source.value for source in sub.settings.sources) or "all"
 
 
-def row(sub: Subscription) -> tuple[str, ...]:
+def row(sub: Subscription, follows: Sequence[Follow]) -> tuple[str, ...]:
     """The subscription under `HEADERS`."""
     settings = sub.settings
     return (
@@ -94,17 +99,20 @@ def row(sub: Subscription) -> tuple[str, ...]:
         _sources(sub),
         settings.layout,
         settings.no_papers,
+        describe(follows, limit=len(follows)),
         _state(sub),
     )
 
 
-def summary(sub: Subscription, now: dt.datetime) -> str:
-    """Its settings, state and next post in one line."""
+def summary(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> str:
+    """Its settings, follows, state and next post in one line."""
     settings = sub.settings
     upcoming = _next_post(sub, now)
     when = describe_moment(upcoming, now) if isinstance(upcoming, dt.datetime) else upcoming
+    following = f"; following {describe(follows)}" if follows else ""
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{settings.layout}, empty days {settings.no_papers}; {_state(sub)}; next post {when}"
+        f"{settings.layout}, empty days {settings.no_papers}{following}; {_state(sub)}; "
+        f"next post {when}"
     )

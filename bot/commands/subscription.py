@@ -13,6 +13,7 @@ from __future__ import annotations
 from bot.commands.context import Invocation
 from bot.commands.env import CommandEnv
 from bot.commands.errors import NothingFoundError
+from bot.commands.follows import following_line
 from bot.commands.manage import pause_reason, requested_changes, save_settings, set_paused
 from bot.commands.replies import Line, Reply, Tone, bold, field_line, plain
 from bot.commands.schedule import describe_moment, next_post
@@ -87,6 +88,7 @@ async def show(env: CommandEnv, invocation: Invocation) -> Reply:
         (bold("This channel's subscription"),),
         *settings_lines(env, subscription),
         field_line("Last post", last),
+        following_line(await env.store.follows.of(subscription.id)),
     ]
     return Reply(tuple(lines), tone=Tone.INFO)
 

@@ -4,6 +4,11 @@ day's digest went out, and crosses it later, gets one alert in that channel.
 Runs after each poll of the HF API (which re-reads the recent days and stores new vote
 counts). Each (channel, paper) alert is an outbox row keyed by the paper, so it is planned
 once however many polls see the paper above the threshold.
+
+Follows: a paper the channel got below its threshold because it follows one of its authors
+or accounts (`bot.compose.follows`) is not on the post's watch list, so it earns no alert:
+the channel has the paper already. The other way round, a paper that had its alert in a
+channel is never added to that channel's posts for a follow.
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models import Digest, Paper, Platform
-from bot.render.facts import PaperFacts, paper_facts
+from bot.render.facts import FOLLOWING_BUDGET, PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, discord_markdown, escape_discord_markdown
@@ -54,6 +54,9 @@ def _links_value(facts: PaperFacts) -> str:
 
 def _paper_embed(paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions) -> Embed:
     fields = [{"name": labels.votes, "value": f"{VOTE_MARK} {facts.votes}", "inline": True}]
+    following = fit(facts.following, FOLLOWING_BUDGET, escape_discord_markdown)
+    if following:
+        fields.append({"name": labels.following, "value": following, "inline": True})
     authors = ""
     if options.show_authors:
         authors = format_authors(

@@ -76,6 +76,12 @@ papers = sa.Table(
     sa.Column("media_url", sa.Text, nullable=True),
     sa.Column("github_url", sa.Text, nullable=True),
     sa.Column("project_url", sa.Text, nullable=True),
+    # The Hugging Face accounts the paper is listed under (migration 0008): followed by
+    # channels (`/follow org:`), matched in Python by the composer, so not indexed.
+    sa.Column("org_handle", sa.Text, nullable=True),
+    sa.Column("org_name", sa.Text, nullable=True),
+    sa.Column("submitter_handle", sa.Text, nullable=True),
+    sa.Column("submitter_name", sa.Text, nullable=True),
     sa.Column("keywords", sa.JSON, nullable=False),
     sa.Column("first_seen", sa.Date, nullable=False, index=True),
     sa.Column("last_seen", sa.Date, nullable=False),
@@ -198,6 +204,25 @@ deliveries = sa.Table(
         postgresql_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
         sqlite_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
     ),
+)
+
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subscription_id",
+        Id,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # Also the index of a subscription's follows (its leading column).
+    sa.UniqueConstraint("subscription_id", "kind", "name_key"),
 )
 
 

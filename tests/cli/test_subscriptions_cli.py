@@ -65,6 +65,7 @@ KEYS = [
     "created_by",
     "updated_at",
     "updated_by",
+    "follows",
 ]
 DISCORD_HOOK = "https://discord.com/api/webhooks/123456/s3cr3t-token"
 
@@ -197,7 +198,7 @@ def test_people_get_a_table_and_one_line_per_change(
     header, *rows = out.splitlines()
     assert header.split() == [
         *("TARGET", "TIME", "TOP", "MIN", "VOTES", "KEYWORDS", "SOURCES"),
-        *("LAYOUT", "EMPTY", "DAYS", "STATE"),
+        *("LAYOUT", "EMPTY", "DAYS", "FOLLOWING", "STATE"),
     ]
     assert rows[0].split("  ")[0] == "discord:111/222"
     assert rows[1].endswith("paused (quiet week)")
