@@ -10,7 +10,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.models import ChannelRef, Media, Paper, SourceKind, normalize_title, title_key
+from bot.models import (
+    ChannelKind,
+    ChannelRef,
+    Media,
+    Paper,
+    SourceKind,
+    normalize_title,
+    title_key,
+)
 
 
 class DeliveryState(StrEnum):
@@ -160,6 +168,9 @@ class SubscriptionSettings:
     """How Slack shows the digest: "channel" (a message per paper) or "thread"."""
     no_papers: str = "skip"
     """An empty day (nothing new or nothing matching): "skip" it, or post a short "note"."""
+    channel_kind: ChannelKind = ChannelKind.TEXT
+    """Not chosen but found: what the platform said the channel is when /subscribe last
+    ran there. A forum gets each post as a new forum post."""
 
 
 @dataclass(frozen=True, slots=True)
