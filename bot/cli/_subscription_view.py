@@ -12,6 +12,7 @@ from typing import Any
 
 from bot.cli._targets import target_text
 from bot.commands.schedule import describe_moment, next_post
+from bot.models import ChannelKind
 from bot.post_time import PostTimeError
 from bot.store.rows import Subscription
 
@@ -61,6 +62,7 @@ def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
         "language": settings.language,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "channel_kind": settings.channel_kind.value,
         "created_at": sub.created_at.isoformat(),
         "created_by": sub.created_by,
         "updated_at": sub.updated_at.isoformat(),
@@ -82,6 +84,13 @@ def _sources(sub: Subscription) -> str:
     return ", ".join(source.value for source in sub.settings.sources) or "all"
 
 
+def _layout(sub: Subscription) -> str:
+    """A Slack channel's layout, or `forum` for a Discord forum (a post per digest)."""
+    if sub.settings.channel_kind is ChannelKind.FORUM:
+        return ChannelKind.FORUM.value
+    return sub.settings.layout
+
+
 def row(sub: Subscription) -> tuple[str, ...]:
     """The subscription under `HEADERS`."""
     settings = sub.settings
@@ -92,7 +101,7 @@ def row(sub: Subscription) -> tuple[str, ...]:
         str(settings.min_votes),
         _keywords(sub),
         _sources(sub),
-        settings.layout,
+        _layout(sub),
         settings.no_papers,
         _state(sub),
     )
@@ -106,5 +115,5 @@ def summary(sub: Subscription, now: dt.datetime) -> str:
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{settings.layout}, empty days {settings.no_papers}; {_state(sub)}; next post {when}"
+        f"{_layout(sub)}, empty days {settings.no_papers}; {_state(sub)}; next post {when}"
     )
