@@ -100,14 +100,23 @@ OPTION_TYPES = {
 }
 
 
-def channel_kind_of(interaction: discord.Interaction) -> ChannelKind:
-    """The kind of channel the interaction came from, by the type Discord gave it."""
-    kind = getattr(interaction.channel, "type", None)
+def place_of(interaction: discord.Interaction) -> tuple[str, ChannelKind]:
+    """The channel a command is about, and its kind, by the type Discord gives it.
+
+    A forum shows no message box, so commands are typed inside one of its posts (a thread):
+    those are about the forum, whose posts the digests become. The thread's parent comes
+    from the gateway's channel cache (the guilds intent keeps it)."""
+    channel = interaction.channel
+    kind = getattr(channel, "type", None)
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        if parent is not None and parent.type in FORUM_TYPES:
+            return str(parent.id), ChannelKind.FORUM
     if kind in FORUM_TYPES:
-        return ChannelKind.FORUM
+        return str(interaction.channel_id), ChannelKind.FORUM
     if kind in THREAD_TYPES:
-        return ChannelKind.THREAD
-    return ChannelKind.TEXT
+        return str(interaction.channel_id), ChannelKind.THREAD
+    return str(interaction.channel_id or ""), ChannelKind.TEXT
 
 
 class DiscordCaller:
@@ -356,8 +365,7 @@ class DiscordCommands:
         self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]
     ) -> Invocation:
         guild = interaction.guild_id
-        channel_id = str(interaction.channel_id or "")
-        kind = channel_kind_of(interaction)
+        channel_id, kind = place_of(interaction)
         return Invocation(
             spec=spec,
             options={name: value for name, value in options.items() if value is not None},

@@ -70,6 +70,11 @@ class Invocation:
     """What the platform says the channel is (Discord: the interaction's channel type; a
     Slack channel is always text). /subscribe records it: a forum gets forum posts."""
 
+    @property
+    def place(self) -> str:
+        """The channel as replies name it: "channel", "thread" or "forum"."""
+        return "channel" if self.channel_kind is ChannelKind.TEXT else self.channel_kind.value
+
 
 class CommandService(Protocol):
     """What adapter glue calls; `bot.commands.router.Commands` is the implementation."""

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from bot.commands.context import Invocation
 from bot.commands.errors import PermissionDeniedError, WrongPlaceError
-from bot.models import ChannelKind
-
-PLACES = {ChannelKind.TEXT: "channel", ChannelKind.THREAD: "thread", ChannelKind.FORUM: "forum"}
 
 
 async def check_allowed(invocation: Invocation) -> None:
@@ -30,8 +27,7 @@ async def check_allowed(invocation: Invocation) -> None:
     if spec.posts:
         problem = await invocation.caller.post_problem()
         if problem:
-            place = PLACES[invocation.channel_kind]
             raise WrongPlaceError(
-                f"I can't post in this {place} ({problem}). Give me access here, "
+                f"I can't post in this {invocation.place} ({problem}). Give me access here, "
                 "or run the command in a channel where I can post."
             )

@@ -69,7 +69,7 @@ async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
     if not change.changed:
         heading = "Nothing to change: this channel's subscription already has these settings."
         return Reply(((bold(heading),), *settings_lines(env, change.after)), tone=Tone.INFO)
-    heading = "Subscribed this channel." if change.created else "Subscription updated."
+    heading = f"Subscribed this {invocation.place}." if change.created else "Subscription updated."
     lines: list[Line] = [(bold(heading),), *settings_lines(env, change.after)]
     if change.after.paused:
         lines.append((plain("It is still paused: /resume to start posting again."),))

@@ -53,13 +53,45 @@ async def test_a_forum_where_the_bot_cannot_write_in_posts_is_refused_and_nothin
     assert await store.subscriptions.get(ref(fake_discord, forum)) is None
 
 
+@pytest.fixture
+def forum(fake_discord: FakeDiscord) -> FakeChannel:
+    """A forum made before the bot connects, so the gateway's guild lists it (tests take
+    it before `discord_bot`)."""
+    return fake_discord.add_forum("papers-forum", ("Papers",))
+
+
+def post_in(fake: FakeDiscord, forum: FakeChannel) -> FakeChannel:
+    """A post someone opened in the forum: where its members type commands."""
+    member = {"id": str(fake.ids.next()), "username": "reader", "bot": False}
+    body = {"content": "Where do the papers go?", "allowed_mentions": {"parse": []}}
+    post, _ = fake.forums.open_post(forum, "Questions", body, member, tags=[])
+    return post
+
+
+async def test_a_command_typed_in_a_forum_post_is_about_the_forum(
+    forum: FakeChannel, fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, store: Store
+) -> None:
+    post = post_in(fake_discord, forum)
+    forum.bot_permissions = TEXT_NEEDS
+    text = await subscribe_in(fake_discord, post)
+    assert "I can't post in this forum (missing Send Messages in Threads)" in text
+    assert await store.subscriptions.list() == []
+
+    forum.bot_permissions = FORUM_NEEDS
+    text = await subscribe_in(fake_discord, post)
+    assert text.startswith("**Subscribed this forum.**")
+    [stored] = await store.subscriptions.list()
+    assert stored.channel == ref(fake_discord, forum)  # the forum, not the post
+    assert stored.settings.channel_kind is ChannelKind.FORUM
+
+
 async def test_a_forum_the_bot_can_post_in_is_subscribed_as_a_forum(
     fake_discord: FakeDiscord, discord_bot: DiscordBotAdapter, store: Store
 ) -> None:
     forum = fake_discord.add_forum("papers-forum", ("Papers",))
     forum.bot_permissions = FORUM_NEEDS
     text = await subscribe_in(fake_discord, forum)
-    assert text.startswith("**Subscribed this channel.**")
+    assert text.startswith("**Subscribed this forum.**")
     assert "**Forum:** each post is a new forum post, its papers inside" in text
     stored = await store.subscriptions.get(ref(fake_discord, forum))
     assert stored is not None
@@ -79,7 +111,7 @@ async def test_a_thread_needs_send_messages_in_threads_not_send_messages(
 
     parent.bot_permissions = VIEW_CHANNEL | SEND_MESSAGES_IN_THREADS | EMBED_LINKS
     text = await subscribe_in(fake_discord, thread)
-    assert text.startswith("**Subscribed this channel.**")
+    assert text.startswith("**Subscribed this thread.**")
     stored = await store.subscriptions.get(ref(fake_discord, thread))
     assert stored is not None
     assert stored.settings.channel_kind is ChannelKind.THREAD
