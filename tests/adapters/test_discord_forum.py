@@ -20,7 +20,7 @@ from bot.render.message import RenderedMessage
 from bot.render.options import RenderOptions
 from tests.adapters.support import discord_message
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord_forum import SEND_MESSAGES, VIEW_CHANNEL
+from tests.fakes.discord_forum import SEND_MESSAGES, SEND_MESSAGES_IN_THREADS, VIEW_CHANNEL
 from tests.fakes.discord_state import REQUIRE_TAG, FakeChannel
 from tests.render.samples import korean_digest
 
@@ -191,6 +191,20 @@ async def test_a_post_whose_answer_was_lost_is_found_active_or_archived(
     assert found is not None
     assert found.message_id == str(post.id)
     assert len(fake_discord.posts_in(forum)) == 1
+
+
+async def test_without_read_message_history_no_closed_post_is_found_and_nothing_fails(
+    fake_discord: FakeDiscord, discord_rest: DiscordBotAdapter
+) -> None:
+    forum = fake_discord.add_forum("papers-forum")
+    forum.bot_permissions = VIEW_CHANNEL | SEND_MESSAGES | SEND_MESSAGES_IN_THREADS
+    now = dt.datetime.now(dt.UTC)
+    found = await discord_rest.find_sent(
+        str(forum.id), forum_digest()[0], "post.0", since=now, now=now
+    )
+    assert found is None
+    [listing] = fake_discord.requests_to("/threads/archived/public", "GET")
+    assert listing.path == f"/api/v10/channels/{forum.id}/threads/archived/public"
 
 
 async def test_a_post_is_not_mistaken_for_another_of_the_same_title(
