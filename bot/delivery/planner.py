@@ -307,10 +307,13 @@ class _Slot:
         )
         if key not in self._looks:
             digest = await self._planner.day_digest(day, settings.sources, settings.language)
+            # Rendering a look and encoding its payload is pure CPU work (tens of ms for a
+            # long digest): a worker thread does it, so the event loop keeps serving the
+            # gateway, commands and the delivery worker meanwhile.
             self._looks[key] = (
                 None
                 if digest is None
-                else _Look.of(digest_post(select(digest, settings), platform, settings))
+                else await asyncio.to_thread(_render_look, digest, platform, settings)
             )
         return self._looks[key]
 
@@ -331,6 +334,10 @@ class _Slot:
         if asked is None or asked in self._created:
             return result
         return PlanResult(Outcome.ALREADY, result.day)
+
+
+def _render_look(digest: Digest, platform: Platform, settings: SubscriptionSettings) -> _Look:
+    return _Look.of(digest_post(select(digest, settings), platform, settings))
 
 
 @dataclass(frozen=True, slots=True)

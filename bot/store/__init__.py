@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from bot.store.digests import DigestRepo
 from bot.store.engine import Backend, Database
 from bot.store.errors import StoreError
+from bot.store.fleet import FleetRepo
 from bot.store.ingest import DigestWriter
 from bot.store.migrate import upgrade
 from bot.store.outbox.repo import DeliveryRepo
@@ -31,6 +32,7 @@ class Store:
         self.deliveries = DeliveryRepo(db)
         self.searcher = Searcher(db)
         self.shards = ShardRepo(db)
+        self.fleet = FleetRepo(db)
 
     @property
     def backend(self) -> Backend:
