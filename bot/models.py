@@ -52,6 +52,26 @@ class Transport(StrEnum):
     CONSOLE = "console"
 
 
+class ChannelKind(StrEnum):
+    """What kind of channel a subscription posts in, as the platform said when it was
+    subscribed: a forum (Discord forum or media channel) has no plain messages, so each
+    post opens a new forum post there; a thread takes messages but needs its own
+    permission. Slack channels are all TEXT."""
+
+    TEXT = "text"
+    THREAD = "thread"
+    FORUM = "forum"
+
+
+def channel_kind_named(name: str | None) -> ChannelKind:
+    """The kind stored under this name; a missing or unknown one (a row written by a newer
+    version) reads as TEXT, what every channel was before kinds were recorded."""
+    try:
+        return ChannelKind(name) if name is not None else ChannelKind.TEXT
+    except ValueError:
+        return ChannelKind.TEXT
+
+
 WEBHOOK_WORKSPACE = "webhook"
 """The workspace id of a configured webhook's channel; its channel id is the webhook's
 label (the URL is a secret and stays in the configuration)."""

@@ -159,13 +159,15 @@ class Adapter(abc.ABC):
         *,
         since: dt.datetime,
         now: dt.datetime,
+        reply_to: Receipt | None = None,
     ) -> Receipt | None:
         """The earlier copy of a message that may have landed (its send timed out, or its
         process died mid-send), looked up by its key, or None: send it (again).
 
-        Called before re-sending an uncertain message. The default cannot ask (webhooks,
-        the console): the message is sent again, at least once. Bot adapters look in the
-        channel for a message carrying the key, posted since `since` (the attempt)."""
+        Called before re-sending an uncertain message, with the `reply_to` its send gets
+        (where a thread reply would be). The default cannot ask (webhooks, the console):
+        the message is sent again, at least once. Bot adapters look in the channel for a
+        message carrying the key, posted since `since` (the attempt)."""
         log.info("%s cannot be asked whether a message landed; sending it again", self.name)
         return None
 

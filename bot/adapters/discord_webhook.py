@@ -23,6 +23,7 @@ from bot.adapters.base import (
 from bot.adapters.destinations import parse_webhook_url
 from bot.adapters.discord_common import RebasedWebhookAdapter, translate
 from bot.models import Platform
+from bot.render.forum import THREAD_NAME
 from bot.render.message import RenderedMessage
 
 SUPPRESS_EMBEDS = 1 << 2
@@ -95,11 +96,18 @@ class DiscordWebhookAdapter(Adapter):
         reply_to: Receipt | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Webhooks have no nonce and no replies: `reply_to` posts flat in the channel."""
+        """Webhooks have no nonce and no replies: `reply_to` posts flat in the channel,
+        except for a message `in_thread`, which goes into the forum post `reply_to` opened.
+        A message marked with a forum post's title opens one (a webhook cannot read the
+        forum's tags, so the post has none)."""
         url = parse_webhook_url(target)
         if url is None:
             raise TargetGoneError("not a Discord webhook URL (…/webhooks/<id>/<token>)")
         kwargs = send_kwargs(message.body)
+        if THREAD_NAME in message.meta:
+            kwargs["thread_name"] = message.meta[THREAD_NAME]
+        elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
+            kwargs["thread"] = discord.Object(int(reply_to.message_id))
         webhook = discord.Webhook.partial(url.webhook_id, url.token, session=self._session)
         # discord.py picks its webhook transport from a context variable; setting it here
         # scopes our base URL to this one call instead of the whole process.

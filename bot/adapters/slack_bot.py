@@ -146,6 +146,7 @@ class SlackBotAdapter(Adapter):
         *,
         since: dt.datetime,
         now: dt.datetime,
+        reply_to: Receipt | None = None,
     ) -> Receipt | None:
         """The message an earlier attempt posted with this key, if it landed: Slack has no
         nonce, but every send carries the key in its metadata, which the channel's history

@@ -14,6 +14,7 @@ from typing import Any
 from bot.cli._targets import target_text
 from bot.commands.follows import describe
 from bot.commands.schedule import describe_moment, next_post
+from bot.models import ChannelKind
 from bot.post_time import PostTimeError
 from bot.store.rows import Follow, Subscription
 
@@ -65,6 +66,7 @@ def record(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> di
         "language": settings.language,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "channel_kind": settings.channel_kind.value,
         "created_at": sub.created_at.isoformat(),
         "created_by": sub.created_by,
         "updated_at": sub.updated_at.isoformat(),
@@ -87,6 +89,13 @@ def _sources(sub: Subscription) -> str:
     return ", ".join(source.value for source in sub.settings.sources) or "all"
 
 
+def _layout(sub: Subscription) -> str:
+    """A Slack channel's layout, or `forum` for a Discord forum (a post per digest)."""
+    if sub.settings.channel_kind is ChannelKind.FORUM:
+        return ChannelKind.FORUM.value
+    return sub.settings.layout
+
+
 def row(sub: Subscription, follows: Sequence[Follow]) -> tuple[str, ...]:
     """The subscription under `HEADERS`."""
     settings = sub.settings
@@ -97,7 +106,7 @@ def row(sub: Subscription, follows: Sequence[Follow]) -> tuple[str, ...]:
         str(settings.min_votes),
         _keywords(sub),
         _sources(sub),
-        settings.layout,
+        _layout(sub),
         settings.no_papers,
         describe(follows, limit=len(follows)),
         _state(sub),
@@ -113,6 +122,6 @@ def summary(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> s
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{settings.layout}, empty days {settings.no_papers}{following}; {_state(sub)}; "
+        f"{_layout(sub)}, empty days {settings.no_papers}{following}; {_state(sub)}; "
         f"next post {when}"
     )

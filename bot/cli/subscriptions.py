@@ -38,6 +38,7 @@ from bot.cli._targets import FORMS
 
 if TYPE_CHECKING:
     from bot.cli._targets import Target
+    from bot.models import ChannelKind
 
 CLI_PAUSE = "paused with papers-bot subscriptions pause"
 """The pause reason when --reason is not given (/pause says "paused with /pause")."""
@@ -121,6 +122,13 @@ def register(subparsers: Any) -> None:
             sub.add_argument("--state", choices=["active", "paused"], help="only these")
         else:
             sub.add_argument("target", metavar="TARGET", type=_target, help=FORMS)
+        if action.command == "subscribe":
+            sub.add_argument(
+                "--forum",
+                action=argparse.BooleanOptionalAction,
+                help="the Discord channel or webhook is a forum: each post opens a new "
+                "forum post (/subscribe finds this out by itself)",
+            )
         sub.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.set_defaults(handler=run)
 
@@ -150,8 +158,19 @@ def run(args: argparse.Namespace) -> int:
             follow = requested_unfollow(given)
     except InvalidArgumentError as exc:
         args.parser.error(str(exc))
+    if getattr(args, "forum", None) is not None:
+        changes["channel_kind"] = _channel_kind(args)
     if args.action == "set" and not changes:
         names = ", ".join(f"--{option.name.replace('_', '-')}" for option in options)
-        args.parser.error(f"nothing to change: give one or more of {names}")
+        args.parser.error(f"nothing to change: give one or more of {names}, --forum")
     request = Request(args.action, args.target, changes, reason, follow=follow)
     return asyncio.run(perform(request, as_json=args.json))
+
+
+def _channel_kind(args: argparse.Namespace) -> ChannelKind:
+    """The kind --forum or --no-forum sets: a forum is a Discord channel."""
+    from bot.models import ChannelKind, Platform  # noqa: PLC0415
+
+    if args.forum and args.target.platform is not Platform.DISCORD:
+        args.parser.error("--forum: only a Discord channel or webhook can be a forum")
+    return ChannelKind.FORUM if args.forum else ChannelKind.TEXT

@@ -17,10 +17,12 @@ from bot.commands.follows import following_line
 from bot.commands.manage import pause_reason, requested_changes, save_settings, set_paused
 from bot.commands.replies import Line, Reply, Tone, bold, field_line, plain
 from bot.commands.schedule import describe_moment, next_post
+from bot.models import ChannelKind
 from bot.render.options import slack_layout_named
 from bot.store.rows import DeliveryState, Subscription
 
 MANUAL_PAUSE = "paused with /pause"
+FORUM_TEXT = "each post is a new forum post, its papers inside"
 EMPTY_DAY_TEXT = {"skip": "skip (post nothing)", "note": "note (a short message)"}
 
 
@@ -38,6 +40,8 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
         field_line("Slack layout", slack_layout_named(settings.layout).value),
         field_line("Empty days", EMPTY_DAY_TEXT.get(settings.no_papers, settings.no_papers)),
     ]
+    if settings.channel_kind is ChannelKind.FORUM:
+        lines.append(field_line("Forum", FORUM_TEXT))
     if subscription.paused:
         reason = subscription.paused_reason or "no reason given"
         since = subscription.updated_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -51,10 +55,14 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
 
 
 async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
+    """Also records what kind of channel this is, as the platform says (a forum gets each
+    post as a new forum post)."""
+    changes = requested_changes(invocation.options)
+    changes["channel_kind"] = invocation.channel_kind
     change = await save_settings(
         env.store,
         invocation.channel,
-        requested_changes(invocation.options),
+        changes,
         defaults=env.defaults,
         actor=invocation.user_id,
         now=env.clock(),
@@ -62,7 +70,7 @@ async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
     if not change.changed:
         heading = "Nothing to change: this channel's subscription already has these settings."
         return Reply(((bold(heading),), *settings_lines(env, change.after)), tone=Tone.INFO)
-    heading = "Subscribed this channel." if change.created else "Subscription updated."
+    heading = f"Subscribed this {invocation.place}." if change.created else "Subscription updated."
     lines: list[Line] = [(bold(heading),), *settings_lines(env, change.after)]
     if change.after.paused:
         lines.append((plain("It is still paused: /resume to start posting again."),))

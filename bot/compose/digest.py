@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from bot.compose.follows import Following, followed
 from bot.compose.selection import Selection, matches_keywords, passes_min_votes, select_papers
-from bot.models import Digest, Paper, SourceKind
+from bot.models import ChannelKind, Digest, Paper, SourceKind
 from bot.render.options import RenderOptions, slack_layout_named
 from bot.store import Store
 from bot.store.rows import SubscriptionSettings
@@ -50,7 +50,14 @@ def selection_of(settings: SubscriptionSettings) -> Selection:
 
 
 def render_options(settings: SubscriptionSettings) -> RenderOptions:
-    return RenderOptions(slack_layout=slack_layout_named(settings.layout), locale=settings.language)
+    """How the channel's posts look: its Slack layout and language, and, in a Discord
+    forum, a forum post per post tagged (where the forum has such tags) with its keywords."""
+    return RenderOptions(
+        slack_layout=slack_layout_named(settings.layout),
+        locale=settings.language,
+        discord_forum=settings.channel_kind is ChannelKind.FORUM,
+        forum_tags=settings.keywords,
+    )
 
 
 def below_threshold(papers: Sequence[Paper], settings: SubscriptionSettings) -> tuple[str, ...]:

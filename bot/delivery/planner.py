@@ -35,7 +35,7 @@ from bot.compose.digest import (
 from bot.compose.follows import Following
 from bot.delivery.payload import Post
 from bot.delivery.timing import complete_day_before
-from bot.models import ChannelRef, Digest, Paper, Platform, SourceKind
+from bot.models import ChannelKind, ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.render.notes import render_nothing_new
 from bot.render.platforms import render_alert, render_digest
 from bot.store import Store
@@ -302,10 +302,13 @@ class _Slot:
         if settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day), None
         local_day = self._occurrence.date()  # the occurrence is in the subscription's zone
-        key: LookKey = ("note", sub.channel.platform, local_day, settings.language)
+        forum = settings.channel_kind is ChannelKind.FORUM
+        key: LookKey = ("note", sub.channel.platform, local_day, settings.language, forum)
         look = self._looks.get(key)
         if look is None:
-            note = render_nothing_new(sub.channel.platform, local_day, settings.language)
+            note = render_nothing_new(
+                sub.channel.platform, local_day, settings.language, discord_forum=forum
+            )
             look = self._looks[key] = _Look.note(Post((note,), (), local_day.isoformat()))
         asked = await self._add(sub, f"{history.NOTE_PREFIX}{local_day}", look)
         return PlanResult(Outcome.NOTE, day), asked
@@ -322,6 +325,7 @@ class _Slot:
             settings.min_votes,
             settings.keywords,
             settings.layout,
+            settings.channel_kind,
         )
         if key not in self._looks:
             digest = await self._planner.day_digest(day, settings.sources, settings.language)

@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from bot.models import (
     Account,
+    ChannelKind,
     ChannelRef,
     Media,
     Paper,
@@ -173,6 +174,9 @@ class SubscriptionSettings:
     """How Slack shows the digest: "channel" (a message per paper) or "thread"."""
     no_papers: str = "skip"
     """An empty day (nothing new or nothing matching): "skip" it, or post a short "note"."""
+    channel_kind: ChannelKind = ChannelKind.TEXT
+    """Not chosen but found: what the platform said the channel is when /subscribe last
+    ran there. A forum gets each post as a new forum post."""
 
 
 class FollowKind(StrEnum):

@@ -158,6 +158,7 @@ subscriptions = sa.Table(
     sa.Column("timezone", sa.Text, nullable=False),
     sa.Column("layout", sa.Text, nullable=False, server_default="channel"),
     sa.Column("no_papers", sa.Text, nullable=False, server_default="skip"),
+    sa.Column("channel_kind", sa.Text, nullable=False, server_default="text"),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("paused_reason", sa.Text, nullable=True),
     sa.Column("created_by", sa.Text, nullable=True),

@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import ChannelRef, Platform, SourceKind
+from bot.models import ChannelRef, Platform, SourceKind, channel_kind_named
 from bot.store.engine import Database
 from bot.store.rows import Subscription, SubscriptionSettings
 from bot.store.schema import on_channel, subscriptions
@@ -44,6 +44,7 @@ def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:
         "timezone": settings.timezone,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "channel_kind": settings.channel_kind.value,
     }
 
 
@@ -61,6 +62,7 @@ def _from_row(row: sa.RowMapping) -> Subscription:
             timezone=row["timezone"],
             layout=row["layout"],
             no_papers=row["no_papers"],
+            channel_kind=channel_kind_named(row["channel_kind"]),
         ),
         paused=row["paused"],
         paused_reason=row["paused_reason"],

@@ -6,7 +6,8 @@ within 3 seconds, follow-ups and edits through the token for 15 minutes after). 
 enforces the documented message limits (400 with Discord's error shape), nonce dedupe,
 per-channel / per-webhook and global rate buckets (429 with `Via` and a JSON
 `retry_after`, which discord.py needs to retry), and answers 403/404 for channels a test
-marks forbidden or deleted.
+marks forbidden or deleted. Forum channels, their posts (threads) and the bot's permissions
+in a channel are `tests.fakes.discord_forum`.
 
 Run by hand: `python -m tests.fakes.discord [--port N]` prints the settings to point the bot
 at it.
@@ -24,9 +25,12 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_forum import ForumApi
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_state import (
     EPHEMERAL,
+    GUILD_FORUM,
+    GUILD_MEDIA,
     LOADING,
     Bucket,
     FakeChannel,
@@ -97,6 +101,7 @@ class FakeDiscord(FakeServer):
         self._buckets: dict[str, Bucket] = {}
         self._global = Bucket("global", *global_limit)
         self.gateway = FakeGateway(self)
+        self.forums = ForumApi(self)
         self.add_channel("papers")
         self._routes()
 
@@ -117,6 +122,37 @@ class FakeDiscord(FakeServer):
         channel = FakeChannel(self.ids.next(), guild_id or self.guild_id, name)
         self.channels[channel.id] = channel
         return channel
+
+    def add_forum(
+        self,
+        name: str,
+        tags: tuple[str, ...] = (),
+        *,
+        guild_id: int | None = None,
+        media: bool = False,
+        flags: int = 0,
+        moderated: tuple[str, ...] = (),
+    ) -> FakeChannel:
+        """A forum channel (a media channel with `media`) with a tag per name in `tags`
+        (those also in `moderated` only for members with Manage Threads)."""
+        forum = self.add_channel(name, guild_id)
+        forum.type = GUILD_MEDIA if media else GUILD_FORUM
+        forum.flags = flags
+        forum.available_tags = [
+            {
+                "id": str(self.ids.next()),
+                "name": tag,
+                "moderated": tag in moderated,
+                "emoji_id": None,
+                "emoji_name": None,
+            }
+            for tag in tags
+        ]
+        return forum
+
+    def posts_in(self, forum: FakeChannel) -> list[FakeChannel]:
+        """The forum's posts (threads), oldest first."""
+        return [c for c in self.channels.values() if c.parent_id == forum.id]
 
     @property
     def default_channel(self) -> FakeChannel:
@@ -171,6 +207,7 @@ class FakeDiscord(FakeServer):
         r.add_get(guild_commands, self._authed(self._get_commands))
         r.add_post(API + "/interactions/{id}/{token}/callback", self._interaction_callback)
         r.add_get("/gateway", self.gateway.handle)
+        self.forums.add_routes(r)
 
     def _authed(self, handler: Any) -> Any:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -271,6 +308,9 @@ class FakeDiscord(FakeServer):
         channel = self._channel(request)
         if isinstance(channel, web.Response):
             return channel
+        refused = self.forums.refuse_message(channel)
+        if refused is not None:
+            return refused
         bucket, limited = self._limited(f"channel-messages:{channel.id}", self._channel_limit)
         if limited is not None:
             return limited
@@ -323,6 +363,8 @@ class FakeDiscord(FakeServer):
         wait = self._global.hit()
         if wait is not None:
             return self._too_many(wait, is_global=True)
+        if not self.forums.readable(channel):
+            return jsonify([])
         return jsonify(list(reversed(channel.messages)))
 
     async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
@@ -342,8 +384,17 @@ class FakeDiscord(FakeServer):
         if invalid is not None:
             return invalid
         author = user_json(hook.id, body.get("username") or "Papers webhook")
-        message = message_json(self.ids.next(), hook.channel, body, author, webhook_id=hook.id)
-        hook.channel.messages.append(message)
+        where = self.forums.webhook_channel(hook, request, body)
+        if isinstance(where, web.Response):
+            return where
+        if where is None:  # a new forum post
+            tags = [str(tag) for tag in body.get("applied_tags") or []]
+            _, message = self.forums.open_post(
+                hook.channel, body["thread_name"], body, author, tags=tags, webhook_id=hook.id
+            )
+        else:
+            message = message_json(self.ids.next(), where, body, author, webhook_id=hook.id)
+            where.messages.append(message)
         if request.query.get("wait", "false").lower() not in ("true", "1"):
             return web.Response(status=204, headers=bucket.headers())
         return jsonify(message, headers=bucket.headers())
