@@ -215,6 +215,7 @@ class App:
             store,
             self.poll_metrics,
             on_new_digest=engine.on_new_digest,
+            hf_days=engine.live_days,
             clock=self._clock,
         )
         self._add_health_checks()

@@ -149,6 +149,24 @@ class DiscordBotAdapter(Adapter):
             channel_id=str(data.get("channel_id", target)),
         )
 
+    async def edit(self, target: str, message_id: str, message: RenderedMessage) -> None:
+        """PATCH the message with the renderer's whole body; content left out of it is
+        cleared (null), so the message shows exactly the body."""
+        if not target.isdigit() or not message_id.isdigit():
+            raise TargetGoneError(
+                f"{message_id!r} in {target!r} is no Discord message", target=target
+            )
+        payload = {"content": None, **message.body}
+        payload.setdefault("allowed_mentions", NO_MENTIONS)
+        route = Route(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=int(target),
+            message_id=int(message_id),
+        )
+        async with guarded(f"discord channel {target}", self._timeout, translate):
+            await self.client.http.request(route, json=payload)
+
     async def find_sent(
         self,
         target: str,

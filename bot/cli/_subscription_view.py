@@ -24,6 +24,7 @@ HEADERS = (
     "SOURCES",
     "LAYOUT",
     "EMPTY DAYS",
+    "LIVE VOTES",
     "STATE",
 )
 
@@ -61,6 +62,7 @@ def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
         "language": settings.language,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "live_votes": settings.live_votes,
         "created_at": sub.created_at.isoformat(),
         "created_by": sub.created_by,
         "updated_at": sub.updated_at.isoformat(),
@@ -82,6 +84,10 @@ def _sources(sub: Subscription) -> str:
     return ", ".join(source.value for source in sub.settings.sources) or "all"
 
 
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
 def row(sub: Subscription) -> tuple[str, ...]:
     """The subscription under `HEADERS`."""
     settings = sub.settings
@@ -94,6 +100,7 @@ def row(sub: Subscription) -> tuple[str, ...]:
         _sources(sub),
         settings.layout,
         settings.no_papers,
+        _on_off(settings.live_votes),
         _state(sub),
     )
 
@@ -106,5 +113,6 @@ def summary(sub: Subscription, now: dt.datetime) -> str:
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{settings.layout}, empty days {settings.no_papers}; {_state(sub)}; next post {when}"
+        f"{settings.layout}, empty days {settings.no_papers}, live votes "
+        f"{_on_off(settings.live_votes)}; {_state(sub)}; next post {when}"
     )

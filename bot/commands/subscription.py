@@ -21,6 +21,10 @@ from bot.store.rows import DeliveryState, Subscription
 
 MANUAL_PAUSE = "paused with /pause"
 EMPTY_DAY_TEXT = {"skip": "skip (post nothing)", "note": "note (a short message)"}
+LIVE_VOTES_TEXT = {
+    True: "on (posted vote counts are edited as votes come)",
+    False: "off (posts keep the counts they were sent with)",
+}
 
 
 def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
@@ -36,6 +40,7 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
         field_line("Sources", sources),
         field_line("Slack layout", slack_layout_named(settings.layout).value),
         field_line("Empty days", EMPTY_DAY_TEXT.get(settings.no_papers, settings.no_papers)),
+        field_line("Live votes", LIVE_VOTES_TEXT[settings.live_votes]),
     ]
     if subscription.paused:
         reason = subscription.paused_reason or "no reason given"

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import PapersBotError
-from bot.models import Platform
+from bot.models import Platform, SourceKind
 from bot.render.message import MessageRole, RenderedMessage
 
 
@@ -45,6 +45,30 @@ def message_from_json(data: dict[str, Any]) -> RenderedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Look:
+    """What a digest post was composed and drawn from, frozen with it: a live edit renders
+    the post again from the same sources, language and layout, whatever the channel's
+    settings have become since."""
+
+    sources: tuple[SourceKind, ...] = ()
+    language: str | None = None
+    layout: str = "channel"
+
+    def to_json(self) -> str:
+        data = {"sources": [s.value for s in self.sources], "language": self.language}
+        return json.dumps({**data, "layout": self.layout})
+
+    @classmethod
+    def from_json(cls, text: str) -> Look:
+        data = json.loads(text)
+        return cls(
+            tuple(SourceKind(s) for s in data["sources"]),
+            data.get("language"),
+            str(data.get("layout") or "channel"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     messages: tuple[RenderedMessage, ...]
     papers: tuple[str, ...] = ()
@@ -59,6 +83,9 @@ class Post:
     uncertain: bool = False
     """The next message may have landed (timeout, crash): look before sending again."""
     problems: tuple[str, ...] = field(default=())
+    look: Look | None = None
+    """How a digest post was composed (None for alerts, notes and rows planned before live
+    cards): the post's cards can be kept current only with it."""
 
     @property
     def done(self) -> bool:
@@ -94,6 +121,7 @@ class Post:
             "tries": str(self.tries),
             "uncertain": "1" if self.uncertain else "",
             "problems": json.dumps(list(self.problems), ensure_ascii=False),
+            "look": self.look.to_json() if self.look is not None else "",
         }
 
     @classmethod
@@ -108,6 +136,7 @@ class Post:
                 tries=int(payload.get("tries") or 0),
                 uncertain=bool(payload.get("uncertain")),
                 problems=tuple(json.loads(payload.get("problems") or "[]")),
+                look=Look.from_json(payload["look"]) if payload.get("look") else None,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PayloadError(f"unreadable outbox payload: {type(exc).__name__}: {exc}") from None

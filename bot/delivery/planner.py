@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.compose.digest import Composed, compose, latest_day, load_day, render_options, select
-from bot.delivery.payload import Post
+from bot.delivery.payload import Look, Post
 from bot.delivery.timing import complete_day_before
 from bot.models import ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.render.notes import render_nothing_new
@@ -85,6 +85,7 @@ def digest_post(composed: Composed, platform: Platform, settings: SubscriptionSe
         tuple(p.key for p in composed.papers),
         composed.day.isoformat(),
         watch=composed.watch,
+        look=Look(settings.sources, settings.language, settings.layout),
     )
 
 

@@ -160,6 +160,8 @@ class SubscriptionSettings:
     """How Slack shows the digest: "channel" (a message per paper) or "thread"."""
     no_papers: str = "skip"
     """An empty day (nothing new or nothing matching): "skip" it, or post a short "note"."""
+    live_votes: bool = True
+    """Keep the vote counts on the channel's posted digests current (edits), or not."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -152,6 +152,8 @@ subscriptions = sa.Table(
     sa.Column("timezone", sa.Text, nullable=False),
     sa.Column("layout", sa.Text, nullable=False, server_default="channel"),
     sa.Column("no_papers", sa.Text, nullable=False, server_default="skip"),
+    # Migration 0007: whether the vote counts on its posted cards are kept current.
+    sa.Column("live_votes", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("paused_reason", sa.Text, nullable=True),
     sa.Column("created_by", sa.Text, nullable=True),
@@ -197,6 +199,44 @@ deliveries = sa.Table(
         "id",
         postgresql_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
         sqlite_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
+    ),
+)
+
+# One row per posted message of a digest whose vote counts are kept current (migration
+# 0007): the message's platform id, the content it should show (`wanted`, the newest
+# version planned) and the version it is known to show (`applied`), so an edit repeated
+# after a crash changes nothing and an older one never follows a newer one.
+live_cards = sa.Table(
+    "live_cards",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column(
+        "delivery_id", Id, sa.ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("shape", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("live_until", UtcDateTime, nullable=False),
+    sa.Column("wanted_version", sa.Integer, nullable=False),
+    sa.Column("wanted_hash", sa.Text, nullable=True),
+    sa.Column("wanted", sa.JSON, nullable=True),
+    sa.Column("applied_version", sa.Integer, nullable=False),
+    sa.Column("applied_hash", sa.Text, nullable=False),
+    sa.Column("next_edit_at", UtcDateTime, nullable=False),
+    sa.Column("claims", sa.Integer, nullable=False),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("edited_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("delivery_id", "position"),
+    sa.Index(
+        "ix_live_cards_due",
+        "next_edit_at",
+        "id",
+        postgresql_where=sa.text("state = 'live'"),
+        sqlite_where=sa.text("state = 'live'"),
     ),
 )
 

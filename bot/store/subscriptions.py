@@ -31,6 +31,7 @@ def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:
         "timezone": settings.timezone,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "live_votes": settings.live_votes,
     }
 
 
@@ -48,6 +49,7 @@ def _from_row(row: sa.RowMapping) -> Subscription:
             timezone=row["timezone"],
             layout=row["layout"],
             no_papers=row["no_papers"],
+            live_votes=row["live_votes"],
         ),
         paused=row["paused"],
         paused_reason=row["paused_reason"],

@@ -133,7 +133,7 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
             )
 
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0006"
+        assert await current_revision(db) == head_revision() == "0007"
         hook = ChannelRef(Platform.DISCORD, "webhook", "discord-webhook:123")
         assert await SubscriptionRepo(db).get(hook) is not None
         async with db.read() as conn:
