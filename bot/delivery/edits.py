@@ -1,11 +1,11 @@
 """Sending live-card edits: the delivery worker's second lane, for messages already posted.
 
 Posts come first. The editor claims edits only while the worker has no post in hand and
-none due, and each edit waits in budgets of its own (`bot.delivery.ratelimit`): Discord's
-per-channel edit bucket and at most a tenth of the bot's global budget, Slack's
-chat.update (Tier 3, per workspace), a Discord webhook's edit bucket. A post that falls
-due while edits are under way therefore finds at least nine tenths of every budget it
-uses untouched, and no edit starts until it is out.
+the outbox has none due, and each edit waits in budgets of its own
+(`bot.delivery.ratelimit`): Discord's per-channel edit bucket and at most a tenth of the
+bot's global budget, Slack's chat.update (Tier 3, per workspace), a Discord webhook's
+edit bucket. A post that falls due while edits are under way therefore finds at least
+nine tenths of every budget it uses untouched, and no further edit starts until it is out.
 
 Exactly once in effect: an edit carries the message's whole content at its version, and
 the version counts as applied only under the claim it was sent with (`live.edited`,
@@ -49,7 +49,7 @@ from bot.models import Platform, Transport
 from bot.retry import backoff
 from bot.store import Store
 from bot.store.engine import Backend
-from bot.store.outbox import live
+from bot.store.outbox import claims, live
 from bot.store.outbox.live import ClaimedEdit
 
 log = logging.getLogger(__name__)
@@ -69,10 +69,10 @@ class AdapterSource(Protocol):
 
 
 class PostsFirst(Protocol):
-    """The delivery worker, as the editor asks it whether posts are waiting."""
+    """The delivery worker, as the editor asks it whether it is sending posts."""
 
     @property
-    def posts_waiting(self) -> bool: ...
+    def posts_in_hand(self) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,8 +146,15 @@ class CardEditor:
                 await asyncio.wait(late)
 
     @property
-    def _posts_waiting(self) -> bool:
-        return self._posts is not None and self._posts.posts_waiting
+    def _posts_in_hand(self) -> bool:
+        return self._posts is not None and self._posts.posts_in_hand
+
+    async def _posts_waiting(self, platforms: Sequence[Platform]) -> bool:
+        """A post is being sent here, or one is due in the outbox (for any instance)."""
+        if self._posts_in_hand:
+            return True
+        due = await claims.next_due(self._store.db, platforms=platforms)
+        return due is not None and due <= self._clock()
 
     async def _loop(self) -> None:
         platforms = self._router.platforms()
@@ -164,7 +171,7 @@ class CardEditor:
 
     async def _round(self, platforms: Sequence[Platform]) -> float:
         """Claim what is due while no post waits; returns how long to sleep."""
-        if self._posts_waiting:
+        if await self._posts_waiting(platforms):
             return IDLE_RECHECK
         free = self._settings.concurrency - len(self._tasks)
         claimed = await live.claim(
@@ -209,7 +216,7 @@ class CardEditor:
         except (PayloadError, UnroutableError, KeyError, ValueError) as exc:
             await self._stop(claimed, live.ENDED, f"cannot be edited here: {exc}")
             return
-        if self._posts_waiting:  # a post fell due since the claim: it goes first
+        if self._posts_in_hand:  # the worker took up posts since the claim: they go first
             await live.release(self._store.db, claimed)
             return
         try:

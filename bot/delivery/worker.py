@@ -140,7 +140,6 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._counts_at = 0.0
-        self._posts_due = False
         self._editor = editor
         self.last_error: str | None = None
 
@@ -153,9 +152,9 @@ class DeliveryWorker:
         return len(self._active)
 
     @property
-    def posts_waiting(self) -> bool:
-        """A post is in hand or due: live-card edits hold back until it is out."""
-        return bool(self._active) or self._posts_due
+    def posts_in_hand(self) -> bool:
+        """Posts are being sent from here: live-card edits hold back until they are out."""
+        return bool(self._active)
 
     def wake(self) -> None:
         self._wake.set()
@@ -262,7 +261,6 @@ class DeliveryWorker:
         if claimed_any:
             return 0.0
         due = await queries.next_due(self._store.db, platforms=platforms)
-        self._posts_due = due is not None and due <= self._clock()
         if due is None:
             return QUIET_RECHECK
         seconds = (due - self._clock()).total_seconds()
