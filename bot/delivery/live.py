@@ -27,6 +27,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bot.compose.digest import load_day, render_options
@@ -54,6 +55,20 @@ def shape_of(message: RenderedMessage) -> str:
     """What a message carries, apart from its content: its role, whether it is a thread
     reply, and its papers (and part number, on Discord)."""
     return json.dumps([message.role.value, message.in_thread, message.meta], sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Fresh:
+    """A message as rendered now: what a card's message should show."""
+
+    shape: str
+    content_hash: str
+    json: dict[str, Any]
+    """As the outbox keeps messages (`payload.message_to_json`)."""
+
+    @classmethod
+    def of(cls, message: RenderedMessage) -> Fresh:
+        return cls(shape_of(message), content_hash(message.body), message_to_json(message))
 
 
 def look_settings(look: Look) -> SubscriptionSettings:
@@ -125,12 +140,30 @@ class LiveCards:
             return 0
         now = self._clock()
         await self._register(now)
-        planned = 0
         renders = _Renders(self._store)
+        wanted: list[live.Wanted] = []
+        misfits: list[int] = []
         # The cards are read before the votes: a card another planner moved on since was
         # planned from votes read after ours, and `want` refuses to step back from it.
         for post in await live.live_posts(self._store.db, now=now):
-            planned += await self._plan(post, await renders.of(post))
+            fresh = await renders.of(post)
+            if fresh is None or not _fits(post, fresh):
+                log.info(
+                    "live cards: the digest of %s in %s is no longer edited: %s",
+                    post.day,
+                    post.channel.label,
+                    MISFIT,
+                    extra={"platform": post.channel.platform.value, "day": post.day},
+                )
+                misfits += [card.id for card in post.cards]
+                continue
+            wanted += [
+                live.Wanted(card, fresh[card.position].content_hash, fresh[card.position].json)
+                for card in post.cards
+                if fresh[card.position].content_hash != card.showing
+            ]
+        await live.end(self._store.db, misfits, reason=MISFIT)
+        planned = await live.want(self._store.db, wanted)
         if planned:
             log.info("live cards: %d edit(s) planned", planned)
             self._on_planned(planned)
@@ -147,30 +180,13 @@ class LiveCards:
         if added:
             log.debug("live cards: %d message(s) of %d post(s) registered", added, len(sent))
 
-    async def _plan(self, post: live.LivePost, fresh: Sequence[RenderedMessage] | None) -> int:
-        fits = fresh is not None and all(
-            card.position < len(fresh) and shape_of(fresh[card.position]) == card.shape
-            for card in post.cards
-        )
-        if fresh is None or not fits:
-            log.info(
-                "live cards: the digest of %s in %s is no longer edited: %s",
-                post.day,
-                post.channel.label,
-                MISFIT,
-                extra={"platform": post.channel.platform.value, "day": post.day},
-            )
-            await live.end(self._store.db, [card.id for card in post.cards], reason=MISFIT)
-            return 0
-        planned = 0
-        for card in post.cards:
-            message = fresh[card.position]
-            wanted = content_hash(message.body)
-            if wanted != card.showing:
-                planned += await live.want(
-                    self._store.db, card, content_hash=wanted, message=message_to_json(message)
-                )
-        return planned
+
+def _fits(post: live.LivePost, fresh: Sequence[Fresh]) -> bool:
+    """Whether every card's message is, freshly rendered, still at its place."""
+    return all(
+        card.position < len(fresh) and fresh[card.position].shape == card.shape
+        for card in post.cards
+    )
 
 
 class _Renders:
@@ -180,9 +196,9 @@ class _Renders:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._days: dict[tuple[object, ...], Digest | None] = {}
-        self._renders: dict[tuple[object, ...], list[RenderedMessage] | None] = {}
+        self._renders: dict[tuple[object, ...], list[Fresh] | None] = {}
 
-    async def of(self, post: live.LivePost) -> list[RenderedMessage] | None:
+    async def of(self, post: live.LivePost) -> list[Fresh] | None:
         """The post as a fresh render of its papers shows it now; None when its day or
         one of its papers is no longer in the store, or its look cannot be read."""
         key = (post.channel.platform, post.day, post.look, post.papers)
@@ -190,9 +206,7 @@ class _Renders:
             self._renders[key] = await self._render(post.channel.platform, post)
         return self._renders[key]
 
-    async def _render(
-        self, platform: Platform, post: live.LivePost
-    ) -> list[RenderedMessage] | None:
+    async def _render(self, platform: Platform, post: live.LivePost) -> list[Fresh] | None:
         try:
             look = Look.from_json(post.look)
             day = dt.date.fromisoformat(post.day)
@@ -205,7 +219,8 @@ class _Renders:
         if any(key not in by_key for key in post.papers):
             return None
         papers = [by_key[key] for key in post.papers]
-        return render_digest(platform, digest, papers, render_options(look_settings(look)))
+        messages = render_digest(platform, digest, papers, render_options(look_settings(look)))
+        return [Fresh.of(message) for message in messages]
 
     async def _day(self, day: dt.date, look: Look) -> Digest | None:
         key = (day, look.sources, look.language)

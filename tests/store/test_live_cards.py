@@ -67,6 +67,10 @@ async def registered(store: Store, channel: ChannelRef = CHANNEL) -> live.LivePo
     return found
 
 
+async def want(store: Store, card: live.Card, content_hash: str, message: dict[str, int]) -> int:
+    return await live.want(store.db, [live.Wanted(card, content_hash, message)])
+
+
 async def claim(store: Store, at: dt.datetime) -> list[live.ClaimedEdit]:
     return await live.claim(
         store.db,
@@ -114,23 +118,28 @@ async def test_posts_without_a_look_or_through_slack_webhooks_are_never_register
 
 
 async def test_planning_is_compare_and_set_on_the_version_read(store: Store) -> None:
+    """Chunks of many cards are one write each; a card read before another planner moved
+    it on is skipped, the others are planned."""
     post = await registered(store)
     first, _ = post.cards
-    assert await live.want(store.db, first, content_hash="v1", message={"n": 1})
+    assert await want(store, first, "v1", {"n": 1})
     # A planner that read the card before that write is refused: its votes are older.
-    assert not await live.want(store.db, first, content_hash="stale", message={"n": 0})
+    assert not await want(store, first, "stale", {"n": 0})
     [again] = await live.live_posts(store.db, now=T0)
     assert (again.cards[0].wanted_version, again.cards[0].showing) == (1, "v1")
-    assert await live.want(store.db, again.cards[0], content_hash="v2", message={"n": 2})
+    assert await want(store, again.cards[0], "v2", {"n": 2})
     [due] = await claim(store, T0 + dt.timedelta(minutes=5))
     assert (due.version, due.message) == (2, {"n": 2})
+    stale, fresh = post.cards  # as read at the start: the first has moved on since
+    batch = [live.Wanted(stale, "old", {"n": 0}), live.Wanted(fresh, "w1", {"n": 1})]
+    assert await live.want(store.db, batch) == 1
 
 
 async def test_an_edit_is_due_only_after_the_interval_and_inside_the_window(
     store: Store,
 ) -> None:
     post = await registered(store)
-    await live.want(store.db, post.cards[0], content_hash="v1", message={"n": 1})
+    await want(store, post.cards[0], "v1", {"n": 1})
     assert await claim(store, T0 + dt.timedelta(minutes=4)) == []
     assert await live.next_due(store.db, platforms=[Platform.DISCORD], now=T0) == T0 + dt.timedelta(
         minutes=5
@@ -145,7 +154,7 @@ async def test_an_edit_is_due_only_after_the_interval_and_inside_the_window(
 
 async def test_claims_are_leased_fenced_and_settled(store: Store) -> None:
     post = await registered(store)
-    await live.want(store.db, post.cards[0], content_hash="v1", message={"n": 1})
+    await want(store, post.cards[0], "v1", {"n": 1})
     at = T0 + dt.timedelta(minutes=5)
     [mine] = await claim(store, at)
     assert await claim(store, at) == []  # held
@@ -163,11 +172,11 @@ async def test_claims_are_leased_fenced_and_settled(store: Store) -> None:
 
 async def test_a_newer_version_planned_during_an_edit_is_sent_next(store: Store) -> None:
     post = await registered(store)
-    await live.want(store.db, post.cards[0], content_hash="v1", message={"n": 1})
+    await want(store, post.cards[0], "v1", {"n": 1})
     at = T0 + dt.timedelta(minutes=5)
     [sending] = await claim(store, at)
     [read] = await live.live_posts(store.db, now=at)
-    assert await live.want(store.db, read.cards[0], content_hash="v2", message={"n": 2})
+    assert await want(store, read.cards[0], "v2", {"n": 2})
     await live.edited(
         store.db, sending, content_hash="v1", now=at, next_at=at + dt.timedelta(minutes=5)
     )
@@ -177,7 +186,7 @@ async def test_a_newer_version_planned_during_an_edit_is_sent_next(store: Store)
 
 async def test_paused_and_switched_off_channels_are_left_alone(store: Store) -> None:
     post = await registered(store)
-    await live.want(store.db, post.cards[0], content_hash="v1", message={"n": 1})
+    await want(store, post.cards[0], "v1", {"n": 1})
     at = T0 + dt.timedelta(minutes=5)
     sub = await store.subscriptions.get(CHANNEL)
     assert sub is not None
@@ -195,7 +204,7 @@ async def test_paused_and_switched_off_channels_are_left_alone(store: Store) -> 
 
 async def test_a_gone_card_is_never_claimed_again(store: Store) -> None:
     post = await registered(store)
-    await live.want(store.db, post.cards[0], content_hash="v1", message={"n": 1})
+    await want(store, post.cards[0], "v1", {"n": 1})
     at = T0 + dt.timedelta(minutes=5)
     [claimed] = await claim(store, at)
     assert await live.stop(store.db, claimed, state=live.GONE, error="404 Unknown Message")

@@ -27,6 +27,8 @@ from bot.store.schema import deliveries, live_cards, subscriptions
 
 Clock = Callable[[], dt.datetime]
 MAX_ERROR_CHARS = 2000
+WANT_CHUNK = 200
+"""Cards planned per transaction: one vote change can touch every live card."""
 LIVE, GONE, ENDED = "live", "gone", "ended"
 """Card states: edited while its window lasts; its message is gone (deleted, or no longer
 the bot's to edit); given up on (its post no longer renders to the same messages, or the
@@ -238,21 +240,39 @@ async def live_days(db: Database, *, now: dt.datetime) -> set[dt.date]:
     return {dt.date.fromisoformat(day) for day in days if day}
 
 
-async def want(db: Database, card: Card, *, content_hash: str, message: dict[str, Any]) -> bool:
-    """Plan `message` as the card's next version, unless another planner planned one since
-    this one read the card (its votes are at least as new: it read them later)."""
-    stmt = (
-        live_cards.update()
-        .where(_c.id == card.id, _c.wanted_version == card.wanted_version, _c.state == LIVE)
-        .values(
-            wanted_version=card.wanted_version + 1,
-            wanted_hash=content_hash,
-            wanted=message,
-        )
-    )
-    async with db.write() as conn:
-        result = await conn.execute(stmt)
-    return bool(result.rowcount)
+@dataclass(frozen=True, slots=True)
+class Wanted:
+    """A card's next content, planned from votes read after the card was."""
+
+    card: Card
+    content_hash: str
+    message: dict[str, Any]
+
+
+async def want(db: Database, wanted: Sequence[Wanted]) -> int:
+    """Plan each message as its card's next version, unless another planner planned one
+    since this one read the card (its votes are at least as new: it read them later).
+    Written in transactions of WANT_CHUNK; returns how many were planned."""
+    planned = 0
+    for start in range(0, len(wanted), WANT_CHUNK):
+        async with db.write() as conn:
+            for item in wanted[start : start + WANT_CHUNK]:
+                card = item.card
+                result = await conn.execute(
+                    live_cards.update()
+                    .where(
+                        _c.id == card.id,
+                        _c.wanted_version == card.wanted_version,
+                        _c.state == LIVE,
+                    )
+                    .values(
+                        wanted_version=card.wanted_version + 1,
+                        wanted_hash=item.content_hash,
+                        wanted=item.message,
+                    )
+                )
+                planned += int(result.rowcount or 0)
+    return planned
 
 
 async def end(db: Database, card_ids: Sequence[int], *, reason: str) -> None:
