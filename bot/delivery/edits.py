@@ -11,8 +11,9 @@ Exactly once in effect: an edit carries the message's whole content at its versi
 the version counts as applied only under the claim it was sent with (`live.edited`,
 fenced by the claim count). An edit retried after a crash or a lost answer sends the same
 content again, which changes nothing; a card claimed again always carries the newest
-version, and a claim that outlived its lease is taken over only once its request can no
-longer be on its way (`settle`), so an older edit never lands after a newer one.
+version. The lease is renewed (fenced) right before each request, whose time is bounded
+by the send timeout, and a card whose lease ran out is claimed again only once that
+timeout (`settle`) has passed too: so an older edit never lands after a newer one.
 
 Failures, per card: 429 waits out its Retry-After (its edit scope is blocked meanwhile);
 a message that is gone (deleted, or not the bot's to edit: 403/404, Slack
@@ -181,6 +182,7 @@ class CardEditor:
             lease=self._settings.lease,
             settle=self._settings.settle,
             clock=self._clock,
+            holding=list(self._tasks),
         )
         for edit in claimed:
             task = asyncio.create_task(self._run(edit), name=f"card-edit-{edit.id}")
@@ -224,6 +226,10 @@ class CardEditor:
             waited = await self._limiter.acquire(route, editing=True)
             if waited:
                 self._metrics.limiter_wait.labels(platform=platform).inc(waited)
+            if not await live.renew(
+                self._store.db, claimed, lease=self._settings.lease, clock=self._clock
+            ):
+                return  # the wait outlasted the lease and someone else took the card
             await adapter.edit(route.target, claimed.message_id, message)
         except AdapterError as exc:
             await self._failed(claimed, route, exc)

@@ -54,6 +54,17 @@ def limits_from(settings: Settings) -> Limits:
     )
 
 
+def edit_settings(settings: Settings) -> EditSettings:
+    """The editor's lease is renewed right before each request, so it must outlast one
+    send timeout: at least twice that."""
+    timeout = settings.http_timeout
+    return EditSettings(
+        interval=dt.timedelta(seconds=settings.live_cards_edit_interval),
+        lease=dt.timedelta(seconds=max(settings.delivery_lease_seconds, 2 * timeout)),
+        settle=dt.timedelta(seconds=timeout),
+    )
+
+
 class DeliveryEngine:
     def __init__(
         self,
@@ -85,11 +96,7 @@ class DeliveryEngine:
                 self.router,
                 self.limiter,
                 self.metrics,
-                settings=EditSettings(
-                    interval=dt.timedelta(seconds=settings.live_cards_edit_interval),
-                    lease=dt.timedelta(seconds=settings.delivery_lease_seconds),
-                    settle=dt.timedelta(seconds=settings.http_timeout),
-                ),
+                settings=edit_settings(settings),
                 clock=clock,
             )
             if self.live.enabled

@@ -346,3 +346,37 @@ async def _composed(store: Store, day: dt.date, settings: SubscriptionSettings) 
     found = await compose(store, day, settings)
     assert found is not None
     return found
+
+
+async def test_edits_queued_past_their_lease_all_land(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """Slack takes about one chat.update per 1.2 s per workspace; with leases of 2 s (a
+    1 s send timeout) most of eight claimed edits wait past theirs in the rate limiter.
+    Each renews its lease right before its request, so every edit lands, once, no 429."""
+    channels = [fake_slack.add_channel(f"C0LIVE000{n}").id for n in range(4)]
+    async with running_engine(
+        database_url, **env(slack=fake_slack, http_timeout=1, delivery_lease_seconds=1)
+    ) as bot:
+        await save_votes(bot.store)
+        subs = [
+            await bot.store.subscriptions.save(
+                ChannelRef(Platform.SLACK, fake_slack.team_id, channel),
+                dataclasses.replace(SETTINGS, layout="thread"),
+            )
+            for channel in channels
+        ]
+        await post_digest(bot, *subs)
+        await bot.engine.live.refresh()
+        await asyncio.sleep(1.1)
+        await save_votes(bot.store, with_votes(p3=65))
+        assert await bot.engine.live.refresh() == 8  # each channel: the header and a reply
+        await until(bot, lambda: len(fake_slack.edits) >= 8, within=60)
+        await _idle(bot)
+    assert len(fake_slack.edits) == 8
+    for channel in channels:
+        header, *_, third = fake_slack.channels[channel].messages
+        assert "· 👍 65" in str(header["blocks"])
+        assert "👍 *Votes* 65" in str(third["blocks"])
+    assert fake_slack.refused_edits == []
+    assert fake_slack.throttled == []

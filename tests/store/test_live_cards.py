@@ -160,10 +160,23 @@ async def test_claims_are_leased_fenced_and_settled(store: Store) -> None:
     assert await claim(store, at) == []  # held
     # The lease ran out, but the owner's request may still be on its way: not yet.
     assert await claim(store, at + LEASE) == []
+    # Nor ever from under its own holder, still waiting for room to send.
+    held = await live.claim(
+        store.db,
+        platforms=[Platform.DISCORD],
+        limit=10,
+        lease=LEASE,
+        settle=SETTLE,
+        clock=lambda: at + LEASE + SETTLE,
+        holding=[mine.id],
+    )
+    assert held == []
     [theirs] = await claim(store, at + LEASE + SETTLE)
     assert theirs.version == mine.version == 1
     later = at + dt.timedelta(minutes=5)
+    assert not await live.renew(store.db, mine, lease=LEASE, clock=lambda: at + LEASE + SETTLE)
     assert not await live.edited(store.db, mine, content_hash="v1", now=at, next_at=later)
+    assert await live.renew(store.db, theirs, lease=LEASE, clock=lambda: at + LEASE + SETTLE)
     assert await live.edited(store.db, theirs, content_hash="v1", now=at, next_at=later)
     assert await claim(store, at + dt.timedelta(hours=1)) == []  # version 1 is shown
     [again] = await live.live_posts(store.db, now=at)

@@ -13,7 +13,7 @@ crash sends the same content again, and one claimed later always carries a newer
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -312,8 +312,10 @@ async def claim(
     lease: dt.timedelta,
     settle: dt.timedelta,
     clock: Clock,
+    holding: Collection[int] = (),
 ) -> list[ClaimedEdit]:
-    """Up to `limit` due edits on `platforms`, oldest due first."""
+    """Up to `limit` due edits on `platforms`, oldest due first; `holding` are cards the
+    caller is still at (waiting for room to send): never taken from under it."""
     if limit <= 0 or not platforms:
         return []
     async with db.write() as conn:
@@ -330,6 +332,8 @@ async def claim(
             .order_by(_c.next_edit_at, _c.id)
             .limit(limit)
         )
+        if holding:
+            query = query.where(_c.id.not_in(list(holding)))
         if db.backend is Backend.POSTGRES:
             query = query.with_for_update(of=live_cards, skip_locked=True)
         ids = list((await conn.execute(query)).scalars())
@@ -397,6 +401,15 @@ async def _update_ours(db: Database, claimed: ClaimedEdit, values: dict[str, Any
         result = await conn.execute(
             live_cards.update().where(_ours(claimed)).values(lease_until=None, **values)
         )
+    return bool(result.rowcount)
+
+
+async def renew(db: Database, claimed: ClaimedEdit, *, lease: dt.timedelta, clock: Clock) -> bool:
+    """Extend our lease right before sending, if the card is still ours (nobody claimed it
+    since): the edit then lands, or times out, before anyone else may claim it."""
+    async with db.write() as conn:
+        stmt = live_cards.update().where(_ours(claimed)).values(lease_until=clock() + lease)
+        result = await conn.execute(stmt)
     return bool(result.rowcount)
 
 
