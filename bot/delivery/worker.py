@@ -11,6 +11,9 @@ message's own idempotency key; write the progress. Failures end the attempt:
   with the reason, the post waits for /resume;
 - rejected payload (400): a rendering bug; that message is skipped, the rest go out;
 - `max_attempts` consecutive failures of one message: dead-lettered with the reason.
+
+Its second lane, the editor (`bot.delivery.edits`), edits messages already posted (live
+cards): started and stopped with the worker, and holding back while it has posts in hand.
 """
 
 from __future__ import annotations

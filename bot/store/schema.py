@@ -189,7 +189,8 @@ deliveries = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.Column("sent_at", UtcDateTime, nullable=True),
+    # Indexed in migration 0007: live cards look for the posts sent lately.
+    sa.Column("sent_at", UtcDateTime, nullable=True, index=True),
     sa.UniqueConstraint("platform", "workspace_id", "channel_id", "kind", "item_key"),
     sa.Index(None, "state", "next_attempt_at"),
     # The open rows in claim order (migration 0006).
@@ -201,6 +202,9 @@ deliveries = sa.Table(
         sqlite_where=sa.text("state IN ('pending', 'failed', 'in-flight')"),
     ),
 )
+
+LIVE_CARDS = "state = 'live'"
+PENDING_CARDS = "state = 'live' AND wanted_version > applied_version"
 
 # One row per posted message of a digest whose vote counts are kept current (migration
 # 0007): the message's platform id, the content it should show (`wanted`, the newest
@@ -231,12 +235,20 @@ live_cards = sa.Table(
     sa.Column("last_error", sa.Text, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.UniqueConstraint("delivery_id", "position"),
+    # The edits waiting, in claim order; and the cards still live, by the end of their
+    # window (the table keeps every message ever posted, these only the few in play).
     sa.Index(
-        "ix_live_cards_due",
+        "ix_live_cards_pending",
         "next_edit_at",
         "id",
-        postgresql_where=sa.text("state = 'live'"),
-        sqlite_where=sa.text("state = 'live'"),
+        postgresql_where=sa.text(PENDING_CARDS),
+        sqlite_where=sa.text(PENDING_CARDS),
+    ),
+    sa.Index(
+        "ix_live_cards_live_until",
+        "live_until",
+        postgresql_where=sa.text(LIVE_CARDS),
+        sqlite_where=sa.text(LIVE_CARDS),
     ),
 )
 

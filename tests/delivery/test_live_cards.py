@@ -9,15 +9,18 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import io
+import json
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.compose.digest import Composed, compose, load_day, render_options
 from bot.delivery.payload import Post
-from bot.models import ChannelRef, Platform, SourceKind
+from bot.models import CONSOLE_WORKSPACE, WEBHOOK_WORKSPACE, ChannelRef, Platform, SourceKind
 from bot.render.message import RenderedMessage
 from bot.render.platforms import render_digest
 from bot.sources.hf_api import parse_hf_daily
@@ -380,3 +383,40 @@ async def test_edits_queued_past_their_lease_all_land(
         assert "👍 *Votes* 65" in str(third["blocks"])
     assert fake_slack.refused_edits == []
     assert fake_slack.throttled == []
+
+
+async def test_a_discord_webhook_edits_what_it_posted(
+    database_url: str, fake_discord: FakeDiscord
+) -> None:
+    """A configured Discord webhook edits its own message (its implicit subscription has
+    the defaults)."""
+    url = fake_discord.add_webhook()
+    async with running_engine(database_url, discord_webhook_urls=url, **env()) as bot:
+        await save_votes(bot.store)
+        [hook] = await bot.store.subscriptions.list(workspace_id=WEBHOOK_WORKSPACE)
+        await post_digest(bot, hook)
+        await bot.engine.live.refresh()
+        await asyncio.sleep(1.1)
+        await save_votes(bot.store, with_votes(p1=66))
+        assert await bot.engine.live.refresh() == 1
+        await until(bot, lambda: len(fake_discord.edits) == 1)
+    [edit] = fake_discord.edits
+    assert edit.via == "webhook"
+    [message] = fake_discord.default_channel.messages
+    assert votes_shown(message)[0] == "👍 66"
+    assert fake_discord.refused_edits == []
+
+
+async def test_a_dry_run_prints_the_edit_on_the_console(tmp_path: Path) -> None:
+    console = io.StringIO()
+    async with running_engine(f"sqlite:///{tmp_path / 'dry.db'}", console=console, **env()) as dry:
+        await save_votes(dry.store, with_votes(p1=66))
+        [printed] = await dry.store.subscriptions.list(workspace_id=CONSOLE_WORKSPACE)
+        await post_digest(dry, printed)
+        await dry.engine.live.refresh()
+        await asyncio.sleep(1.1)
+        await save_votes(dry.store, with_votes(p1=67))
+        assert await dry.engine.live.refresh() == 1
+        await until(dry, lambda: '"edit"' in console.getvalue())
+    [line] = [json.loads(x) for x in console.getvalue().splitlines() if '"edit"' in x]
+    assert votes_shown(line["body"])[0] == "👍 67"
