@@ -81,6 +81,16 @@ async def post_digest(bot: Engine, *subs: Subscription) -> None:
     await bot.drained()
 
 
+async def post_then_change(bot: Engine, sub: Subscription, **votes: int) -> None:
+    """The digest posted to `sub`, then, once its edit interval (1 s) has passed, new
+    votes stored and one edit planned."""
+    await post_digest(bot, sub)
+    await bot.engine.live.refresh()
+    await asyncio.sleep(1.1)
+    await save_votes(bot.store, with_votes(**votes))
+    assert await bot.engine.live.refresh() == 1
+
+
 async def fresh_render(
     store: Store, row: Delivery, settings: SubscriptionSettings
 ) -> list[RenderedMessage]:
@@ -394,11 +404,7 @@ async def test_a_discord_webhook_edits_what_it_posted(
     async with running_engine(database_url, discord_webhook_urls=url, **env()) as bot:
         await save_votes(bot.store)
         [hook] = await bot.store.subscriptions.list(workspace_id=WEBHOOK_WORKSPACE)
-        await post_digest(bot, hook)
-        await bot.engine.live.refresh()
-        await asyncio.sleep(1.1)
-        await save_votes(bot.store, with_votes(p1=66))
-        assert await bot.engine.live.refresh() == 1
+        await post_then_change(bot, hook, p1=66)
         await until(bot, lambda: len(fake_discord.edits) == 1)
     [edit] = fake_discord.edits
     assert edit.via == "webhook"
@@ -412,11 +418,7 @@ async def test_a_dry_run_prints_the_edit_on_the_console(tmp_path: Path) -> None:
     async with running_engine(f"sqlite:///{tmp_path / 'dry.db'}", console=console, **env()) as dry:
         await save_votes(dry.store, with_votes(p1=66))
         [printed] = await dry.store.subscriptions.list(workspace_id=CONSOLE_WORKSPACE)
-        await post_digest(dry, printed)
-        await dry.engine.live.refresh()
-        await asyncio.sleep(1.1)
-        await save_votes(dry.store, with_votes(p1=67))
-        assert await dry.engine.live.refresh() == 1
+        await post_then_change(dry, printed, p1=67)
         await until(dry, lambda: '"edit"' in console.getvalue())
     [line] = [json.loads(x) for x in console.getvalue().splitlines() if '"edit"' in x]
     assert votes_shown(line["body"])[0] == "👍 67"
