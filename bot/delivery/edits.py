@@ -171,10 +171,19 @@ class CardEditor:
                     await self._wake.wait()
 
     async def _round(self, platforms: Sequence[Platform]) -> float:
-        """Claim what is due while no post waits; returns how long to sleep."""
+        """Claim what is due while no post waits; returns how long to sleep. Only a due
+        edit costs a write (the claim): an idle editor only reads."""
         if await self._posts_waiting(platforms):
             return IDLE_RECHECK
+        now = self._clock()
+        due = await live.next_due(self._store.db, platforms=platforms, now=now)
+        if due is None:
+            return QUIET_RECHECK
+        if due > now:
+            return min((due - now).total_seconds(), QUIET_RECHECK)
         free = self._settings.concurrency - len(self._tasks)
+        if free <= 0:
+            return IDLE_RECHECK
         claimed = await live.claim(
             self._store.db,
             platforms=platforms,
@@ -187,14 +196,7 @@ class CardEditor:
         for edit in claimed:
             task = asyncio.create_task(self._run(edit), name=f"card-edit-{edit.id}")
             self._tasks[edit.id] = task
-        if claimed or free <= 0:
-            return IDLE_RECHECK if free <= 0 else 0.0
-        now = self._clock()
-        due = await live.next_due(self._store.db, platforms=platforms, now=now)
-        if due is None:
-            return QUIET_RECHECK
-        seconds = (due - now).total_seconds()
-        return IDLE_RECHECK if seconds <= 0 else min(seconds, QUIET_RECHECK)
+        return 0.0 if claimed else IDLE_RECHECK
 
     async def _run(self, claimed: ClaimedEdit) -> None:
         try:

@@ -63,7 +63,7 @@ class Fresh:
 
     shape: str
     content_hash: str
-    json: dict[str, Any]
+    message: dict[str, Any]
     """As the outbox keeps messages (`payload.message_to_json`)."""
 
     @classmethod
@@ -158,7 +158,7 @@ class LiveCards:
                 misfits += [card.id for card in post.cards]
                 continue
             wanted += [
-                live.Wanted(card, fresh[card.position].content_hash, fresh[card.position].json)
+                live.Wanted(card, fresh[card.position].content_hash, fresh[card.position].message)
                 for card in post.cards
                 if fresh[card.position].content_hash != card.showing
             ]
