@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import gc
 import sys
 import tempfile
 import time
@@ -91,6 +92,7 @@ async def measure(database_url: str, count: int) -> bool:
     async with open_store(database_url) as store:
         await store_digest(store, DAY, synthetic_entries(30))
         await subscribe(store, count)
+        gc.freeze()  # as `papers-bot run` does once it is ready (bot/app.py)
         first: list[float] = []
         started = 0.0
 

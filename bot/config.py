@@ -147,6 +147,9 @@ class Settings(BaseSettings):
 
     http_host: str = Field(default="0.0.0.0", min_length=1)
     http_port: int = Field(default=8080, ge=0, le=65_535)
+    #: Serve GET /status, a read-only HTML page of sources, subscriptions and the outbox,
+    #: on the web server (no login: keep HTTP_HOST private when it is on).
+    status_page: bool = False
     default_timezone: str = "UTC"
     default_post_time: str = "09:00"
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"

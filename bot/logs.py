@@ -46,17 +46,61 @@ _URL_PASSWORD = re.compile(r"^[\w+.-]+://[^:/@]*:(?P<password>[^@]*)@")
 """The password of a database URL as SQLAlchemy reads one: `scheme://user:password@...`."""
 
 
-class RedactingFormatter(logging.Formatter):
-    """Formats a record, then replaces each known secret with a mask."""
+class SecretMask:
+    """Replaces each known secret in a text with a mask: the log handler's last step, and
+    the status page's for texts from the database and the platforms."""
 
-    def __init__(self, secrets: Iterable[str], *, as_json: bool) -> None:
-        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    def __init__(self, secrets: Iterable[str]) -> None:
+        # Longest first: a webhook URL is masked whole before its token alone is.
         self._secrets = sorted(
             {s for s in secrets if len(s) >= _MIN_SECRET_LENGTH}, key=len, reverse=True
         )
+
+    def __call__(self, text: str) -> str:
+        for secret in self._secrets:
+            if secret in text:
+                text = text.replace(secret, MASK)
+        return text
+
+
+def is_library(record: logging.LogRecord) -> bool:
+    return any(record.name == n or record.name.startswith(f"{n}.") for n in LIBRARY_LOGGERS)
+
+
+def one_line_failure(record: logging.LogRecord) -> logging.LogRecord:
+    """A library's record with its traceback folded into the message's last words.
+
+    Libraries log the failures they retry themselves with a traceback (discord.py:
+    "Failed to connect for shard_id ..." at every attempt while Discord is down); the
+    operator needs what failed and why, in one line, and the bot's own lines already say
+    what it does about it. The traceback stays available at DEBUG.
+    """
+    if not record.exc_info or record.exc_info[1] is None:
+        return record
+    exc = record.exc_info[1]
+    folded = logging.makeLogRecord(record.__dict__)
+    folded.msg = f"{record.getMessage()}: {type(exc).__name__}: {exc}".rstrip(": ")
+    folded.args = None
+    folded.exc_info = None
+    folded.exc_text = None
+    return folded
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats a record, then replaces each known secret with a mask. A library's
+    traceback is folded into one line unless `library_tracebacks` (DEBUG) asks for it."""
+
+    def __init__(
+        self, secrets: Iterable[str], *, as_json: bool, library_tracebacks: bool = False
+    ) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.redact = SecretMask(secrets)
         self._as_json = as_json
+        self._library_tracebacks = library_tracebacks
 
     def format(self, record: logging.LogRecord) -> str:
+        if not self._library_tracebacks and is_library(record):
+            record = one_line_failure(record)
         if self._as_json:
             payload: dict[str, object] = {
                 "time": self.formatTime(record),
@@ -74,12 +118,6 @@ class RedactingFormatter(logging.Formatter):
         else:
             text = super().format(record)
         return self.redact(text)
-
-    def redact(self, text: str) -> str:
-        for secret in self._secrets:
-            if secret in text:
-                text = text.replace(secret, MASK)
-        return text
 
 
 def database_secrets(url: str | None) -> list[str]:
@@ -113,12 +151,16 @@ def secret_values(settings: Settings) -> list[str]:
 
 def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(
-        RedactingFormatter(secret_values(settings), as_json=settings.log_format == "json")
-    )
     root = logging.getLogger()
-    root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
+    handler.setFormatter(
+        RedactingFormatter(
+            secret_values(settings),
+            as_json=settings.log_format == "json",
+            library_tracebacks=root.level <= logging.DEBUG,
+        )
+    )
+    root.handlers[:] = [handler]
     library_level = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
     for name in LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(max(library_level, root.level))

@@ -52,6 +52,26 @@ class Transport(StrEnum):
     CONSOLE = "console"
 
 
+class ChannelKind(StrEnum):
+    """What kind of channel a subscription posts in, as the platform said when it was
+    subscribed: a forum (Discord forum or media channel) has no plain messages, so each
+    post opens a new forum post there; a thread takes messages but needs its own
+    permission. Slack channels are all TEXT."""
+
+    TEXT = "text"
+    THREAD = "thread"
+    FORUM = "forum"
+
+
+def channel_kind_named(name: str | None) -> ChannelKind:
+    """The kind stored under this name; a missing or unknown one (a row written by a newer
+    version) reads as TEXT, what every channel was before kinds were recorded."""
+    try:
+        return ChannelKind(name) if name is not None else ChannelKind.TEXT
+    except ValueError:
+        return ChannelKind.TEXT
+
+
 WEBHOOK_WORKSPACE = "webhook"
 """The workspace id of a configured webhook's channel; its channel id is the webhook's
 label (the URL is a secret and stays in the configuration)."""
@@ -80,6 +100,17 @@ class ChannelRef:
     def label(self) -> str:
         """For logs and limiter keys; never a secret (webhook channels are labels)."""
         return f"{self.platform.value}:{self.channel_id}"
+
+    @property
+    def target(self) -> str:
+        """The channel as people name it, with its workspace: `discord:<guild>/<channel>`,
+        a configured webhook's label, or `console:<channel>`; never a secret. The command
+        line takes it back (`papers-bot subscriptions`), the status page shows it."""
+        if self.transport is Transport.WEBHOOK:
+            return self.channel_id
+        if self.transport is Transport.CONSOLE:
+            return f"console:{self.channel_id}"
+        return f"{self.platform.value}:{self.workspace_id}/{self.channel_id}"
 
 
 def media_kind_for_url(url: str) -> MediaKind:
@@ -118,6 +149,45 @@ def title_key(title: str) -> str:
     return "title:" + normalize_title(title)
 
 
+def name_key(name: str) -> str:
+    """A person's or organisation's name as follows compare it: "Kim Min-jun", "kim minjun"
+    and "KIM MINJUN" are one key, "김 민준" and "김민준" another, "Jörg" is "Jorg".
+
+    Compatibility forms are folded (full-width letters), case is folded, accents are
+    dropped (the nonspacing marks of the decomposed form; and the dotless ı, the one letter
+    whose upper case folds to another, is i), and so is everything that is neither a
+    letter, a digit nor a spacing mark: spaces, hyphens, dots, apostrophes.
+    Hangul syllables come back composed, so a name typed in jamo matches one typed in
+    syllables. Written order stays: "Minjun Kim" is not "Kim Minjun", as sources list
+    a person's name in one order and reordering would merge different people."""
+    # Case is folded before marks are dropped: folding makes the Greek iota subscript the
+    # letter it stands for (upper case writes it as one), so "ᾳ" is "αι" as "ΑΙ" is.
+    folded = unicodedata.normalize("NFKC", name).casefold().replace("ı", "i")
+    kept = "".join(
+        ch
+        for ch in unicodedata.normalize("NFKD", folded)
+        if unicodedata.category(ch)[0] in "LN" or unicodedata.category(ch) == "Mc"
+    )
+    return unicodedata.normalize("NFC", kept)
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A Hugging Face account a paper is listed under: its organisation, or who put it on
+    Daily Papers. `handle` is the account name in URLs, `name` the name it shows."""
+
+    handle: str
+    name: str | None = None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name a follow may give for it."""
+        return (self.handle,) if not self.name else (self.handle, self.name)
+
+    def to_json(self) -> dict[str, str | None]:
+        return {"handle": self.handle, "name": self.name}
+
+
 @dataclass(frozen=True, slots=True)
 class Paper:
     """One paper as one source saw it on one day."""
@@ -137,6 +207,13 @@ class Paper:
     github_url: str | None = None
     project_url: str | None = None
     keywords: tuple[str, ...] = ()
+    organization: Account | None = None
+    """The Hugging Face organisation the paper is listed under (HF API only)."""
+    submitter: Account | None = None
+    """Who put the paper on Daily Papers (HF API only)."""
+    following: tuple[str, ...] = ()
+    """The names a channel follows that this paper matched, as the channel wrote them: set
+    by the composer for that channel's post only, shown on the card, never stored."""
 
     @property
     def key(self) -> str:
@@ -190,6 +267,8 @@ class Paper:
             "github_url": self.github_url,
             "project_url": self.project_url,
             "keywords": list(self.keywords),
+            "organization": self.organization.to_json() if self.organization else None,
+            "submitter": self.submitter.to_json() if self.submitter else None,
         }
 
 

@@ -27,10 +27,7 @@ import asyncio
 import datetime as dt
 import logging
 import math
-import os
 import random
-import secrets
-import socket
 from collections.abc import Callable, Iterable
 
 from prometheus_client import CollectorRegistry, Gauge
@@ -43,7 +40,8 @@ from bot.errors import PapersBotError
 from bot.poller import utc_now
 from bot.retry import backoff
 from bot.scheduler import Scheduler
-from bot.store.errors import describe_database_error
+from bot.store.errors import describe_failure
+from bot.store.fleet import instance_name
 from bot.store.shards import ShardRepo
 
 log = logging.getLogger(__name__)
@@ -54,12 +52,6 @@ JOB_ID = "discord-shards"
 RENEWALS_PER_LEASE = 3
 IDENTIFY_RETRY_CAP = 30.0
 """Longest wait between tries of an identify slot while the store does not answer."""
-
-
-def instance_name() -> str:
-    """This process among the instances: host, pid and a random tail (a restarted process
-    can reuse a pid)."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 class ShardCoordinator:
@@ -141,7 +133,7 @@ class ShardCoordinator:
         except (SQLAlchemyError, OSError, PapersBotError) as exc:
             log.warning(
                 "could not release the gateway shards (they free up when the lease runs out): %s",
-                _first_line(exc),
+                describe_failure(exc),
             )
 
     async def rebalance(self) -> None:
@@ -187,13 +179,13 @@ class ShardCoordinator:
         """Keep serving while the last lease runs; past it another instance may hold our
         shards, so every session is closed until the store answers again."""
         if self._held_until is not None and now < self._held_until:
-            log.warning("could not renew the gateway shard leases: %s", _first_line(exc))
+            log.warning("could not renew the gateway shard leases: %s", describe_failure(exc))
             return
         served = gateway.served()
         if served:
             log.error(
                 "gateway shard leases ran out without renewal (%s); closing shard(s) %s",
-                _first_line(exc),
+                describe_failure(exc),
                 _ids(served),
             )
         for shard in sorted(served):
@@ -226,7 +218,7 @@ class ShardCoordinator:
             except (SQLAlchemyError, OSError, PapersBotError) as exc:
                 failures += 1
                 pause = backoff(failures, base=1.0, cap=IDENTIFY_RETRY_CAP, rng=self._rng)
-                log.warning("identify slot for shard %d: %s", shard_id, _first_line(exc))
+                log.warning("identify slot for shard %d: %s", shard_id, describe_failure(exc))
                 await asyncio.sleep(pause)
                 continue
             if not wait:
@@ -254,8 +246,3 @@ class _LatencyCollector(Collector):
 
 def _ids(shards: Iterable[int]) -> str:
     return ",".join(str(s) for s in sorted(shards))
-
-
-def _first_line(exc: BaseException) -> str:
-    """The store's one-line account of a database failure; our own errors are one line."""
-    return describe_database_error(exc) or str(exc) or type(exc).__name__

@@ -1,9 +1,11 @@
-"""Headless Chromium for the tests and scripts that look at the HTML preview: a screenshot
-of a page, or the DOM the browser built from it.
+"""Headless Chromium for the tests and scripts that look at the HTML preview and the status
+page: a screenshot of a page, or the DOM the browser built from it. A page is a file, or
+an http:// address on 127.0.0.1 (the bot's own web server in a test).
 
 Chromium runs with a throw-away profile, no background traffic, and every host name
-resolving to nothing (`--host-resolver-rules`), so a page's remote images fail at once
-and nothing leaves the machine; the page shows its offline placeholders instead.
+resolving to nothing but 127.0.0.1 (`--host-resolver-rules`), so a page's remote images
+fail at once and nothing leaves the machine; the page shows its offline placeholders
+instead.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ _FLAGS = (
     "--disable-component-update",
     "--disable-sync",
     "--hide-scrollbars",
-    "--host-resolver-rules=MAP * ~NOTFOUND",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 )
 
 
@@ -38,10 +40,18 @@ def find_chromium() -> str | None:
     return None
 
 
-def _run(chromium: str, page: Path, *flags: str) -> str:
+Page = Path | str
+"""A file, or an address."""
+
+
+def _address(page: Page) -> str:
+    return page if isinstance(page, str) else page.resolve().as_uri()
+
+
+def _run(chromium: str, page: Page, *flags: str) -> str:
     with tempfile.TemporaryDirectory(prefix="papers-bot-chromium-") as profile:
         done = subprocess.run(
-            [chromium, *_FLAGS, f"--user-data-dir={profile}", *flags, page.resolve().as_uri()],
+            [chromium, *_FLAGS, f"--user-data-dir={profile}", *flags, _address(page)],
             capture_output=True,
             text=True,
             timeout=TIMEOUT_SECONDS,
@@ -53,7 +63,7 @@ def _run(chromium: str, page: Path, *flags: str) -> str:
 
 
 def screenshot(
-    chromium: str, page: Path, png: Path, *, width: int, height: int, scale: float = 1
+    chromium: str, page: Page, png: Path, *, width: int, height: int, scale: float = 1
 ) -> None:
     """A `width` x `height` (CSS pixels) screenshot of `page`, `scale` device pixels each."""
     _run(
@@ -67,6 +77,6 @@ def screenshot(
         raise RuntimeError(f"chromium wrote no screenshot to {png}")
 
 
-def dump_dom(chromium: str, page: Path) -> str:
+def dump_dom(chromium: str, page: Page) -> str:
     """The page's DOM as Chromium serialises it after loading it."""
     return _run(chromium, page, "--dump-dom")

@@ -24,6 +24,8 @@ from typing import NoReturn
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.browser import find_chromium
+
 # The local fake servers as fixtures for every test area: fake_source, fake_discord, fake_slack.
 pytest_plugins = ["tests.fakes.source", "tests.fakes.fixtures"]
 
@@ -92,6 +94,16 @@ def corpus(request: pytest.FixtureRequest) -> DigestCorpus:
     if not full.days:
         skip_or_fail(f"full real corpus not found at {full.root} (set {CORPUS_ENV})")
     return full
+
+
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Headless Chromium for the browser tests (`tests.browser`): the HTML preview and the
+    status page. Skipped with the reason where it is missing, required in CI."""
+    path = find_chromium()
+    if path is None:
+        skip_or_fail("chromium not found (apt-get install chromium fonts-noto-cjk)")
+    return path
 
 
 @pytest.fixture(autouse=True)

@@ -163,20 +163,30 @@ class Adapter(abc.ABC):
         *,
         since: dt.datetime,
         now: dt.datetime,
+        reply_to: Receipt | None = None,
     ) -> Receipt | None:
         """The earlier copy of a message that may have landed (its send timed out, or its
         process died mid-send), looked up by its key, or None: send it (again).
 
-        Called before re-sending an uncertain message. The default cannot ask (webhooks,
-        the console): the message is sent again, at least once. Bot adapters look in the
-        channel for a message carrying the key, posted since `since` (the attempt)."""
+        Called before re-sending an uncertain message, with the `reply_to` its send gets
+        (where a thread reply would be). The default cannot ask (webhooks, the console):
+        the message is sent again, at least once. Bot adapters look in the channel for a
+        message carrying the key, posted since `since` (the attempt)."""
         log.info("%s cannot be asked whether a message landed; sending it again", self.name)
         return None
 
-    async def edit(self, target: str, message_id: str, message: RenderedMessage) -> None:
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
         """Make the posted message `message_id` in `target` show `message.body` instead,
         in one API call (live cards). The body is the whole content, as `send` takes it,
-        so repeating an edit changes nothing. The default cannot edit."""
+        so repeating an edit changes nothing; `reply_to` is what `send` was given for a
+        message `in_thread` (the message whose thread holds it). The default cannot edit."""
         raise CannotEditError(f"{self.name} cannot edit a posted message", target=target)
 
     async def register_commands(self) -> None:  # noqa: B027

@@ -47,7 +47,14 @@ class ConsoleAdapter(Adapter):
         self._print(target, message, {"id": message_id, "reply_to": reply}, edited=None)
         return Receipt(platform=message.platform, target=target, message_id=message_id)
 
-    async def edit(self, target: str, message_id: str, message: RenderedMessage) -> None:
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
         """Prints the message's new content, as `send` prints a message, marked as an edit
         of `message_id`."""
         self._print(target, message, {"edit": message_id}, edited=message_id)

@@ -36,7 +36,7 @@ from bot.adapters.discord_common import translate
 from bot.commands.context import CommandService, Invocation, Prepared
 from bot.commands.replies import Reply, Span, Style, render_lines
 from bot.commands.spec import COMMANDS, CommandSpec, OptionKind, OptionSpec
-from bot.models import ChannelRef, Platform
+from bot.models import ChannelKind, ChannelRef, Platform
 from bot.render.discord import render_discord_paper
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, escape_discord_markdown
@@ -69,10 +69,26 @@ MAX_CHOICES = 25
 """Discord's cap on autocomplete choices."""
 MANAGER_PERMISSION = "the Manage Channels permission"
 DM_WORKSPACE = "@dm"
-POST_PERMISSIONS = (
+VIEW, SEND, IN_THREADS, EMBED = (
     ("view_channel", "View Channel"),
     ("send_messages", "Send Messages"),
+    ("send_messages_in_threads", "Send Messages in Threads"),
     ("embed_links", "Embed Links"),
+)
+POST_PERMISSIONS = {
+    ChannelKind.TEXT: (VIEW, SEND, EMBED),
+    ChannelKind.THREAD: (VIEW, IN_THREADS, EMBED),
+    ChannelKind.FORUM: (VIEW, SEND, IN_THREADS, EMBED),
+}
+"""What the bot needs to post, by channel kind: a forum post is opened with Send
+Messages, and the digest's papers go into its thread with Send Messages in Threads."""
+FORUM_TYPES = frozenset({discord.ChannelType.forum, discord.ChannelType.media})
+THREAD_TYPES = frozenset(
+    {
+        discord.ChannelType.public_thread,
+        discord.ChannelType.private_thread,
+        discord.ChannelType.news_thread,
+    }
 )
 
 Choice = app_commands.Choice
@@ -84,13 +100,34 @@ OPTION_TYPES = {
 }
 
 
+def place_of(interaction: discord.Interaction) -> tuple[str, ChannelKind]:
+    """The channel a command is about, and its kind, by the type Discord gives it.
+
+    A forum shows no message box, so commands are typed inside one of its posts (a thread):
+    those are about the forum, whose posts the digests become. The thread's parent comes
+    from the gateway's channel cache (the guilds intent keeps it)."""
+    channel = interaction.channel
+    kind = getattr(channel, "type", None)
+    if isinstance(channel, discord.Thread):
+        parent = channel.parent
+        if parent is not None and parent.type in FORUM_TYPES:
+            return str(parent.id), ChannelKind.FORUM
+    if kind in FORUM_TYPES:
+        return str(interaction.channel_id), ChannelKind.FORUM
+    if kind in THREAD_TYPES:
+        return str(interaction.channel_id), ChannelKind.THREAD
+    return str(interaction.channel_id or ""), ChannelKind.TEXT
+
+
 class DiscordCaller:
-    """Permissions as the interaction carries them (resolved for this channel)."""
+    """Permissions as the interaction carries them (`app_permissions`: the bot's, resolved
+    for this channel with its overwrites), checked against what its kind needs."""
 
     requirement = MANAGER_PERMISSION
 
-    def __init__(self, interaction: discord.Interaction) -> None:
+    def __init__(self, interaction: discord.Interaction, kind: ChannelKind) -> None:
         self._interaction = interaction
+        self._kind = kind
 
     async def can_manage(self) -> bool:
         permissions = self._interaction.permissions
@@ -100,7 +137,8 @@ class DiscordCaller:
         granted = self._interaction.app_permissions
         if granted.administrator:
             return None
-        missing = [label for name, label in POST_PERMISSIONS if not getattr(granted, name)]
+        needed = POST_PERMISSIONS[self._kind]
+        missing = [label for name, label in needed if not getattr(granted, name)]
         return "missing " + ", ".join(missing) if missing else None
 
 
@@ -327,14 +365,15 @@ class DiscordCommands:
         self, interaction: discord.Interaction, spec: CommandSpec, options: Mapping[str, object]
     ) -> Invocation:
         guild = interaction.guild_id
-        channel_id = str(interaction.channel_id or "")
+        channel_id, kind = place_of(interaction)
         return Invocation(
             spec=spec,
             options={name: value for name, value in options.items() if value is not None},
             channel=ChannelRef(Platform.DISCORD, str(guild) if guild else DM_WORKSPACE, channel_id),
             user_id=str(interaction.user.id),
             is_dm=guild is None,
-            caller=DiscordCaller(interaction),
+            caller=DiscordCaller(interaction, kind),
+            channel_kind=kind,
         )
 
     # -- command definitions, generated from bot.commands.spec ---------------------------

@@ -25,6 +25,7 @@ from bot.adapters.base import (
 from bot.adapters.destinations import DiscordWebhookUrl, parse_webhook_url
 from bot.adapters.discord_common import RebasedWebhookAdapter, translate
 from bot.models import Platform
+from bot.render.forum import THREAD_NAME
 from bot.render.message import RenderedMessage
 
 SUPPRESS_EMBEDS = 1 << 2
@@ -129,9 +130,17 @@ class DiscordWebhookAdapter(Adapter):
         reply_to: Receipt | None = None,
         idempotency_key: str | None = None,
     ) -> Receipt:
-        """Webhooks have no nonce and no replies: `reply_to` posts flat in the channel."""
+        """Webhooks have no nonce and no replies: `reply_to` posts flat in the channel,
+        except for a message `in_thread`, which goes into the forum post `reply_to` opened.
+        A message marked with a forum post's title opens one (a webhook cannot read the
+        forum's tags, so the post has none)."""
+        kwargs = send_kwargs(message.body)
+        if THREAD_NAME in message.meta:
+            kwargs["thread_name"] = message.meta[THREAD_NAME]
+        elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
+            kwargs["thread"] = discord.Object(int(reply_to.message_id))
         async with self._call(target) as (url, webhook):
-            sent = await webhook.send(wait=True, **send_kwargs(message.body))
+            sent = await webhook.send(wait=True, **kwargs)
         return Receipt(
             platform=Platform.DISCORD,
             target=url.label,
@@ -139,10 +148,22 @@ class DiscordWebhookAdapter(Adapter):
             channel_id=str(sent.channel.id) if sent.channel is not None else None,
         )
 
-    async def edit(self, target: str, message_id: str, message: RenderedMessage) -> None:
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
         """PATCH /webhooks/{id}/{token}/messages/{message_id}: a webhook edits what it
-        posted."""
+        posted, in the forum post's thread where `send` put it there."""
         if not message_id.isdigit():
             raise TargetGoneError(f"{message_id!r} is not a Discord message id")
+        kwargs = edit_kwargs(message.body)
+        if THREAD_NAME in message.meta:
+            kwargs["thread"] = discord.Object(int(message_id))
+        elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
+            kwargs["thread"] = discord.Object(int(reply_to.message_id))
         async with self._call(target) as (_url, webhook):
-            await webhook.edit_message(int(message_id), **edit_kwargs(message.body))
+            await webhook.edit_message(int(message_id), **kwargs)

@@ -140,10 +140,18 @@ class SlackBotAdapter(Adapter):
             channel_id=str(response.get("channel", target)),
         )
 
-    async def edit(self, target: str, message_id: str, message: RenderedMessage) -> None:
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
         """chat.update of the message `message_id` (its ts) with the renderer's text and
-        blocks. Metadata is left out, so the message keeps the idempotency key it was
-        posted with; the unfurl flags are postMessage's only."""
+        blocks; a thread reply too is named by its channel and ts. Metadata is left out,
+        so the message keeps the idempotency key it was posted with; the unfurl flags are
+        postMessage's only."""
         body = {k: v for k, v in message.body.items() if k in UPDATABLE}
         async with guarded(f"slack channel {target}", self._timeout, translate):
             await self.client.chat_update(channel=target, ts=message_id, **body)
@@ -156,6 +164,7 @@ class SlackBotAdapter(Adapter):
         *,
         since: dt.datetime,
         now: dt.datetime,
+        reply_to: Receipt | None = None,
     ) -> Receipt | None:
         """The message an earlier attempt posted with this key, if it landed: Slack has no
         nonce, but every send carries the key in its metadata, which the channel's history

@@ -71,7 +71,10 @@ SETTINGS_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "slack_history_per_minute",
         ),
     ),
-    ("Web server and logs", ("http_host", "http_port", "log_level", "log_format")),
+    (
+        "Web server and logs",
+        ("http_host", "http_port", "status_page", "log_level", "log_format"),
+    ),
 )
 
 
@@ -125,7 +128,7 @@ def _settings_help() -> str:
             *groups,
             "",
             f"web server: HTTP_HOST:HTTP_PORT, by default {host}:{port} (port 0: a free one,",
-            "  logged at start-up): GET /healthz, /livez, /metrics; POST /slack/events when",
-            "  Slack commands come over HTTP",
+            "  logged at start-up): GET /healthz, /livez, /metrics; GET /status when",
+            "  STATUS_PAGE=true; POST /slack/events when Slack commands come over HTTP",
         ]
     )

@@ -18,13 +18,14 @@ from bot.cli._subscription_view import HEADERS, record, row, summary
 from bot.cli._targets import Target, TargetError, find_subscription, router, target_text
 from bot.cli.output import table, utf8
 from bot.commands.env import CommandDefaults, utc_now
-from bot.commands.manage import save_settings, set_paused
+from bot.commands.follows import describe
+from bot.commands.manage import add_follow, remove_follow, save_settings, set_paused
 from bot.config import Settings, load_settings
 from bot.delivery.targets import UnroutableError
 from bot.errors import PapersBotError
 from bot.models import CONSOLE_WORKSPACE, ChannelRef, Platform
 from bot.store import Store, open_store
-from bot.store.rows import Subscription
+from bot.store.rows import Follow, Subscription
 
 ACTOR = "cli"
 """Who a change made here was made by (`created_by`, `updated_by`)."""
@@ -37,10 +38,21 @@ SAID = {
     "resumed": "resumed {name}: {summary}",
     "not_paused": "{name} is not paused: {summary}",
     "removed": "removed {name} and its queued posts",
+    "followed": "{name} follows {what} now: {summary}",
+    "already_following": "{name} already follows {what}: {summary}",
+    "unfollowed": "{name} no longer follows {what}: {summary}",
+    "followed_nobody": "{name} follows nobody; nothing to stop: {summary}",
 }
 """The line each result prints without --json; the result is the JSON's `result`."""
 
-Outcome = tuple[str, Subscription]
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What an action did (`SAID`'s key), to which subscription, and to what follow."""
+
+    result: str
+    sub: Subscription
+    what: str = ""
 
 
 class SubscriptionStateError(PapersBotError):
@@ -57,6 +69,8 @@ class Request:
     reason: str | None = None
     platform: str | None = None
     state: str | None = None
+    follow: Follow | None = None
+    """What `follow` follows, or `unfollow` stops following (None: everything)."""
 
     @property
     def named(self) -> Target:
@@ -72,20 +86,26 @@ async def perform(request: Request, *, as_json: bool) -> int:
         if request.action == "list":
             subs = await desk.listed(request)
         else:
-            result, sub = await desk.actions[request.action](request)
+            done = await desk.actions[request.action](request)
+            subs = [done.sub]
+        follows = await store.follows.of_many([s.id for s in subs])
     out = utf8(sys.stdout)
     if request.action == "list":
+        views = [(s, follows.get(s.id, ())) for s in subs]
         if as_json:
-            out.writelines(json.dumps(record(s, now), ensure_ascii=False) + "\n" for s in subs)
+            out.writelines(json.dumps(record(*v, now), ensure_ascii=False) + "\n" for v in views)
         elif subs:
-            out.write(table(HEADERS, (row(s) for s in subs)))
+            out.write(table(HEADERS, (row(*v) for v in views)))
         else:
             print("no subscriptions", file=sys.stderr)
-    elif as_json:
-        found = {"result": result, "subscription": record(sub, now)}
+        return 0
+    view = (done.sub, follows.get(done.sub.id, ()))
+    if as_json:
+        found = {"result": done.result, "subscription": record(*view, now)}
         out.write(json.dumps(found, ensure_ascii=False) + "\n")
     else:
-        line = SAID[result].format(name=target_text(sub.channel), summary=summary(sub, now))
+        name = target_text(done.sub.channel)
+        line = SAID[done.result].format(name=name, what=done.what, summary=summary(*view, now))
         out.write(line + "\n")
     return 0
 
@@ -105,6 +125,8 @@ class _Desk:
             "pause": self.pause,
             "resume": self.resume,
             "remove": self.remove,
+            "follow": self.follow,
+            "unfollow": self.unfollow,
         }
 
     async def listed(self, request: Request) -> list[Subscription]:
@@ -130,7 +152,7 @@ class _Desk:
         change = await save_settings(
             self.store, channel, request.changes, defaults=self.defaults, actor=ACTOR, now=self.now
         )
-        return ("added" if change.created else "updated"), change.after
+        return Outcome("added" if change.created else "updated", change.after)
 
     async def change(self, request: Request) -> Outcome:
         target, sub = await self._existing(request)
@@ -144,7 +166,7 @@ class _Desk:
             actor=ACTOR,
             now=self.now,
         )
-        return ("updated" if change.changed else "unchanged"), change.after
+        return Outcome("updated" if change.changed else "unchanged", change.after)
 
     async def pause(self, request: Request) -> Outcome:
         return await self._toggle(request, paused=True)
@@ -162,14 +184,35 @@ class _Desk:
         if change is None:  # removed meanwhile
             raise _missing(target)
         if paused:
-            return ("paused" if change.changed else "already_paused"), change.after
-        return ("resumed" if change.changed else "not_paused"), change.after
+            return Outcome("paused" if change.changed else "already_paused", change.after)
+        return Outcome("resumed" if change.changed else "not_paused", change.after)
 
     async def remove(self, request: Request) -> Outcome:
         target, sub = await self._existing(request)
         if not await self.store.subscriptions.delete(sub.channel):
             raise _missing(target)
-        return "removed", sub
+        return Outcome("removed", sub)
+
+    async def follow(self, request: Request) -> Outcome:
+        target, sub = await self._existing(request)
+        wanted = request.follow
+        assert wanted is not None, "follow takes --author or --org"
+        change = await add_follow(self.store, sub.channel, wanted, actor=ACTOR, now=self.now)
+        if change is None:  # removed meanwhile
+            raise _missing(target)
+        result = "followed" if change.follows else "already_following"
+        return Outcome(result, change.subscription, wanted.label)
+
+    async def unfollow(self, request: Request) -> Outcome:
+        target, sub = await self._existing(request)
+        change = await remove_follow(self.store, sub.channel, request.follow)
+        if change is None:
+            raise _missing(target)
+        if change.follows:
+            return Outcome("unfollowed", change.subscription, describe(change.follows))
+        if request.follow is None:
+            return Outcome("followed_nobody", change.subscription)
+        raise SubscriptionStateError(f"{target.name} does not follow {request.follow.label}")
 
     async def _existing(self, request: Request) -> tuple[Target, Subscription]:
         target = request.named

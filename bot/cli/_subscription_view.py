@@ -8,12 +8,15 @@ scheduler's own reading of the post time.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from bot.cli._targets import target_text
+from bot.commands.follows import describe
 from bot.commands.schedule import describe_moment, next_post
+from bot.models import ChannelKind
 from bot.post_time import PostTimeError
-from bot.store.rows import Subscription
+from bot.store.rows import Follow, Subscription
 
 HEADERS = (
     "TARGET",
@@ -25,6 +28,7 @@ HEADERS = (
     "LAYOUT",
     "EMPTY DAYS",
     "LIVE VOTES",
+    "FOLLOWING",
     "STATE",
 )
 
@@ -39,8 +43,9 @@ def _next_post(sub: Subscription, now: dt.datetime) -> dt.datetime | str:
         return f"never: {exc}"
 
 
-def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
-    """The JSON object of one subscription; these keys stay as they are."""
+def record(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> dict[str, Any]:
+    """The JSON object of one subscription and what it follows; these keys stay as they
+    are (`follows` came last, with follows)."""
     settings = sub.settings
     channel = sub.channel
     upcoming = _next_post(sub, now)
@@ -63,10 +68,12 @@ def record(sub: Subscription, now: dt.datetime) -> dict[str, Any]:
         "layout": settings.layout,
         "no_papers": settings.no_papers,
         "live_votes": settings.live_votes,
+        "channel_kind": settings.channel_kind.value,
         "created_at": sub.created_at.isoformat(),
         "created_by": sub.created_by,
         "updated_at": sub.updated_at.isoformat(),
         "updated_by": sub.updated_by,
+        "follows": [{"kind": f.kind.value, "name": f.name} for f in follows],
     }
 
 
@@ -88,7 +95,14 @@ def _on_off(value: bool) -> str:
     return "on" if value else "off"
 
 
-def row(sub: Subscription) -> tuple[str, ...]:
+def _layout(sub: Subscription) -> str:
+    """A Slack channel's layout, or `forum` for a Discord forum (a post per digest)."""
+    if sub.settings.channel_kind is ChannelKind.FORUM:
+        return ChannelKind.FORUM.value
+    return sub.settings.layout
+
+
+def row(sub: Subscription, follows: Sequence[Follow]) -> tuple[str, ...]:
     """The subscription under `HEADERS`."""
     settings = sub.settings
     return (
@@ -98,21 +112,23 @@ def row(sub: Subscription) -> tuple[str, ...]:
         str(settings.min_votes),
         _keywords(sub),
         _sources(sub),
-        settings.layout,
+        _layout(sub),
         settings.no_papers,
         _on_off(settings.live_votes),
+        describe(follows, limit=len(follows)),
         _state(sub),
     )
 
 
-def summary(sub: Subscription, now: dt.datetime) -> str:
-    """Its settings, state and next post in one line."""
+def summary(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> str:
+    """Its settings, follows, state and next post in one line."""
     settings = sub.settings
     upcoming = _next_post(sub, now)
     when = describe_moment(upcoming, now) if isinstance(upcoming, dt.datetime) else upcoming
+    following = f"; following {describe(follows)}" if follows else ""
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{settings.layout}, empty days {settings.no_papers}, live votes "
-        f"{_on_off(settings.live_votes)}; {_state(sub)}; next post {when}"
+        f"{_layout(sub)}, empty days {settings.no_papers}, live votes "
+        f"{_on_off(settings.live_votes)}{following}; {_state(sub)}; next post {when}"
     )

@@ -119,13 +119,7 @@ def parse_target(text: str) -> Target:
 
 def target_text(channel: ChannelRef) -> str:
     """How `parse_target` names this stored channel."""
-    from bot.models import Transport  # noqa: PLC0415
-
-    if channel.transport is Transport.WEBHOOK:
-        return channel.channel_id
-    if channel.transport is Transport.CONSOLE:
-        return f"console:{channel.channel_id}"
-    return f"{channel.platform.value}:{channel.workspace_id}/{channel.channel_id}"
+    return channel.target
 
 
 async def find_subscription(store: Store, target: Target) -> Subscription | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import sys
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from bot.models import ChannelRef
     from bot.render.message import RenderedMessage
     from bot.store import Store
+    from bot.store.rows import Subscription
 
 CLI_WORKSPACE = "cli"
 """The workspace of a bot channel named on the command line that no subscription names:
@@ -153,9 +155,17 @@ class _Posting:
 
         label = destination.label
         channel, subscription = await _channel_of(self.store, destination)
+        settings = settings_from(self.args)
+        if subscription is not None:  # a subscribed forum gets a forum post
+            settings = dataclasses.replace(
+                settings, channel_kind=subscription.settings.channel_kind
+            )
         engine = self.engine
         queued = await engine.planner.queue(
-            channel, self.composed, settings_from(self.args), subscription=subscription
+            channel,
+            self.composed,
+            settings,
+            subscription=subscription.id if subscription is not None else None,
         )
         day = self.composed.day.isoformat()
         if queued.papers == 0:
@@ -193,20 +203,21 @@ def _engine(settings: Settings, store: Store, pool: AdapterPool) -> DeliveryEngi
     return DeliveryEngine(settings, store, pool, Scheduler(), CollectorRegistry(), clock=utc_now)
 
 
-async def _channel_of(store: Store, destination: Destination) -> tuple[ChannelRef, int | None]:
+async def _channel_of(
+    store: Store, destination: Destination
+) -> tuple[ChannelRef, Subscription | None]:
     """The channel an outbox row names, and its subscription if it has one: a configured
     webhook by its label, a bot channel as its subscription stored it."""
     from bot.models import WEBHOOK_WORKSPACE, ChannelRef, Transport  # noqa: PLC0415
 
     if destination.transport is Transport.WEBHOOK:
         channel = ChannelRef(destination.platform, WEBHOOK_WORKSPACE, destination.label)
-        found = await store.subscriptions.get(channel)
-        return channel, found.id if found else None
+        return channel, await store.subscriptions.get(channel)
     subs = await store.subscriptions.list(
         platform=destination.platform, channel_id=destination.address
     )
     if subs:
-        return subs[0].channel, subs[0].id
+        return subs[0].channel, subs[0]
     return ChannelRef(destination.platform, CLI_WORKSPACE, destination.address), None
 
 

@@ -1,10 +1,13 @@
-"""`papers-bot subscriptions list|add|set|pause|resume|remove`: the subscriptions from the
-command line, for webhook-only set-ups and operators without chat admin rights.
+"""`papers-bot subscriptions list|add|set|pause|resume|remove|follow|unfollow`: the
+subscriptions from the command line, for webhook-only set-ups and operators without chat
+admin rights.
 
 Each action is a slash command's twin and runs its code: `add` and `set` take the options
 of /subscribe (names, help and limits from `bot.commands.spec`) and change the store
 through `bot.commands.manage` as /subscribe does, so a bad value is refused in the same
-words; `pause` takes /pause's reason; `resume` and `remove` are /resume and /unsubscribe.
+words; `pause` takes /pause's reason; `resume` and `remove` are /resume and /unsubscribe;
+`follow` and `unfollow` take /follow's `--author` or `--org` (and `unfollow` /unfollow's
+`--all`).
 `add` creates (an existing subscription is an error), `set` changes only what it is given.
 Targets are written as `bot.cli._targets` describes. Like /subscribe and /resume, which
 first make sure the bot can post in the channel, `add`, `set` and `resume` refuse a target
@@ -35,6 +38,7 @@ from bot.cli._targets import FORMS
 
 if TYPE_CHECKING:
     from bot.cli._targets import Target
+    from bot.models import ChannelKind
 
 CLI_PAUSE = "paused with papers-bot subscriptions pause"
 """The pause reason when --reason is not given (/pause says "paused with /pause")."""
@@ -55,6 +59,8 @@ ACTIONS = (
     _Action("pause", "pause a subscription (settings are kept), as /pause does", "pause"),
     _Action("resume", "resume a paused subscription, as /resume does", "resume"),
     _Action("remove", "delete a subscription and its queued posts, as /unsubscribe", "unsubscribe"),
+    _Action("follow", "follow an author or Hugging Face org in it, as /follow does", "follow"),
+    _Action("unfollow", "stop following one (or --all), as /unfollow does", "unfollow"),
 )
 
 
@@ -73,9 +79,12 @@ class _ActionParser(OneLineParser):
 
 
 def _add_spec_options(parser: argparse.ArgumentParser, command: str) -> None:
-    from bot.commands.spec import COMMANDS  # noqa: PLC0415
+    from bot.commands.spec import COMMANDS, OptionKind  # noqa: PLC0415
 
     for option in COMMANDS[command].options:
+        if option.kind is OptionKind.FLAG:
+            parser.add_argument(f"--{option.name}", action="store_true", help=option.description)
+            continue
         parser.add_argument(
             f"--{option.name.replace('_', '-')}",
             dest=option.name,
@@ -113,6 +122,13 @@ def register(subparsers: Any) -> None:
             sub.add_argument("--state", choices=["active", "paused"], help="only these")
         else:
             sub.add_argument("target", metavar="TARGET", type=_target, help=FORMS)
+        if action.command == "subscribe":
+            sub.add_argument(
+                "--forum",
+                action=argparse.BooleanOptionalAction,
+                help="the Discord channel or webhook is a forum: each post opens a new "
+                "forum post (/subscribe finds this out by itself)",
+            )
         sub.add_argument("--json", action="store_true", help="print JSON for scripts")
     parser.set_defaults(handler=run)
 
@@ -121,7 +137,12 @@ def run(args: argparse.Namespace) -> int:
     """Every value is checked, as its slash command checks it, before the store opens."""
     from bot.cli._subscription_desk import Request, perform  # noqa: PLC0415
     from bot.commands.errors import InvalidArgumentError  # noqa: PLC0415
-    from bot.commands.manage import pause_reason, requested_changes  # noqa: PLC0415
+    from bot.commands.manage import (  # noqa: PLC0415
+        pause_reason,
+        requested_changes,
+        requested_follow,
+        requested_unfollow,
+    )
     from bot.commands.spec import COMMANDS  # noqa: PLC0415
 
     if args.slash is None:
@@ -132,10 +153,24 @@ def run(args: argparse.Namespace) -> int:
     try:
         changes = requested_changes(given) if args.slash == "subscribe" else {}
         reason = pause_reason(given, CLI_PAUSE) if args.slash == "pause" else None
+        follow = requested_follow(given) if args.slash == "follow" else None
+        if args.slash == "unfollow":
+            follow = requested_unfollow(given)
     except InvalidArgumentError as exc:
         args.parser.error(str(exc))
+    if getattr(args, "forum", None) is not None:
+        changes["channel_kind"] = _channel_kind(args)
     if args.action == "set" and not changes:
         names = ", ".join(f"--{option.name.replace('_', '-')}" for option in options)
-        args.parser.error(f"nothing to change: give one or more of {names}")
-    request = Request(args.action, args.target, changes, reason)
+        args.parser.error(f"nothing to change: give one or more of {names}, --forum")
+    request = Request(args.action, args.target, changes, reason, follow=follow)
     return asyncio.run(perform(request, as_json=args.json))
+
+
+def _channel_kind(args: argparse.Namespace) -> ChannelKind:
+    """The kind --forum or --no-forum sets: a forum is a Discord channel."""
+    from bot.models import ChannelKind, Platform  # noqa: PLC0415
+
+    if args.forum and args.target.platform is not Platform.DISCORD:
+        args.parser.error("--forum: only a Discord channel or webhook can be a forum")
+    return ChannelKind.FORUM if args.forum else ChannelKind.TEXT

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from bot.commands.errors import InvalidArgumentError
 from bot.commands.replies import echo
 from bot.commands.spec import (
+    AUTHOR,
     DATE,
     KEYWORD_CHARS,
     KEYWORDS,
@@ -28,6 +29,7 @@ from bot.commands.spec import (
     LIVE_VOTES,
     MIN_VOTES,
     NO_PAPERS,
+    ORG,
     QUERY,
     REASON,
     SOURCE,
@@ -37,7 +39,7 @@ from bot.commands.spec import (
     OptionSpec,
 )
 from bot.config import KNOWN_SOURCES
-from bot.models import SourceKind
+from bot.models import SourceKind, name_key
 from bot.post_time import PostTimeError, parse_clock
 from bot.render.options import SlackLayout
 from bot.render.text import one_line
@@ -53,6 +55,9 @@ _INTEGER = re.compile(r"[+-]?[0-9]{1,9}")
 # "GPT-4o", "vision-language", "R&D"); anything that is markup or mention syntax on some
 # platform (@ < > * _ ~ ` | [ ] #...) is refused rather than stored.
 _KEYWORD_PUNCTUATION = frozenset(" -+.'&/:()")
+# A person's or account's name: letters, marks, digits, and what names and Hugging Face
+# handles hold between them ("Jean-François", "O'Neil", "Jr.", "deepseek-ai", "open_ai").
+_NAME_PUNCTUATION = frozenset(" -.'’_&()")
 _OPTION = Mapping[str, object]
 
 
@@ -203,6 +208,34 @@ def _keyword_char(ch: str) -> bool:
     if ch in _KEYWORD_PUNCTUATION:
         return True
     return unicodedata.category(ch)[0] in {"L", "N", "M"}
+
+
+def author(value: object) -> str:
+    return follow_name(AUTHOR, value)
+
+
+def org(value: object) -> str:
+    return follow_name(ORG, value)
+
+
+def follow_name(option: OptionSpec, value: object) -> str:
+    """One author (AUTHOR) or Hugging Face account (ORG) name, as typed but on one line
+    with single spaces; it must hold a letter or digit, and no markup or mention syntax."""
+    name = " ".join(_text(option, value).split())
+    bad = sorted({ch for ch in name if not _name_char(ch)})
+    if bad:
+        shown = " ".join(repr(ch) for ch in bad[:5])
+        raise InvalidArgumentError(
+            option.name,
+            f"one name, of letters, digits, spaces and - . ' _ & ( ); not {shown}",
+        )
+    if not name_key(name):
+        raise InvalidArgumentError(option.name, "give a name with a letter or digit in it")
+    return name
+
+
+def _name_char(ch: str) -> bool:
+    return ch in _NAME_PUNCTUATION or unicodedata.category(ch)[0] in {"L", "N", "M"}
 
 
 def sources(value: object) -> tuple[SourceKind, ...]:

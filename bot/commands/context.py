@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from bot.commands.spec import CommandSpec
-from bot.models import ChannelRef
+from bot.models import ChannelKind, ChannelRef
 
 if TYPE_CHECKING:
     from bot.commands.replies import Reply
@@ -49,7 +49,8 @@ class Caller(Protocol):
         ...
 
     async def post_problem(self) -> str | None:
-        """Why the bot cannot post in this channel, or None when it can (or can't tell)."""
+        """Why the bot cannot post in this channel, or None when it can (or can't tell):
+        "missing" and the permissions it lacks for what the channel's kind needs."""
         ...
 
 
@@ -65,6 +66,14 @@ class Invocation:
     text: str | None = None
     """Options still as typed text (Slack); the handler layer parses it into `options`,
     so a malformed line is answered like any other bad argument."""
+    channel_kind: ChannelKind = ChannelKind.TEXT
+    """What the platform says the channel is (Discord: the interaction's channel type; a
+    Slack channel is always text). /subscribe records it: a forum gets forum posts."""
+
+    @property
+    def place(self) -> str:
+        """The channel as replies name it: "channel", "thread" or "forum"."""
+        return "channel" if self.channel_kind is ChannelKind.TEXT else self.channel_kind.value
 
 
 class CommandService(Protocol):

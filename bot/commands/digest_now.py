@@ -9,6 +9,8 @@ or the scheduled post of the same day find the channel's post of that day alread
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot.commands.context import Invocation
 from bot.commands.env import CommandEnv
 from bot.commands.errors import NothingFoundError
@@ -26,6 +28,8 @@ STATE_WORDS = {
 async def digest(env: CommandEnv, invocation: Invocation) -> Reply:
     subscription = await env.store.subscriptions.get(invocation.channel)
     settings = subscription.settings if subscription else SubscriptionSettings()
+    # What the platform says the channel is now: a forum gets a forum post.
+    settings = dataclasses.replace(settings, channel_kind=invocation.channel_kind)
     queued = await env.digests.post_now(
         invocation.channel, settings, subscription=subscription.id if subscription else None
     )

@@ -28,6 +28,6 @@ async def check_allowed(invocation: Invocation) -> None:
         problem = await invocation.caller.post_problem()
         if problem:
             raise WrongPlaceError(
-                f"I can't post in this channel ({problem}). Give me access here, "
+                f"I can't post in this {invocation.place} ({problem}). Give me access here, "
                 "or run the command in a channel where I can post."
             )

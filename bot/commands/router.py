@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from types import MappingProxyType
 
 from bot.commands import arguments as a
-from bot.commands import digest_now, lookup, subscription
+from bot.commands import digest_now, follows, lookup, subscription
 from bot.commands.context import Invocation, Prepared, Suggestion
 from bot.commands.env import CommandEnv
 from bot.commands.errors import (
@@ -43,6 +43,8 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         "subscription": subscription.show,
         "pause": subscription.pause,
         "resume": subscription.resume,
+        "follow": follows.follow,
+        "unfollow": follows.unfollow,
         "digest": digest_now.digest,
     }
 )

@@ -26,6 +26,9 @@ MIN_VOTES_MAX = 100_000
 TOP_MAX = 50
 KEYWORDS_MAX = 10
 KEYWORD_CHARS = 40
+FOLLOW_NAME_CHARS = 100
+FOLLOWS_MAX = 50
+"""The most names one channel may follow, authors and organisations together."""
 
 
 class OptionKind(StrEnum):
@@ -181,6 +184,20 @@ LIVE_VOTES = OptionSpec(
     choices=("on", "off"),
 )
 REASON = OptionSpec("reason", "Why (shown by /subscription)", max_length=200)
+AUTHOR = OptionSpec(
+    "author",
+    'An author\'s name as papers list it, e.g. "Kim Min-jun" (case, accents, spaces ignored)',
+    max_length=FOLLOW_NAME_CHARS,
+    placeholder='"Name"',
+)
+ORG = OptionSpec(
+    "org",
+    "A Hugging Face organisation or submitter, e.g. google",
+    max_length=FOLLOW_NAME_CHARS,
+    aliases=("organization", "organisation", "submitter"),
+    placeholder="name",
+)
+ALL = OptionSpec("all", "Stop following every author and organisation", OptionKind.FLAG)
 
 PAPER = CommandSpec(
     "paper",
@@ -213,6 +230,18 @@ PAUSE = CommandSpec(
     free_text="reason",
 )
 RESUME = CommandSpec("resume", "Resume this channel's paused digest", manages=True, posts=True)
+FOLLOW = CommandSpec(
+    "follow",
+    "Post an author's or Hugging Face org's papers here, even below the vote threshold",
+    (AUTHOR, ORG),
+    manages=True,
+)
+UNFOLLOW = CommandSpec(
+    "unfollow",
+    "Stop following an author or Hugging Face org here (or all of them)",
+    (AUTHOR, ORG, ALL),
+    manages=True,
+)
 DIGEST = CommandSpec(
     "digest",
     "Post the latest digest to this channel now, as the subscription renders it",
@@ -224,6 +253,17 @@ DIGEST = CommandSpec(
 COMMANDS: Mapping[str, CommandSpec] = MappingProxyType(
     {
         spec.name: spec
-        for spec in (PAPER, PAPERS, SUBSCRIBE, UNSUBSCRIBE, SUBSCRIPTION, PAUSE, RESUME, DIGEST)
+        for spec in (
+            PAPER,
+            PAPERS,
+            SUBSCRIBE,
+            UNSUBSCRIBE,
+            SUBSCRIPTION,
+            PAUSE,
+            RESUME,
+            FOLLOW,
+            UNFOLLOW,
+            DIGEST,
+        )
     }
 )

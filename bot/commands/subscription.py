@@ -13,13 +13,16 @@ from __future__ import annotations
 from bot.commands.context import Invocation
 from bot.commands.env import CommandEnv
 from bot.commands.errors import NothingFoundError
+from bot.commands.follows import following_line
 from bot.commands.manage import pause_reason, requested_changes, save_settings, set_paused
 from bot.commands.replies import Line, Reply, Tone, bold, field_line, plain
 from bot.commands.schedule import describe_moment, next_post
+from bot.models import ChannelKind
 from bot.render.options import slack_layout_named
 from bot.store.rows import DeliveryState, Subscription
 
 MANUAL_PAUSE = "paused with /pause"
+FORUM_TEXT = "each post is a new forum post, its papers inside"
 EMPTY_DAY_TEXT = {"skip": "skip (post nothing)", "note": "note (a short message)"}
 LIVE_VOTES_TEXT = {
     True: "on (posted vote counts are edited as votes come)",
@@ -42,6 +45,8 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
         field_line("Empty days", EMPTY_DAY_TEXT.get(settings.no_papers, settings.no_papers)),
         field_line("Live votes", LIVE_VOTES_TEXT[settings.live_votes]),
     ]
+    if settings.channel_kind is ChannelKind.FORUM:
+        lines.append(field_line("Forum", FORUM_TEXT))
     if subscription.paused:
         reason = subscription.paused_reason or "no reason given"
         since = subscription.updated_at.strftime("%Y-%m-%d %H:%M UTC")
@@ -55,10 +60,14 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
 
 
 async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
+    """Also records what kind of channel this is, as the platform says (a forum gets each
+    post as a new forum post)."""
+    changes = requested_changes(invocation.options)
+    changes["channel_kind"] = invocation.channel_kind
     change = await save_settings(
         env.store,
         invocation.channel,
-        requested_changes(invocation.options),
+        changes,
         defaults=env.defaults,
         actor=invocation.user_id,
         now=env.clock(),
@@ -66,7 +75,7 @@ async def subscribe(env: CommandEnv, invocation: Invocation) -> Reply:
     if not change.changed:
         heading = "Nothing to change: this channel's subscription already has these settings."
         return Reply(((bold(heading),), *settings_lines(env, change.after)), tone=Tone.INFO)
-    heading = "Subscribed this channel." if change.created else "Subscription updated."
+    heading = f"Subscribed this {invocation.place}." if change.created else "Subscription updated."
     lines: list[Line] = [(bold(heading),), *settings_lines(env, change.after)]
     if change.after.paused:
         lines.append((plain("It is still paused: /resume to start posting again."),))
@@ -92,6 +101,7 @@ async def show(env: CommandEnv, invocation: Invocation) -> Reply:
         (bold("This channel's subscription"),),
         *settings_lines(env, subscription),
         field_line("Last post", last),
+        following_line(await env.store.follows.of(subscription.id)),
     ]
     return Reply(tuple(lines), tone=Tone.INFO)
 

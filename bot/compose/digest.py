@@ -4,7 +4,9 @@ A day may have been published by several sources (the HF list and the Korean mar
 digest); a channel that follows both gets one post for the day, headed by the preferred
 source, with each paper once and the vote count the day's digest showed. The channel's
 selection (top N, minimum votes, keywords) then picks the papers, best first, and the
-papers kept out only for too few votes are remembered for vote-threshold alerts.
+papers kept out only for too few votes are remembered for vote-threshold alerts. A channel
+that follows authors or Hugging Face accounts gets their papers too, after its selection
+and marked (`bot.compose.follows`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.compose.follows import Following, followed
 from bot.compose.selection import Selection, matches_keywords, passes_min_votes, select_papers
-from bot.models import Digest, Paper, SourceKind
+from bot.models import ChannelKind, Digest, Paper, SourceKind
 from bot.render.options import RenderOptions, slack_layout_named
 from bot.store import Store
 from bot.store.rows import SubscriptionSettings
@@ -33,6 +36,9 @@ class Composed:
     watch: tuple[str, ...]
     """Keys of papers the keywords wanted but the vote threshold kept out: each may earn a
     vote-threshold alert later."""
+    followed: tuple[str, ...] = ()
+    """Keys of the papers (at the end of `papers`) posted only because the channel follows
+    one of their authors or accounts."""
 
     @property
     def day(self) -> dt.date:
@@ -44,7 +50,14 @@ def selection_of(settings: SubscriptionSettings) -> Selection:
 
 
 def render_options(settings: SubscriptionSettings) -> RenderOptions:
-    return RenderOptions(slack_layout=slack_layout_named(settings.layout), locale=settings.language)
+    """How the channel's posts look: its Slack layout and language, and, in a Discord
+    forum, a forum post per post tagged (where the forum has such tags) with its keywords."""
+    return RenderOptions(
+        slack_layout=slack_layout_named(settings.layout),
+        locale=settings.language,
+        discord_forum=settings.channel_kind is ChannelKind.FORUM,
+        forum_tags=settings.keywords,
+    )
 
 
 def below_threshold(papers: Sequence[Paper], settings: SubscriptionSettings) -> tuple[str, ...]:
@@ -98,14 +111,40 @@ def select(digest: Digest, settings: SubscriptionSettings) -> Composed:
     return Composed(digest, papers, below_threshold(digest.papers, settings))
 
 
+async def follow_up(store: Store, composed: Composed, following: Following) -> Composed:
+    """A channel's share with its follows applied: its selection marked where it matches a
+    follow, then the followed papers it left out and the channel never had. The same value
+    when the follows change nothing."""
+    if not following.follows:
+        return composed
+    found = await followed(store, composed.digest, composed.papers, following)
+    if found.chosen == composed.papers and not found.added:
+        return composed
+    added = tuple(paper.key for paper in found.added)
+    return Composed(
+        composed.digest,
+        found.chosen + found.added,
+        tuple(key for key in composed.watch if key not in added),
+        added,
+    )
+
+
 async def compose(
-    store: Store, day: dt.date | None, settings: SubscriptionSettings
+    store: Store,
+    day: dt.date | None,
+    settings: SubscriptionSettings,
+    *,
+    following: Following | None = None,
 ) -> Composed | None:
-    """What a channel with `settings` gets for `day` (None: the newest day its sources
-    published); None when the store has no such digest."""
+    """What a channel with `settings` (and `following`, when it follows anything) gets for
+    `day` (None: the newest day its sources published); None when the store has no such
+    digest."""
     if day is None:
         day = await latest_day(store, settings.sources)
         if day is None:
             return None
     digest = await load_day(store, day, settings.sources, language=settings.language)
-    return None if digest is None else select(digest, settings)
+    if digest is None:
+        return None
+    composed = select(digest, settings)
+    return composed if following is None else await follow_up(store, composed, following)

@@ -6,6 +6,11 @@ counts). Each (channel, paper) alert is an outbox row keyed by the paper, so it 
 once however many polls see the paper above the threshold. A paper the channel already
 has on a card (one of its digest posts of these days carried it) gets no alert: its card
 shows its votes, kept current by live cards, and a paper never gets a second card.
+
+Follows: a paper the channel got below its threshold because it follows one of its authors
+or accounts (`bot.compose.follows`) is not on the post's watch list, so it earns no alert:
+the channel has the paper already. The other way round, a paper that had its alert in a
+channel is never added to that channel's posts for a follow.
 """
 
 from __future__ import annotations

@@ -38,6 +38,7 @@ from bot.adapters.base import (
     AdapterError,
     CannotEditError,
     RateLimitedError,
+    Receipt,
     RejectedPayloadError,
     TargetGoneError,
 )
@@ -232,7 +233,9 @@ class CardEditor:
                 self._store.db, claimed, lease=self._settings.lease, clock=self._clock
             ):
                 return  # the wait outlasted the lease and someone else took the card
-            await adapter.edit(route.target, claimed.message_id, message)
+            thread = claimed.thread_id
+            reply_to = Receipt(message.platform, route.target, thread) if thread else None
+            await adapter.edit(route.target, claimed.message_id, message, reply_to=reply_to)
         except AdapterError as exc:
             await self._failed(claimed, route, exc)
             return

@@ -3,12 +3,13 @@
 After every poll of the HF API (which stores the votes of the days still live), each
 posted digest inside its window (LIVE_CARDS_WINDOW_HOURS from its post) is rendered
 again with the same code as when it was posted: the same papers in the same places, from
-the same sources, language and layout (frozen with the post, `payload.Look`), the day as
-the store has it now. A message whose content differs from what it shows (or is about to
-show) gets that content as its next version, to be sent by the editor
-(`bot.delivery.edits`) no sooner than LIVE_CARDS_EDIT_INTERVAL after its last write. So
-an edited message is what a fresh post of those papers would show, and the counts that
-change between two edits go out together in one.
+the same sources, language, layout and channel kind, the same papers marked as followed
+(frozen with the post, `payload.Look`), the day as the store has it now. A message whose
+content differs from what it shows (or is about to show) gets that content as its next
+version, to be sent by the editor (`bot.delivery.edits`) no sooner than
+LIVE_CARDS_EDIT_INTERVAL after its last write. So an edited message is what a fresh post of
+those papers would show, and the counts that change between two edits go out together in
+one.
 
 The cards keep their papers and places: a paper that overtakes another keeps its card,
 and a paper already on a card never gets a second one. A post that no longer renders to
@@ -22,6 +23,7 @@ any instance may do it and a crash between send and registration loses nothing).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
@@ -32,7 +34,7 @@ from typing import Any
 
 from bot.compose.digest import load_day, render_options
 from bot.delivery.payload import Look, PayloadError, Post, message_to_json
-from bot.models import Digest, Platform
+from bot.models import Digest, Platform, channel_kind_named
 from bot.render.message import RenderedMessage
 from bot.render.platforms import render_digest
 from bot.store import Store
@@ -73,7 +75,13 @@ class Fresh:
 
 def look_settings(look: Look) -> SubscriptionSettings:
     """The settings a post was composed with, as far as its rendering goes."""
-    return SubscriptionSettings(sources=look.sources, language=look.language, layout=look.layout)
+    return SubscriptionSettings(
+        sources=look.sources,
+        language=look.language,
+        layout=look.layout,
+        keywords=look.keywords,
+        channel_kind=channel_kind_named(look.channel_kind),
+    )
 
 
 def new_cards(
@@ -88,11 +96,13 @@ def new_cards(
         return []
     if post.look is None:
         return []
+    header = post.header_id()
     return [
         live.NewCard(
             sent.delivery_id,
             position,
             message_id,
+            header if message.in_thread else None,
             shape_of(message),
             content_hash(message.body),
             live_until=sent.sent_at + window,
@@ -218,7 +228,11 @@ class _Renders:
         by_key = {paper.key: paper for paper in digest.papers}
         if any(key not in by_key for key in post.papers):
             return None
-        papers = [by_key[key] for key in post.papers]
+        marks = dict(look.following)
+        papers = [
+            dataclasses.replace(by_key[key], following=marks[key]) if key in marks else by_key[key]
+            for key in post.papers
+        ]
         messages = render_digest(platform, digest, papers, render_options(look_settings(look)))
         return [Fresh.of(message) for message in messages]
 

@@ -10,12 +10,14 @@ lets a restarted worker resume at the first message not known to have landed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import PapersBotError
-from bot.models import Platform, SourceKind
+from bot.models import Paper, Platform, SourceKind
 from bot.render.message import MessageRole, RenderedMessage
+from bot.store.rows import SubscriptionSettings
 
 
 class PayloadError(PapersBotError):
@@ -47,24 +49,54 @@ def message_from_json(data: dict[str, Any]) -> RenderedMessage:
 @dataclass(frozen=True, slots=True)
 class Look:
     """What a digest post was composed and drawn from, frozen with it: a live edit renders
-    the post again from the same sources, language and layout, whatever the channel's
-    settings have become since."""
+    the post again from the same sources, language, layout, channel kind and forum tags,
+    with the same papers marked as followed, whatever the channel's settings and follows
+    have become since."""
 
     sources: tuple[SourceKind, ...] = ()
     language: str | None = None
     layout: str = "channel"
+    channel_kind: str = "text"
+    keywords: tuple[str, ...] = ()
+    """The channel's keywords, which a Discord forum post asks for as tags."""
+    following: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(paper key, the followed names its card shows) for each paper marked."""
+
+    @classmethod
+    def of(cls, settings: SubscriptionSettings, papers: Sequence[Paper]) -> Look:
+        return cls(
+            settings.sources,
+            settings.language,
+            settings.layout,
+            settings.channel_kind.value,
+            settings.keywords,
+            tuple((p.key, p.following) for p in papers if p.following),
+        )
 
     def to_json(self) -> str:
         data = {"sources": [s.value for s in self.sources], "language": self.language}
-        return json.dumps({**data, "layout": self.layout})
+        return json.dumps(
+            {
+                **data,
+                "layout": self.layout,
+                "channel_kind": self.channel_kind,
+                "keywords": list(self.keywords),
+                "following": {key: list(names) for key, names in self.following},
+            },
+            ensure_ascii=False,
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Look:
         data = json.loads(text)
+        following = data.get("following") or {}
         return cls(
             tuple(SourceKind(s) for s in data["sources"]),
             data.get("language"),
             str(data.get("layout") or "channel"),
+            str(data.get("channel_kind") or "text"),
+            tuple(str(k) for k in data.get("keywords") or ()),
+            tuple((str(k), tuple(str(n) for n in v)) for k, v in following.items()),
         )
 
 

@@ -8,7 +8,9 @@ row (see `payload`).
 
 Which day a scheduled post carries: the newest digest day that is complete at the post
 time (digests are UTC days, growing until the day ends) and not posted to this channel
-before. `/digest` carries the newest day the channel's sources published.
+before. `/digest` carries the newest day the channel's sources published. A channel that
+follows authors or accounts gets its followed papers in the same post
+(`bot.compose.follows`).
 """
 
 from __future__ import annotations
@@ -21,10 +23,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.compose.digest import Composed, compose, latest_day, load_day, render_options, select
+from bot.compose.digest import (
+    Composed,
+    compose,
+    follow_up,
+    latest_day,
+    load_day,
+    render_options,
+    select,
+)
+from bot.compose.follows import Following
 from bot.delivery.payload import Look, Post
 from bot.delivery.timing import complete_day_before
-from bot.models import ChannelRef, Digest, Paper, Platform, SourceKind
+from bot.models import ChannelKind, ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.render.notes import render_nothing_new
 from bot.render.platforms import render_alert, render_digest
 from bot.store import Store
@@ -33,6 +44,7 @@ from bot.store.rows import (
     Delivery,
     DeliveryKind,
     DeliveryState,
+    Follow,
     PlannedDelivery,
     Subscription,
     SubscriptionSettings,
@@ -85,7 +97,7 @@ def digest_post(composed: Composed, platform: Platform, settings: SubscriptionSe
         tuple(p.key for p in composed.papers),
         composed.day.isoformat(),
         watch=composed.watch,
-        look=Look(settings.sources, settings.language, settings.layout),
+        look=Look.of(settings, composed.papers),
     )
 
 
@@ -132,7 +144,8 @@ class Planner:
         }
         keys = {day.isoformat() for day in days.values() if day is not None}
         posted = await history.channels_with(db, DeliveryKind.DIGEST, keys)
-        slot = _Slot(self, occurrence)
+        follows = await self._store.follows.of_many([s.id for s in subs])
+        slot = _Slot(self, occurrence, follows)
         results: list[tuple[PlanResult, Asked | None]] = []
         for sub in subs:
             day = days[sub.settings.sources]
@@ -152,7 +165,9 @@ class Planner:
     ) -> QueuedDigest | None:
         """The newest day of the channel's sources, queued for the channel now (`/digest`);
         None when the archive has no digest for it."""
-        composed = await compose(self._store, None, settings)
+        follows = () if subscription is None else await self._store.follows.of(subscription)
+        following = Following(channel, follows)
+        composed = await compose(self._store, None, settings, following=following)
         if composed is None:
             return None
         return await self.queue(channel, composed, settings, subscription=subscription)
@@ -214,6 +229,9 @@ class Planner:
             self._on_planned(kind)
         return created
 
+    async def with_follows(self, composed: Composed, following: Following) -> Composed:
+        return await follow_up(self._store, composed, following)
+
     async def _existing(self, channel: ChannelRef, key: str) -> Delivery | None:
         found = await history.find(self._store.db, channel, DeliveryKind.DIGEST, key)
         return None if found is None else await self._store.deliveries.get(found)
@@ -258,9 +276,12 @@ class _Slot:
     (channel, item) it asks for; `settle` turns a row that existed already (another
     instance planned it meanwhile) into ALREADY."""
 
-    def __init__(self, planner: Planner, occurrence: dt.datetime) -> None:
+    def __init__(
+        self, planner: Planner, occurrence: dt.datetime, follows: dict[int, tuple[Follow, ...]]
+    ) -> None:
         self._planner = planner
         self._occurrence = occurrence
+        self._follows = follows
         self._looks: dict[LookKey, _Look | None] = {}
         self._pending: list[PlannedDelivery] = []
         self._created: set[Asked] = set()
@@ -271,6 +292,7 @@ class _Slot:
         look = await self._digest_look(sub.channel.platform, day, settings)
         if look is None:
             return await self.note(sub, day)
+        look = await self._followed(sub, look)
         if not look.post.papers and settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day), None
         asked = await self._add(sub, day.isoformat(), look)
@@ -281,11 +303,14 @@ class _Slot:
         if settings.no_papers != "note":
             return PlanResult(Outcome.EMPTY, day), None
         local_day = self._occurrence.date()  # the occurrence is in the subscription's zone
-        key: LookKey = ("note", sub.channel.platform, local_day, settings.language)
+        forum = settings.channel_kind is ChannelKind.FORUM
+        key: LookKey = ("note", sub.channel.platform, local_day, settings.language, forum)
         look = self._looks.get(key)
         if look is None:
-            note = render_nothing_new(sub.channel.platform, local_day, settings.language)
-            look = self._looks[key] = _Look.of(Post((note,), (), local_day.isoformat()))
+            note = render_nothing_new(
+                sub.channel.platform, local_day, settings.language, discord_forum=forum
+            )
+            look = self._looks[key] = _Look.note(Post((note,), (), local_day.isoformat()))
         asked = await self._add(sub, f"{history.NOTE_PREFIX}{local_day}", look)
         return PlanResult(Outcome.NOTE, day), asked
 
@@ -301,15 +326,30 @@ class _Slot:
             settings.min_votes,
             settings.keywords,
             settings.layout,
+            settings.channel_kind,
         )
         if key not in self._looks:
             digest = await self._planner.day_digest(day, settings.sources, settings.language)
+            # Rendering a look and encoding its payload is pure CPU work (tens of ms for a
+            # long digest): a worker thread does it, so the event loop keeps serving the
+            # gateway, commands and the delivery worker meanwhile.
             self._looks[key] = (
                 None
                 if digest is None
-                else _Look.of(digest_post(select(digest, settings), platform, settings))
+                else await asyncio.to_thread(_render_look, digest, platform, settings)
             )
         return self._looks[key]
+
+    async def _followed(self, sub: Subscription, look: _Look) -> _Look:
+        """The shared look, or the channel's own when its follows add or mark papers."""
+        follows = self._follows.get(sub.id)
+        if not follows or look.composed is None:
+            return look
+        following = Following(sub.channel, follows)
+        composed = await self._planner.with_follows(look.composed, following)
+        if composed is look.composed:
+            return look
+        return await asyncio.to_thread(_Look.of, composed, sub.channel.platform, sub.settings)
 
     async def _add(self, sub: Subscription, key: str, look: _Look) -> Asked:
         row = PlannedDelivery(sub.channel, sub.id, DeliveryKind.DIGEST, key, payload=look.payload)
@@ -330,13 +370,24 @@ class _Slot:
         return PlanResult(Outcome.ALREADY, result.day)
 
 
+def _render_look(digest: Digest, platform: Platform, settings: SubscriptionSettings) -> _Look:
+    return _Look.of(select(digest, settings), platform, settings)
+
+
 @dataclass(frozen=True, slots=True)
 class _Look:
-    """One rendered post and its outbox payload."""
+    """One rendered post and its outbox payload, with what it was composed from (for a
+    digest post)."""
 
     post: Post
     payload: dict[str, str]
+    composed: Composed | None = None
 
     @classmethod
-    def of(cls, post: Post) -> _Look:
+    def of(cls, composed: Composed, platform: Platform, settings: SubscriptionSettings) -> _Look:
+        post = digest_post(composed, platform, settings)
+        return cls(post, post.to_payload(), composed)
+
+    @classmethod
+    def note(cls, post: Post) -> _Look:
         return cls(post, post.to_payload())

@@ -368,7 +368,12 @@ class DeliveryWorker:
                     if waited:
                         self._metrics.limiter_wait.labels(platform=platform).inc(waited)
                     receipt = await adapter.find_sent(
-                        route.target, message, key, since=since, now=self._clock()
+                        route.target,
+                        message,
+                        key,
+                        since=since,
+                        now=self._clock(),
+                        reply_to=reply_to,
                     )
                     outcome = "found" if receipt else "resend"
                     self._metrics.reconciled.labels(platform=platform, outcome=outcome).inc()

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.models import Digest, Paper, Platform
-from bot.render.facts import PaperFacts, paper_facts
+from bot.render.facts import FOLLOWING_BUDGET, PaperFacts, paper_facts
+from bot.render.forum import forum_post, tag_names
 from bot.render.labels import Labels
 from bot.render.limits import DiscordLimits
 from bot.render.markup import discord_link, discord_markdown, escape_discord_markdown
@@ -64,6 +65,9 @@ def _links_value(facts: PaperFacts) -> str:
 
 def _paper_embed(paper: Paper, facts: PaperFacts, labels: Labels, options: RenderOptions) -> Embed:
     fields = [{"name": labels.votes, "value": f"{VOTE_MARK} {facts.votes}", "inline": True}]
+    following = fit(facts.following, FOLLOWING_BUDGET, escape_discord_markdown)
+    if following:
+        fields.append({"name": labels.following, "value": following, "inline": True})
     authors = ""
     if options.show_authors:
         authors = format_authors(
@@ -186,7 +190,12 @@ def render_discord_digest(
         batches[-1].add(embed, paper.key, length)
         batches[-1].content = _video_content(facts)
     date = digest.date.isoformat()
-    return [_message(b, date, i, len(batches)) for i, b in enumerate(batches, start=1)]
+    messages = [_message(b, date, i, len(batches)) for i, b in enumerate(batches, start=1)]
+    if not options.discord_forum:
+        return messages
+    language = options.locale or digest.language
+    tags = tag_names(language, options.forum_tags)
+    return forum_post(messages, labels.heading(digest.date), tags)
 
 
 def render_discord_paper(
@@ -219,7 +228,8 @@ def render_discord_alert(
     *,
     options: RenderOptions | None = None,
 ) -> RenderedMessage:
-    """ "Paper X crossed N votes": a one-line notice above the paper's card."""
+    """ "Paper X crossed N votes": a one-line notice above the paper's card; in a forum, a
+    forum post of its own titled with the paper."""
     options = options or RenderOptions()
     labels = options.labels(paper.language)
     facts = paper_facts(paper, labels, options)
@@ -227,4 +237,9 @@ def render_discord_alert(
     room = DiscordLimits.CONTENT // 2 - len(notice)
     title = fit(facts.title, room, escape_discord_markdown)
     intro = f"{ALERT_MARK} **{title}** {notice}" if title else f"{ALERT_MARK} {notice}"
-    return render_discord_paper(paper, options=options, role=MessageRole.ALERT, intro=intro)
+    message = render_discord_paper(paper, options=options, role=MessageRole.ALERT, intro=intro)
+    if not options.discord_forum:
+        return message
+    tags = tag_names(options.locale or paper.language, options.forum_tags)
+    [opening] = forum_post([message], f"{ALERT_MARK} {facts.title}", tags)
+    return opening

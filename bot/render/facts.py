@@ -12,6 +12,8 @@ from bot.render.text import clean_text, one_line
 from bot.render.urls import is_displayable_image, safe_url
 
 BULLET = "•"
+FOLLOWING_BUDGET = 200
+"""Our own cap on the "Following" line, escaped: a reason, not a list of every follow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,9 @@ class PaperFacts:
     summary: str
     """Raw markdown, one line per bullet ("• text") or paragraph; platform renderers
     convert and size it."""
+    following: str = ""
+    """The followed names the paper matched in this channel ("A, B"), raw text for the
+    renderers to escape and cut to `FOLLOWING_BUDGET`; empty when none."""
 
 
 def _summary_lines(paper: Paper) -> list[str]:
@@ -83,4 +88,5 @@ def paper_facts(paper: Paper, labels: Labels, options: RenderOptions) -> PaperFa
         image=_image(paper) if options.show_images else None,
         video=video,
         summary="\n".join(_summary_lines(paper)),
+        following=", ".join(name for name in map(one_line, paper.following) if name),
     )

@@ -7,7 +7,7 @@ Korean digest reads well where the clients' fonts are absent, then an emoji font
 
 from __future__ import annotations
 
-_FONTS = (
+FONTS = (
     '"Noto Sans", "Noto Sans CJK KR", "Noto Sans KR", "Apple SD Gothic Neo", "Malgun Gothic", '
     '"Helvetica Neue", Helvetica, Arial, sans-serif, "Noto Color Emoji", "Apple Color Emoji", '
     '"Segoe UI Emoji"'
@@ -16,7 +16,7 @@ _FONTS = (
 PAGE_CSS = f"""
 * {{ box-sizing: border-box; }}
 body {{ margin: 0; padding: 24px; background: #e3e5e8; color: #1d1c1d;
-  font: 15px/1.375 {_FONTS}; }}
+  font: 15px/1.375 {FONTS}; }}
 .page-title {{ margin: 0 0 16px; font-size: 18px; font-weight: 600; color: #4e5058; }}
 .panes {{ display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr));
   gap: 24px; align-items: start; }}

@@ -43,6 +43,8 @@ class Labels:
     """"...and {n} more in the thread"."""
     alert: str
     """"{title} crossed {threshold} votes (now {votes})"."""
+    following: str
+    """Heads the followed names a paper matched ("Following: A")."""
     source_names: Mapping[SourceKind, str]
 
     def count(self, shown: int, total: int) -> str:
@@ -83,6 +85,7 @@ ENGLISH = Labels(
     source_cut="(source list incomplete)",
     more_papers="...and {n} more",
     alert="crossed {threshold} votes (now {votes})",
+    following="Following",
     source_names=MappingProxyType(
         {
             SourceKind.MARKDOWN: "Markdown digest",
@@ -113,6 +116,7 @@ KOREAN = Labels(
     source_cut="(원문 목록 일부 생략)",
     more_papers="...외 {n}편",
     alert="추천 {threshold}표 돌파 (현재 {votes}표)",
+    following="팔로우",
     source_names=MappingProxyType(
         {
             SourceKind.MARKDOWN: "마크다운 요약",

@@ -24,6 +24,10 @@ class DiscordLimits:
     """Sum of title, description, field names and values, footer and author over ALL embeds."""
     NONCE: Final = 25
     COLOR_MAX: Final = 0xFFFFFF
+    THREAD_NAME: Final = 100
+    """A forum post's title (the thread's name): 1 to 100 characters."""
+    APPLIED_TAGS: Final = 5
+    """Tags on one forum post."""
 
 
 class SlackLimits:

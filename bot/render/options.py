@@ -37,6 +37,10 @@ class RenderOptions:
     max_authors: int = 5
     summary_limit: int | None = None
     """Cap in code points on one paper's summary; None means as much as the platform allows."""
+    discord_forum: bool = False
+    """Discord: the channel is a forum, so each post opens a new forum post (`forum`)."""
+    forum_tags: tuple[str, ...] = ()
+    """Forum tag names to apply besides the fixed ones (a subscription's keywords)."""
 
     def labels(self, language: str) -> Labels:
         return labels_for(self.locale or language)

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from bot.models import Digest, Paper, Platform
-from bot.render.facts import PaperFacts, paper_facts
+from bot.render.facts import FOLLOWING_BUDGET, PaperFacts, paper_facts
 from bot.render.labels import Labels
 from bot.render.limits import SlackLimits
 from bot.render.markup import escape_slack, slack_link, slack_mrkdwn, slack_text
@@ -132,6 +132,9 @@ def _paper_blocks(
     head = [_section(intro)] if intro else []
     head.append(_section("*" + _title_link(facts, SlackLimits.SECTION_TEXT - 2) + "*"))
     byline = [f"{VOTE_MARK} *{escape_slack(labels.votes)}* {escape_slack(facts.votes)}"]
+    following = fit(facts.following, FOLLOWING_BUDGET, slack_text)
+    if following:
+        byline.append(f"*{escape_slack(labels.following)}:* {following}")
     if options.show_authors:
         authors = format_authors(
             paper.authors,

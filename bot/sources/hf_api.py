@@ -4,6 +4,9 @@ The API is undocumented and drifts, so only `paper.id` and `paper.title` are req
 every other field is optional, unknown fields are ignored, and one malformed item is
 skipped with a warning instead of costing the whole day. `upvotes` is read as a count
 (bot.sources.numbers): `21`, `21.0` and `"21"` are 21 votes, anything else is unknown.
+The organisation (`paper.organization`, else the item's) and the submitter
+(`paper.submittedOnDailyBy`, else the item's `submittedBy`) are kept as accounts, handle
+and shown name, for channels that follow them.
 
 Media choice: the first video among `thumbnail` and `mediaUrls` when there is one (a
 paper's teaser video is the richest preview, and `Paper.still_image_url` still falls back
@@ -23,7 +26,7 @@ from typing import Any
 
 from yarl import URL
 
-from bot.models import HF_PAPER_URL, Digest, Media, MediaKind, Paper, SourceKind
+from bot.models import HF_PAPER_URL, Account, Digest, Media, MediaKind, Paper, SourceKind
 from bot.sources.errors import ParseError
 from bot.sources.http import Fetcher, Validators
 from bot.sources.numbers import int_literal, read_count
@@ -174,6 +177,8 @@ def _paper(item: Any, day: dt.date | None) -> Paper:
         github_url=_url(paper.get("githubRepo")),
         project_url=_url(paper.get("projectPage")),
         keywords=tuple(k for k in map(_text, _list(paper.get("ai_keywords"))) if k),
+        organization=_account(paper.get("organization"), item.get("organization")),
+        submitter=_account(paper.get("submittedOnDailyBy"), item.get("submittedBy")),
     )
 
 
@@ -195,6 +200,19 @@ def _author_names(authors: Any) -> Iterable[str]:
         name = _text(author.get("name")) if isinstance(author, Mapping) else None
         if name:
             yield name
+
+
+def _account(*candidates: Any) -> Account | None:
+    """The first account object with a handle: organisations carry `name` (the handle) and
+    `fullname`; users carry `user` (the handle), `fullname`, and sometimes `name`."""
+    for value in candidates:
+        if not isinstance(value, Mapping):
+            continue
+        handle = _text(value.get("user")) or _text(value.get("name"))
+        if handle:
+            shown = _text(value.get("fullname"))
+            return Account(handle, shown if shown != handle else None)
+    return None
 
 
 def _media(thumbnail: Any, *url_lists: Any) -> Media | None:

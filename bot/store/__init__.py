@@ -1,4 +1,5 @@
-"""Where papers, digests, subscriptions and the delivery outbox live (SQLite or PostgreSQL).
+"""Where papers, digests, subscriptions (with their follows) and the delivery outbox live
+(SQLite or PostgreSQL).
 
 Callers open one `Store` per process and use its repositories; each call is its own
 transaction. `open_store` runs pending migrations first, so a fresh data folder just works.
@@ -12,6 +13,8 @@ from contextlib import asynccontextmanager
 from bot.store.digests import DigestRepo
 from bot.store.engine import Backend, Database
 from bot.store.errors import StoreError
+from bot.store.fleet import FleetRepo
+from bot.store.follows import FollowRepo
 from bot.store.ingest import DigestWriter
 from bot.store.migrate import upgrade
 from bot.store.outbox.repo import DeliveryRepo
@@ -28,9 +31,11 @@ class Store:
         self.digests = DigestRepo(db)
         self.writer = DigestWriter(db)
         self.subscriptions = SubscriptionRepo(db)
+        self.follows = FollowRepo(db)
         self.deliveries = DeliveryRepo(db)
         self.searcher = Searcher(db)
         self.shards = ShardRepo(db)
+        self.fleet = FleetRepo(db)
 
     @property
     def backend(self) -> Backend:

@@ -128,6 +128,10 @@ PAPER_COLUMNS = (
     "media_url",
     "github_url",
     "project_url",
+    "org_handle",
+    "org_name",
+    "submitter_handle",
+    "submitter_name",
     "keywords",
     "first_seen",
     "last_seen",
@@ -138,7 +142,7 @@ PAPER_COLUMNS = (
 
 def encode_paper(state: PaperState, date: EncodeDate) -> tuple[Any, ...]:
     """A papers row (PAPER_COLUMNS) with JSON as text and dates as the driver wants them."""
-    media = state.media
+    media, org, submitter = state.media, state.organization, state.submitter
     return (
         state.key,
         state.arxiv_id,
@@ -154,6 +158,10 @@ def encode_paper(state: PaperState, date: EncodeDate) -> tuple[Any, ...]:
         media.url if media else None,
         state.github_url,
         state.project_url,
+        org.handle if org else None,
+        org.name if org else None,
+        submitter.handle if submitter else None,
+        submitter.name if submitter else None,
         dumps(state.keywords) if state.keywords else "[]",
         date(state.first_seen),
         date(state.last_seen),

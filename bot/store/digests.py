@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -11,6 +12,17 @@ from bot.models import SourceKind
 from bot.store.engine import Database
 from bot.store.rows import FetchValidators, StoredDigest
 from bot.store.schema import digest_papers, digests, papers
+
+
+@dataclass(frozen=True, slots=True)
+class SourceArchive:
+    """What the archive holds of one source: how many days, the newest, and when a digest
+    of it was last stored (a poll that found nothing changed stores nothing)."""
+
+    source: SourceKind
+    days: int
+    newest_day: dt.date
+    last_stored: dt.datetime
 
 
 class DigestRepo:
@@ -85,3 +97,22 @@ class DigestRepo:
             query = query.where(digests.c.source == source.value)
         async with self._db.read() as conn:
             return list((await conn.scalars(query)).all())
+
+    async def archive(self) -> list[SourceArchive]:
+        """Per source in the archive, in source order."""
+        query = (
+            sa.select(
+                digests.c.source,
+                sa.func.count(),
+                sa.func.max(digests.c.date),
+                sa.func.max(digests.c.fetched_at),
+            )
+            .group_by(digests.c.source)
+            .order_by(digests.c.source)
+        )
+        async with self._db.read() as conn:
+            rows = (await conn.execute(query)).all()
+        return [
+            SourceArchive(SourceKind(source), int(days), newest, stored)
+            for source, days, newest, stored in rows
+        ]

@@ -32,3 +32,9 @@ def describe_database_error(exc: BaseException) -> str | None:
         text = str(exc.orig if exc.orig is not None else exc).strip()
         return (text.splitlines() or [type(exc).__name__])[0]
     return None
+
+
+def describe_failure(exc: BaseException) -> str:
+    """One line for a failure a background job survives: the database's own words when it
+    is a database failure, the error's text otherwise."""
+    return describe_database_error(exc) or str(exc) or type(exc).__name__

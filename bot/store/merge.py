@@ -3,8 +3,8 @@
 Rules, chosen so the result does not depend on import order wherever it reasonably can:
 first-seen/last-seen span every sighting; the current vote count is the one from the latest
 digest day (ties: the latest sighting); a complete author list beats a cut one, a longer beats
-a shorter; missing media or links are filled in; each (source, language) summary is replaced
-by a newer non-empty one and never erased by an empty one.
+a shorter; missing media, links, organisation or submitter are filled in; each (source,
+language) summary is replaced by a newer non-empty one and never erased by an empty one.
 
 A paper first seen without an arXiv id is keyed by its title; the first sighting with an id
 (and the same normalized title) makes it that id's paper: key, arXiv id, title and URL come
@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field, replace
 
-from bot.models import Media, Paper, SourceKind, normalize_title
+from bot.models import Account, Media, Paper, SourceKind, normalize_title
 from bot.store.words import split_words
 
 
@@ -45,6 +45,8 @@ class PaperState:
     votes: int | None
     votes_date: dt.date | None
     summaries: dict[tuple[SourceKind, str], SummaryState] = field(default_factory=dict)
+    organization: Account | None = None
+    submitter: Account | None = None
 
     @property
     def title_norm(self) -> str:
@@ -101,6 +103,8 @@ def new_state(paper: Paper) -> PaperState:
         votes=paper.votes,
         votes_date=paper.date if paper.votes is not None else None,
         summaries={(paper.source, paper.language): summary} if summary else {},
+        organization=paper.organization,
+        submitter=paper.submitter,
     )
 
 
@@ -151,4 +155,6 @@ def merge(state: PaperState, paper: Paper) -> PaperState:
         votes=votes,
         votes_date=votes_date,
         summaries=summaries,
+        organization=state.organization or paper.organization,
+        submitter=state.submitter or paper.submitter,
     )

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.models import Media, MediaKind, SourceKind
+from bot.models import Account, Media, MediaKind, SourceKind
 from bot.store.engine import Database
 from bot.store.merge import PaperState, SummaryState
 from bot.store.rows import DayPaper, StoredPaper, Summary
@@ -29,6 +29,10 @@ def _media(row: sa.RowMapping) -> Media | None:
     if not row["media_url"]:
         return None
     return Media(MediaKind(row["media_kind"]), row["media_url"])
+
+
+def _account(handle: str | None, name: str | None) -> Account | None:
+    return None if handle is None else Account(handle, name)
 
 
 def state_from_row(
@@ -50,6 +54,8 @@ def state_from_row(
         votes=row["votes"],
         votes_date=row["votes_date"],
         summaries=summaries,
+        organization=_account(row["org_handle"], row["org_name"]),
+        submitter=_account(row["submitter_handle"], row["submitter_name"]),
     )
 
 
@@ -73,6 +79,8 @@ def stored_from_state(paper_id: int, state: PaperState) -> StoredPaper:
             Summary(source, language, s.bullets, s.abstract)
             for (source, language), s in sorted(state.summaries.items())
         ),
+        organization=state.organization,
+        submitter=state.submitter,
     )
 
 
@@ -148,6 +156,15 @@ class PaperRepo:
         async with self._db.read() as conn:
             states = await load_states(conn, papers.c.key == key)
         return next((stored_from_state(i, s) for i, s in states.items()), None)
+
+    async def first_seen(self, keys: Sequence[str]) -> dict[str, dt.date]:
+        """The day each of these papers (by key) was first seen in any digest."""
+        found: dict[str, dt.date] = {}
+        async with self._db.read() as conn:
+            for part in chunks(list(dict.fromkeys(keys))):
+                query = sa.select(papers.c.key, papers.c.first_seen).where(papers.c.key.in_(part))
+                found.update(dict((await conn.execute(query)).all()))
+        return found
 
     async def count(self) -> int:
         async with self._db.read() as conn:

@@ -10,7 +10,17 @@ import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.models import ChannelRef, Media, Paper, SourceKind, normalize_title, title_key
+from bot.models import (
+    Account,
+    ChannelKind,
+    ChannelRef,
+    Media,
+    Paper,
+    SourceKind,
+    name_key,
+    normalize_title,
+    title_key,
+)
 
 
 class DeliveryState(StrEnum):
@@ -54,6 +64,8 @@ class StoredPaper:
     last_seen: dt.date
     votes: int | None
     summaries: tuple[Summary, ...] = ()
+    organization: Account | None = None
+    submitter: Account | None = None
 
     def summary_for(self, language: str | None = None) -> Summary | None:
         """The summary in the wanted language if any, else the richest one we have."""
@@ -84,6 +96,8 @@ class StoredPaper:
             github_url=self.github_url,
             project_url=self.project_url,
             keywords=self.keywords,
+            organization=self.organization,
+            submitter=self.submitter,
         )
 
 
@@ -160,8 +174,36 @@ class SubscriptionSettings:
     """How Slack shows the digest: "channel" (a message per paper) or "thread"."""
     no_papers: str = "skip"
     """An empty day (nothing new or nothing matching): "skip" it, or post a short "note"."""
+    channel_kind: ChannelKind = ChannelKind.TEXT
+    """Not chosen but found: what the platform said the channel is when /subscribe last
+    ran there. A forum gets each post as a new forum post."""
     live_votes: bool = True
     """Keep the vote counts on the channel's posted digests current (edits), or not."""
+
+
+class FollowKind(StrEnum):
+    AUTHOR = "author"
+    """A name in the paper's author list."""
+    ORG = "org"
+    """The Hugging Face organisation the paper is listed under, or who submitted it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Follow:
+    """One name a channel follows: its papers are posted there whatever the channel's
+    filters (`bot.compose.follows`). `name` is kept as it was typed, for showing."""
+
+    kind: FollowKind
+    name: str
+
+    @property
+    def key(self) -> str:
+        return name_key(self.name)
+
+    @property
+    def label(self) -> str:
+        """`author "Jörg Tiedemann"`, `org "google"`: how replies and lists name it."""
+        return f'{self.kind.value} "{self.name}"'
 
 
 @dataclass(frozen=True, slots=True)

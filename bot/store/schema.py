@@ -76,6 +76,12 @@ papers = sa.Table(
     sa.Column("media_url", sa.Text, nullable=True),
     sa.Column("github_url", sa.Text, nullable=True),
     sa.Column("project_url", sa.Text, nullable=True),
+    # The Hugging Face accounts the paper is listed under (migration 0008): followed by
+    # channels (`/follow org:`), matched in Python by the composer, so not indexed.
+    sa.Column("org_handle", sa.Text, nullable=True),
+    sa.Column("org_name", sa.Text, nullable=True),
+    sa.Column("submitter_handle", sa.Text, nullable=True),
+    sa.Column("submitter_name", sa.Text, nullable=True),
     sa.Column("keywords", sa.JSON, nullable=False),
     sa.Column("first_seen", sa.Date, nullable=False, index=True),
     sa.Column("last_seen", sa.Date, nullable=False),
@@ -154,6 +160,7 @@ subscriptions = sa.Table(
     sa.Column("no_papers", sa.Text, nullable=False, server_default="skip"),
     # Migration 0007: whether the vote counts on its posted cards are kept current.
     sa.Column("live_votes", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("channel_kind", sa.Text, nullable=False, server_default="text"),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("paused_reason", sa.Text, nullable=True),
     sa.Column("created_by", sa.Text, nullable=True),
@@ -203,13 +210,34 @@ deliveries = sa.Table(
     ),
 )
 
+follows = sa.Table(
+    "follows",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column(
+        "subscription_id",
+        Id,
+        sa.ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name_key", sa.Text, nullable=False),
+    sa.Column("created_by", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    # Also the index of a subscription's follows (its leading column).
+    sa.UniqueConstraint("subscription_id", "kind", "name_key"),
+)
+
 LIVE_CARDS = "state = 'live'"
 PENDING_CARDS = "state = 'live' AND wanted_version > applied_version"
 
 # One row per posted message of a digest whose vote counts are kept current (migration
-# 0007): the message's platform id, the content it should show (`wanted`, the newest
-# version planned) and the version it is known to show (`applied`), so an edit repeated
-# after a crash changes nothing and an older one never follows a newer one.
+# 0007): the message's platform id (and the message whose thread holds it, for one posted
+# into a thread, as a Discord forum post's cards are), the content it should show
+# (`wanted`, the newest version planned) and the version it is known to show (`applied`),
+# so an edit repeated after a crash changes nothing and an older one never follows a newer
+# one.
 live_cards = sa.Table(
     "live_cards",
     metadata,
@@ -219,6 +247,7 @@ live_cards = sa.Table(
     ),
     sa.Column("position", sa.Integer, nullable=False),
     sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("thread_id", sa.Text, nullable=True),
     sa.Column("shape", sa.Text, nullable=False),
     sa.Column("state", sa.Text, nullable=False),
     sa.Column("live_until", UtcDateTime, nullable=False),

@@ -3,7 +3,7 @@
 Several `papers-bot run` processes on one PostgreSQL database act as one bot: each shard is
 served by exactly one of them, under a lease it renews. A lease names its owner and runs
 until `lease_until`; a shard whose lease ran out (its owner died or lost the database) is
-free to take. Every instance also renews a row in `bot_instances`, so each knows how many
+free to take. Every renewal also renews the instance's row (bot.store.fleet), so each knows how many
 are alive and takes no more than its fair share: shards spread over instances, and move
 when one joins or leaves. Times come from the callers' clocks (instances keep them in sync
 with NTP); a lease is several renewals long, so a second of skew does not matter.
@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.engine import Database
-from bot.store.schema import bot_instances, gateway_identify, gateway_shards
+from bot.store.fleet import forget_instance, renew_instance
+from bot.store.schema import gateway_identify, gateway_shards
 
 _s = gateway_shards.c
-_i = bot_instances.c
 
 
 @dataclass(frozen=True)
@@ -74,24 +74,14 @@ class ShardRepo:
         instance took after it ran out is no longer ours and is not in `owned`."""
         until = now + ttl
         async with self._db.write() as conn:
-            await conn.execute(
-                self._db.insert(bot_instances)
-                .values(instance_id=instance, started_at=now, seen_until=until)
-                .on_conflict_do_update(index_elements=[_i.instance_id], set_={"seen_until": until})
-            )
-            # Rows of instances gone for good (never renewed for many leases) are dropped.
-            await conn.execute(bot_instances.delete().where(_i.seen_until < now - 10 * ttl))
+            live = await renew_instance(self._db, conn, instance, now=now, ttl=ttl)
             owned = await conn.scalars(
                 gateway_shards.update()
                 .where(_s.owner == instance)
                 .values(lease_until=until, updated_at=now)
                 .returning(_s.shard_id)
             )
-            mine = frozenset(owned)
-            live = await conn.scalar(
-                sa.select(sa.func.count()).select_from(bot_instances).where(_i.seen_until > now)
-            )
-            return Tenure(mine, await _shard_count(conn), int(live or 1))
+            return Tenure(frozenset(owned), await _shard_count(conn), live)
 
     async def take(
         self, instance: str, most: int, *, now: dt.datetime, ttl: dt.timedelta
@@ -139,7 +129,7 @@ class ShardRepo:
                 .where(_s.owner == instance)
                 .values(owner=None, lease_until=None, updated_at=now)
             )
-            await conn.execute(bot_instances.delete().where(_i.instance_id == instance))
+            await forget_instance(conn, instance)
 
     async def owners(self, *, now: dt.datetime) -> dict[int, str | None]:
         """Each shard's live owner (None: free), for health and metrics."""

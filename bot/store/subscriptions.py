@@ -3,17 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 
-from bot.models import ChannelRef, Platform, SourceKind
+from bot.models import ChannelRef, Platform, SourceKind, channel_kind_named
 from bot.store.engine import Database
 from bot.store.rows import Subscription, SubscriptionSettings
 from bot.store.schema import on_channel, subscriptions
 
 _t = subscriptions.c
 LIST_PAGE = 500
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """When a channel's subscription posts, and whether it is paused: what a timetable of
+    every subscription needs, without the rest of its settings."""
+
+    channel: ChannelRef
+    post_time: str
+    timezone: str
+    paused: bool
+    paused_reason: str | None
 
 
 def _where(channel: ChannelRef) -> sa.ColumnElement[bool]:
@@ -32,6 +45,7 @@ def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:
         "layout": settings.layout,
         "no_papers": settings.no_papers,
         "live_votes": settings.live_votes,
+        "channel_kind": settings.channel_kind.value,
     }
 
 
@@ -50,6 +64,7 @@ def _from_row(row: sa.RowMapping) -> Subscription:
             layout=row["layout"],
             no_papers=row["no_papers"],
             live_votes=row["live_votes"],
+            channel_kind=channel_kind_named(row["channel_kind"]),
         ),
         paused=row["paused"],
         paused_reason=row["paused_reason"],
@@ -105,6 +120,35 @@ class SubscriptionRepo:
             result = await conn.execute(sa.select(subscriptions).where(_t.id == subscription_id))
             found = result.mappings().first()
         return None if found is None else _from_row(found)
+
+    async def schedules(self) -> list[Schedule]:
+        """Every subscription's channel, post time and pause state, in id order: ten
+        thousand of them read in a fraction of what `list` takes (no JSON to decode),
+        streamed in pages like `list`."""
+        query = sa.select(
+            _t.platform,
+            _t.workspace_id,
+            _t.channel_id,
+            _t.post_time,
+            _t.timezone,
+            _t.paused,
+            _t.paused_reason,
+        ).order_by(_t.id)
+        found: list[Schedule] = []
+        async with self._db.read() as conn:
+            result = await conn.stream(query)
+            async for page in result.partitions(LIST_PAGE):
+                found.extend(
+                    Schedule(
+                        ChannelRef(Platform(platform), workspace, channel),
+                        post_time,
+                        timezone,
+                        paused,
+                        reason,
+                    )
+                    for platform, workspace, channel, post_time, timezone, paused, reason in page
+                )
+        return found
 
     async def list(
         self,

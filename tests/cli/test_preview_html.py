@@ -14,8 +14,8 @@ from PIL import Image
 
 from bot.cli import main
 from bot.sources.files import load_digest_file
-from tests.browser import dump_dom, find_chromium, screenshot
-from tests.conftest import FIXTURE_CORPUS, skip_or_fail
+from tests.browser import dump_dom, screenshot
+from tests.conftest import FIXTURE_CORPUS
 from tests.render.page_dom import Page, html_violations, read_page
 
 TITLES = [
@@ -73,14 +73,6 @@ SLACK_BACKGROUND = (0xFF, 0xFF, 0xFF)
 def digest_file(tmp_path: Path) -> Path:
     path = tmp_path / "14.md"
     path.write_text(DIGEST, encoding="utf-8")
-    return path
-
-
-@pytest.fixture(scope="module")
-def chromium() -> str:
-    path = find_chromium()
-    if path is None:
-        skip_or_fail("chromium not found (apt-get install chromium fonts-noto-cjk)")
     return path
 
 

@@ -62,10 +62,12 @@ KEYS = [
     "layout",
     "no_papers",
     "live_votes",
+    "channel_kind",
     "created_at",
     "created_by",
     "updated_at",
     "updated_by",
+    "follows",
 ]
 DISCORD_HOOK = "https://discord.com/api/webhooks/123456/s3cr3t-token"
 
@@ -211,7 +213,7 @@ def test_people_get_a_table_and_one_line_per_change(
     header, *rows = out.splitlines()
     assert header.split() == [
         *("TARGET", "TIME", "TOP", "MIN", "VOTES", "KEYWORDS", "SOURCES"),
-        *("LAYOUT", "EMPTY", "DAYS", "LIVE", "VOTES", "STATE"),
+        *("LAYOUT", "EMPTY", "DAYS", "LIVE", "VOTES", "FOLLOWING", "STATE"),
     ]
     assert rows[0].split("  ")[0] == "discord:111/222"
     assert rows[1].endswith("paused (quiet week)")
@@ -433,6 +435,36 @@ def test_configured_webhooks_and_the_dry_run_console(
         "discord-webhook:123456",
         "dry-run:hf",
     ]
+
+
+def test_a_discord_channel_or_webhook_is_marked_a_forum_with_forum(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Chat finds out by itself (/subscribe reads the channel's type); the command line is
+    told, for webhooks and for channels added without chat."""
+    monkeypatch.setenv("DISCORD_WEBHOOK_URLS", DISCORD_HOOK)
+    monkeypatch.setenv("DISCORD_TOKEN", "token")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    added = cli_json(capsys, "add", f"webhook:{DISCORD_HOOK}", "--forum")
+    assert added["subscription"]["channel_kind"] == "forum"
+    status, out, _ = cli(capsys, "list")
+    assert status == 0
+    assert " forum " in out
+    changed = cli_json(capsys, "set", "discord-webhook:123456", "--no-forum")
+    assert changed["subscription"]["channel_kind"] == "text"
+    assert cli_json(capsys, "add", "discord:1/2", "--forum")["subscription"]["channel_kind"] == (
+        "forum"
+    )
+    [hook, channel] = stored(sqlite_url)
+    assert (hook.settings.channel_kind, channel.settings.channel_kind) == ("text", "forum")
+
+    status, line = failure(capsys, "add", TARGET, "--forum")
+    assert (status, line) == (
+        2,
+        f"{PROG} add: --forum: only a Discord channel or webhook can be a forum "
+        f"(see {PROG} add --help)",
+    )
+    assert len(stored(sqlite_url)) == 2
 
 
 def test_a_row_prints_on_one_line_whatever_it_holds(

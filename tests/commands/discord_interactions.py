@@ -39,12 +39,13 @@ async def inject(
     options: dict[str, Any] | None = None,
     *,
     permissions: str = ALL,
-    app_permissions: str = ALL,
+    app_permissions: str | None = ALL,
     in_dm: bool = False,
     focused: str | None = None,
     channel_id: int | None = None,
 ) -> dict[str, Any]:
-    """Dispatch INTERACTION_CREATE to the connected bot; returns the interaction."""
+    """Dispatch INTERACTION_CREATE to the connected bot; returns the interaction. With
+    `app_permissions` None the bot has the permissions the fake gives it in the channel."""
     return await fake.gateway.inject_command(
         name,
         options_payload(options or {}, focused),

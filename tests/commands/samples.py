@@ -13,6 +13,17 @@ DAY1 = dt.date(2024, 5, 6)
 DAY2 = dt.date(2024, 5, 7)
 NOW = dt.datetime(2024, 5, 7, 12, 0, tzinfo=dt.UTC)
 HOSTILE_TITLE = "@everyone <@123456789012345678> **Bold** <!channel> Title"
+MANAGEMENT = (
+    "subscribe",
+    "unsubscribe",
+    "subscription",
+    "pause",
+    "resume",
+    "follow",
+    "unfollow",
+    "digest",
+)
+"""The commands only managers may run, written out here rather than read from the spec."""
 
 
 def _paper(

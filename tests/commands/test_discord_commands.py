@@ -23,12 +23,10 @@ from tests.commands.discord_interactions import (
     answer_of,
     inject,
 )
-from tests.commands.samples import HOSTILE_TITLE
+from tests.commands.samples import HOSTILE_TITLE, MANAGEMENT
 from tests.delivery.support import Engine
 from tests.fakes.discord import FakeDiscord
 from tests.render.validators import discord_message_violations
-
-MANAGEMENT = ["subscribe", "unsubscribe", "subscription", "pause", "resume", "digest"]
 
 
 def channel_of(fake: FakeDiscord) -> ChannelRef:

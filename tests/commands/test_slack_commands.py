@@ -12,6 +12,7 @@ from bot.models import ChannelRef, Platform
 from bot.store import Store
 from bot.store.rows import DeliveryState, SubscriptionSettings
 from tests.commands.conftest import ALLOWLISTED
+from tests.commands.samples import MANAGEMENT as MANAGEMENT_COMMANDS
 from tests.commands.slack_requests import command_form, over_http, over_socket
 from tests.commands.slack_users import (
     COMMAND_CHANNEL,
@@ -23,7 +24,7 @@ from tests.commands.slack_users import (
 from tests.delivery.support import Engine
 from tests.fakes.slack_signing import post_slash_command
 
-MANAGEMENT = ["/subscribe", "/unsubscribe", "/subscription", "/pause", "/resume", "/digest"]
+MANAGEMENT = [f"/{name}" for name in MANAGEMENT_COMMANDS]
 
 
 def channel_of(fake: SlackWithUsers, channel: str = COMMAND_CHANNEL) -> ChannelRef:

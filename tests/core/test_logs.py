@@ -165,3 +165,43 @@ async def test_the_slack_app_does_not_warn_about_its_token(
         with caplog.at_level(logging.DEBUG):
             SlackBotAdapter(token="xoxb-from-the-environment", session=session)
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_a_library_failure_is_one_line_unless_debugging(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    restore_logging: None,
+    log_format: str,
+) -> None:
+    """discord.py logs each failed shard connection with its traceback while it retries;
+    the operator gets what failed and why on one line, the traceback only at DEBUG. The
+    bot's own unexpected failures keep theirs."""
+    monkeypatch.setenv("LOG_FORMAT", log_format)
+
+    def log_failures() -> str:
+        try:
+            raise ConnectionResetError("Cannot connect to host gateway.discord.gg:443")
+        except ConnectionResetError:
+            logging.getLogger("discord.shard").exception(
+                "Failed to connect for shard_id: %s. Retrying...", 1
+            )
+            logging.getLogger("bot.delivery.worker").exception("worker crashed")
+        return capsys.readouterr().err
+
+    configure_logging(load_settings())
+    shown = log_failures()
+    library_line = next(line for line in shown.splitlines() if "shard_id" in line)
+    assert "Failed to connect for shard_id: 1. Retrying...: ConnectionResetError: Cannot" in (
+        library_line
+    )
+    assert shown.count("Traceback") == 1  # the bot's own line
+    if log_format == "json":
+        records = [json.loads(line) for line in shown.splitlines()]
+        assert "exception" not in records[0]
+        assert "ConnectionResetError" in records[1]["exception"]
+
+    monkeypatch.setenv("LOG_LEVEL", "DEBUG")
+    configure_logging(load_settings())
+    shown = log_failures()
+    assert "Traceback" in shown.split("worker crashed")[0]

@@ -20,13 +20,27 @@ import pytest
 
 from bot.compose.digest import Composed, compose, load_day, render_options
 from bot.delivery.payload import Post
-from bot.models import CONSOLE_WORKSPACE, WEBHOOK_WORKSPACE, ChannelRef, Platform, SourceKind
+from bot.models import (
+    CONSOLE_WORKSPACE,
+    WEBHOOK_WORKSPACE,
+    ChannelKind,
+    ChannelRef,
+    Platform,
+    SourceKind,
+)
 from bot.render.message import RenderedMessage
 from bot.render.platforms import render_digest
 from bot.sources.hf_api import parse_hf_daily
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import Store
-from bot.store.rows import Delivery, DeliveryKind, Subscription, SubscriptionSettings
+from bot.store.rows import (
+    Delivery,
+    DeliveryKind,
+    Follow,
+    FollowKind,
+    Subscription,
+    SubscriptionSettings,
+)
 from tests.app.content import Entry, hf_items, markdown_digest
 from tests.delivery.support import Engine, FakeClock, running_engine
 from tests.fakes.discord import FakeDiscord
@@ -422,3 +436,70 @@ async def test_a_dry_run_prints_the_edit_on_the_console(tmp_path: Path) -> None:
         await until(dry, lambda: '"edit"' in console.getvalue())
     [line] = [json.loads(x) for x in console.getvalue().splitlines() if '"edit"' in x]
     assert votes_shown(line["body"])[0] == "👍 67"
+
+
+@pytest.mark.parametrize("through", ["bot", "webhook"])
+async def test_a_forum_posts_messages_are_edited_inside_its_thread(
+    database_url: str, fake_discord: FakeDiscord, through: str
+) -> None:
+    """In a Discord forum the post's opening message and the cards after it live in the
+    post's thread: each is edited there (the thread has the opening message's id), by the
+    bot or by the forum's webhook."""
+    forum = fake_discord.add_forum("papers-forum", ("Papers",))
+    many = tuple(Entry(f"2503.400{n:02d}", f"Forum Paper Number {n}", 90 - n) for n in range(12))
+    settings = dataclasses.replace(SETTINGS, top_n=12, channel_kind=ChannelKind.FORUM)
+    extra: dict[str, Any] = {}
+    if through == "webhook":
+        extra = {"discord_webhook_urls": fake_discord.add_webhook(forum)}
+    async with running_engine(database_url, **env(fake_discord), **extra) as bot:
+        await save_votes(bot.store, many)
+        ref = ChannelRef(Platform.DISCORD, str(fake_discord.guild_id), str(forum.id))
+        if through == "webhook":
+            [hook] = await bot.store.subscriptions.list(workspace_id=WEBHOOK_WORKSPACE)
+            ref = hook.channel
+        sub = await bot.store.subscriptions.save(ref, settings)
+        await post_digest(bot, sub)
+        await bot.engine.live.refresh()
+        await asyncio.sleep(1.1)
+        first, *middle, last = many
+        changed = (
+            dataclasses.replace(first, votes=95),
+            *middle,
+            dataclasses.replace(last, votes=3),
+        )
+        await save_votes(bot.store, changed)
+        assert await bot.engine.live.refresh() == 2  # the opening message and the last one
+        await until(bot, lambda: len(fake_discord.edits) == 2)
+    [post] = fake_discord.posts_in(forum)
+    assert len(post.messages) == 2
+    assert votes_shown(post.messages[0])[0] == "👍 95"
+    assert votes_shown(post.messages[1])[-1] == "👍 3"
+    assert {(edit.channel_id, edit.via) for edit in fake_discord.edits} == {(str(post.id), through)}
+    assert fake_discord.refused_edits == []
+    assert forum.messages == []
+
+
+async def test_followed_papers_keep_their_mark_and_place_when_edited(
+    database_url: str, fake_discord: FakeDiscord
+) -> None:
+    """A post carrying papers for a follow (marked, the one below the top N added after
+    the rest) is edited as it was posted: the marks stay, even once the follow is gone."""
+    now = dt.datetime.now(dt.UTC)
+    async with running_engine(database_url, **env(fake_discord)) as bot:
+        await save_votes(bot.store)
+        sub = await bot.store.subscriptions.save(discord_ref(fake_discord), SETTINGS)
+        ada = Follow(FollowKind.AUTHOR, "Ada Example")
+        await bot.store.follows.add(sub.id, ada, actor="test", now=now)
+        await post_digest(bot, sub)
+        await bot.engine.live.refresh()
+        await bot.store.follows.remove(sub.id, FollowKind.AUTHOR, ada.key)
+        await asyncio.sleep(1.1)
+        await save_votes(bot.store, with_votes(p4=70))
+        assert await bot.engine.live.refresh() == 1
+        await until(bot, lambda: len(fake_discord.edits) == 1)
+    [message] = fake_discord.default_channel.messages
+    cards = message["embeds"][1:]
+    assert [e["title"] for e in cards][-1] == "A Paper Left Off the Cards"  # added, last
+    assert votes_shown(message) == ["👍 40", "👍 25", "👍 9", "👍 70"]
+    for card in cards:
+        assert {"name": "Following", "value": "Ada Example", "inline": True} in card["fields"]

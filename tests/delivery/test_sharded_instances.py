@@ -153,7 +153,7 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
             # The first instance up takes both shards; once the second counts as alive,
             # the first gives it one (highest id first).
             spread, served = await wait_served(http, ports, {(0,), (1,)}, within=90)
-            spread += await wait_identified(fake, guilds, within=30)
+            spread += await wait_identified(fake, guilds, within=60)
 
             for guild in guilds:
                 text = await answered_once(fake, "papers", guild.on_demand, options={"top": 2})
@@ -173,7 +173,7 @@ async def test_two_instances_serve_two_shards_as_one_bot_and_survive_a_kill(
             await bots[victim].kill()
             killed_at = time.monotonic()
             await wait_served(http, [ports[survivor]], {(0, 1)}, within=TAKEOVER_WITHIN + 30)
-            await wait_identified(fake, guilds, within=30)
+            await wait_identified(fake, guilds, within=60)
             takeover = time.monotonic() - killed_at
             orphaned = next(g for g in guilds if g.shard == 0)
             text = await answered_once(fake, "papers", orphaned.on_demand, options={"top": 1})

@@ -5,10 +5,13 @@ posted once."""
 
 from __future__ import annotations
 
+import asyncio
 import collections
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from bot.models import ChannelRef, Platform, SourceKind
@@ -22,6 +25,23 @@ from tests.delivery.world import store_digest, synthetic_entries
 from tests.fakes.source import FakeSource
 
 pytestmark = pytest.mark.timeout(180)
+
+FLEET_SIZE = re.compile(r"^papers_bot_fleet_instances (\S+)$", re.MULTILINE)
+
+
+async def fleet_size(port: int, *, reaches: float, within: float = 30) -> float:
+    """The instance's papers_bot_fleet_instances once it shows `reaches` (or the last
+    value seen after `within` seconds)."""
+    deadline = asyncio.get_running_loop().time() + within
+    async with aiohttp.ClientSession() as session:
+        while True:
+            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                found = FLEET_SIZE.search(await response.text())
+            assert found is not None
+            size = float(found.group(1))
+            if size == reaches or asyncio.get_running_loop().time() > deadline:
+                return size
+            await asyncio.sleep(0.5)
 
 
 @pytest.fixture
@@ -49,12 +69,18 @@ async def test_two_instances_on_socket_mode_answer_each_command_once(
         "SOURCES": "hf",
         "HF_API_URL": fake_source.hf_url,
         "POLL_INTERVAL": "3600",
+        "GATEWAY_LEASE_SECONDS": "6",
     }
     bots = [await BotProcess.start(env, tmp_path) for _ in range(2)]
     try:
         for bot in bots:
             await bot.wait_for_log(READY, within=60)
         await slack.wait_until(lambda: len(slack.socket.connections) == 2, within=30)
+        # Slack counts its tiers per app: with no Discord gateway to coordinate, each
+        # instance still counts the fleet and takes half of every per-workspace budget.
+        # The first to start counts the second at its next renewal (a third of a lease).
+        for bot in bots:
+            assert await fleet_size(await bot.wait_for_port(), reaches=2) == 2
 
         answers = []
         for to in (0, 1):  # one command of each kind to each instance's connection

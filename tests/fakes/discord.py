@@ -9,7 +9,8 @@ per-channel / per-webhook and global rate buckets, and a per-channel bucket of i
 message edits (429 with `Via` and a JSON `retry_after`, which discord.py needs to retry),
 and answers 403/404 for channels a test marks forbidden or deleted. An edit of an unknown
 message is 404 (10008), of someone else's message 403 (50005); every edit answered with an
-error is also kept in `refused_edits`.
+error is also kept in `refused_edits`. Forum channels, their posts (threads) and the bot's
+permissions in a channel are `tests.fakes.discord_forum`.
 
 Run by hand: `python -m tests.fakes.discord [--port N]` prints the settings to point the bot
 at it.
@@ -27,9 +28,12 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.discord_forum import ForumApi
 from tests.fakes.discord_gateway import FakeGateway
 from tests.fakes.discord_state import (
     EPHEMERAL,
+    GUILD_FORUM,
+    GUILD_MEDIA,
     LOADING,
     Bucket,
     Edit,
@@ -108,6 +112,7 @@ class FakeDiscord(FakeServer):
         self._buckets: dict[str, Bucket] = {}
         self._global = Bucket("global", *global_limit)
         self.gateway = FakeGateway(self)
+        self.forums = ForumApi(self)
         self.add_channel("papers")
         self._routes()
 
@@ -128,6 +133,37 @@ class FakeDiscord(FakeServer):
         channel = FakeChannel(self.ids.next(), guild_id or self.guild_id, name)
         self.channels[channel.id] = channel
         return channel
+
+    def add_forum(
+        self,
+        name: str,
+        tags: tuple[str, ...] = (),
+        *,
+        guild_id: int | None = None,
+        media: bool = False,
+        flags: int = 0,
+        moderated: tuple[str, ...] = (),
+    ) -> FakeChannel:
+        """A forum channel (a media channel with `media`) with a tag per name in `tags`
+        (those also in `moderated` only for members with Manage Threads)."""
+        forum = self.add_channel(name, guild_id)
+        forum.type = GUILD_MEDIA if media else GUILD_FORUM
+        forum.flags = flags
+        forum.available_tags = [
+            {
+                "id": str(self.ids.next()),
+                "name": tag,
+                "moderated": tag in moderated,
+                "emoji_id": None,
+                "emoji_name": None,
+            }
+            for tag in tags
+        ]
+        return forum
+
+    def posts_in(self, forum: FakeChannel) -> list[FakeChannel]:
+        """The forum's posts (threads), oldest first."""
+        return [c for c in self.channels.values() if c.parent_id == forum.id]
 
     @property
     def default_channel(self) -> FakeChannel:
@@ -189,6 +225,7 @@ class FakeDiscord(FakeServer):
         r.add_get(guild_commands, self._authed(self._get_commands))
         r.add_post(API + "/interactions/{id}/{token}/callback", self._interaction_callback)
         r.add_get("/gateway", self.gateway.handle)
+        self.forums.add_routes(r)
 
     def _authed(self, handler: Any) -> Any:
         async def check(request: web.Request) -> web.StreamResponse:
@@ -289,6 +326,9 @@ class FakeDiscord(FakeServer):
         channel = self._channel(request)
         if isinstance(channel, web.Response):
             return channel
+        refused = self.forums.refuse_message(channel)
+        if refused is not None:
+            return refused
         bucket, limited = self._limited(f"channel-messages:{channel.id}", self._channel_limit)
         if limited is not None:
             return limited
@@ -341,6 +381,8 @@ class FakeDiscord(FakeServer):
         wait = self._global.hit()
         if wait is not None:
             return self._too_many(wait, is_global=True)
+        if not self.forums.readable(channel):
+            return jsonify([])
         return jsonify(list(reversed(channel.messages)))
 
     async def _edit_message(self, request: web.Request) -> web.Response:
@@ -362,7 +404,8 @@ class FakeDiscord(FakeServer):
         return await self._carry_out_edit(request, message, "bot", bucket)
 
     async def _edit_webhook_message(self, request: web.Request) -> web.Response:
-        """PATCH /webhooks/{id}/{token}/messages/{message}: a webhook edits what it posted."""
+        """PATCH /webhooks/{id}/{token}/messages/{message}[?thread_id=]: a webhook edits
+        what it posted, in its channel or in a post of its forum."""
         raw_id, token = request.match_info["webhook_id"], request.match_info["token"]
         hook = self.webhooks.get(int(raw_id)) if raw_id.isdigit() else None
         if hook is None or hook.revoked:
@@ -375,7 +418,14 @@ class FakeDiscord(FakeServer):
         bucket, limited = self._limited(f"webhook-edits:{hook.id}", self._webhook_limit)
         if limited is not None:
             return self._refuse_edit(request, limited, "webhook")
-        message = hook.channel.find(request.match_info["message_id"])
+        where: FakeChannel | None = hook.channel
+        raw = request.query.get("thread_id")  # a message in one of its forum's posts
+        if raw is not None:
+            where = self.channels.get(int(raw)) if raw.isdigit() else None
+            if where is None or where.parent_id != hook.channel.id:
+                refusal = discord_error(404, 10003, "Unknown Channel")
+                return self._refuse_edit(request, refusal, "webhook")
+        message = where.find(request.match_info["message_id"]) if where else None
         if message is None or message.get("webhook_id") != str(hook.id):
             return self._refuse_edit(
                 request, discord_error(404, 10008, "Unknown Message"), "webhook"
@@ -426,8 +476,17 @@ class FakeDiscord(FakeServer):
         if invalid is not None:
             return invalid
         author = user_json(hook.id, body.get("username") or "Papers webhook")
-        message = message_json(self.ids.next(), hook.channel, body, author, webhook_id=hook.id)
-        hook.channel.messages.append(message)
+        where = self.forums.webhook_channel(hook, request, body)
+        if isinstance(where, web.Response):
+            return where
+        if where is None:  # a new forum post
+            tags = [str(tag) for tag in body.get("applied_tags") or []]
+            _, message = self.forums.open_post(
+                hook.channel, body["thread_name"], body, author, tags=tags, webhook_id=hook.id
+            )
+        else:
+            message = message_json(self.ids.next(), where, body, author, webhook_id=hook.id)
+            where.messages.append(message)
         if request.query.get("wait", "false").lower() not in ("true", "1"):
             return web.Response(status=204, headers=bucket.headers())
         return jsonify(message, headers=bucket.headers())

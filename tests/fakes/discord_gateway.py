@@ -147,6 +147,8 @@ class FakeGateway:
 
     def _guild(self, guild_id: int) -> dict[str, Any]:
         channels = [c for c in self.fake.channels.values() if c.guild_id == guild_id]
+        threads = [c.to_json(0) for c in channels if c.is_thread and not c.archived]
+        channels = [c for c in channels if not c.is_thread]
         return {
             "id": str(guild_id),
             "name": "Fake Guild",
@@ -169,7 +171,7 @@ class FakeGateway:
             "emojis": [],
             "features": [],
             "channels": [c.to_json(i) for i, c in enumerate(channels)],
-            "threads": [],
+            "threads": threads,
             "members": [],
             "voice_states": [],
             "presences": [],
@@ -195,11 +197,12 @@ class FakeGateway:
         channel_id: int | None = None,
         interaction_type: int = 2,
         permissions: str = "2147483647",
-        app_permissions: str = "2147483647",
+        app_permissions: str | None = None,
         in_dm: bool = False,
     ) -> dict[str, Any]:
         """Deliver a slash-command INTERACTION_CREATE as if a user had typed it: in a guild
-        channel by a member with `permissions`, or in a DM (no member, no guild).
+        channel by a member with `permissions`, or in a DM (no member, no guild). The bot's
+        own permissions there (`app_permissions`) are the channel's unless given.
 
         Returns the interaction; its callback and followups are recorded on the fake.
         """
@@ -218,7 +221,7 @@ class FakeGateway:
             "token": secrets.token_urlsafe(32),
             "version": 1,
             "locale": "en-US",
-            "app_permissions": app_permissions,
+            "app_permissions": app_permissions or "2147483647",
             "entitlements": [],
             "authorizing_integration_owners": {"0": str(fake.guild_id)},
             "attachment_size_limit": 8 * 1024 * 1024,
@@ -234,6 +237,9 @@ class FakeGateway:
             }
         else:
             channel = fake.channels[channel_id] if channel_id else fake.default_channel
+            if app_permissions is None:
+                granted = fake.forums.permissions(channel)
+                interaction["app_permissions"] = str(2147483647 if granted is None else granted)
             interaction |= {
                 "guild_id": str(channel.guild_id),
                 "guild_locale": "en-US",

@@ -28,6 +28,13 @@ class Snowflakes:
         return (ms << 22) | (next(self._counter) & 0x3FFFFF)
 
 
+GUILD_TEXT, PUBLIC_THREAD, GUILD_FORUM, GUILD_MEDIA = 0, 11, 15, 16
+FORUM_TYPES = frozenset({GUILD_FORUM, GUILD_MEDIA})
+THREAD_TYPES = frozenset({10, PUBLIC_THREAD, 12})
+REQUIRE_TAG = 1 << 4
+"""Forum channel flag: a post must carry a tag."""
+
+
 @dataclass
 class FakeChannel:
     id: int
@@ -35,19 +42,73 @@ class FakeChannel:
     name: str
     state: ChannelState = "ok"
     messages: list[dict[str, Any]] = field(default_factory=list)
+    type: int = GUILD_TEXT
+    bot_permissions: int | None = None
+    """The bot's permissions here, overwrites applied (what `app_permissions` carries);
+    None lets it do everything, as in the channels tests made before permissions were
+    modelled. A thread has its parent's."""
+    available_tags: list[dict[str, Any]] = field(default_factory=list)
+    """A forum's tags: {id, name, moderated, emoji_id, emoji_name}."""
+    flags: int = 0
+    parent_id: int | None = None
+    owner_id: int | None = None
+    applied_tags: list[str] = field(default_factory=list)
+    auto_archive_duration: int = 1440
+    archived: bool = False
+    created_at: str = field(default_factory=lambda: dt.datetime.now(dt.UTC).isoformat())
+
+    @property
+    def is_thread(self) -> bool:
+        return self.type in THREAD_TYPES
 
     def find(self, message_id: str) -> dict[str, Any] | None:
         return next((m for m in self.messages if m["id"] == message_id), None)
 
     def to_json(self, position: int) -> dict[str, Any]:
-        return {
+        """The channel object Discord answers with: a thread's carries its parent, owner,
+        tags and thread metadata; a forum's its tags."""
+        data: dict[str, Any] = {
             "id": str(self.id),
             "guild_id": str(self.guild_id),
             "name": self.name,
-            "type": 0,
-            "position": position,
-            "permission_overwrites": [],
+            "type": self.type,
+            "flags": self.flags,
             "nsfw": False,
+        }
+        if self.is_thread:
+            return data | self._thread_fields()
+        data |= {"position": position, "permission_overwrites": []}
+        if self.type in FORUM_TYPES:
+            data |= {
+                "available_tags": self.available_tags,
+                "default_auto_archive_duration": 1440,
+                "default_reaction_emoji": None,
+                "default_sort_order": None,
+                "default_forum_layout": 0,
+                "rate_limit_per_user": 0,
+                "topic": None,
+                "last_message_id": None,
+            }
+        return data
+
+    def _thread_fields(self) -> dict[str, Any]:
+        last = self.messages[-1]["id"] if self.messages else None
+        return {
+            "parent_id": str(self.parent_id),
+            "owner_id": str(self.owner_id),
+            "last_message_id": last,
+            "rate_limit_per_user": 0,
+            "message_count": len(self.messages),
+            "member_count": 1,
+            "total_message_sent": len(self.messages),
+            "applied_tags": list(self.applied_tags),
+            "thread_metadata": {
+                "archived": self.archived,
+                "auto_archive_duration": self.auto_archive_duration,
+                "archive_timestamp": self.created_at,
+                "locked": False,
+                "create_timestamp": self.created_at,
+            },
         }
 
 

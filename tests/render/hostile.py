@@ -75,6 +75,7 @@ def hostile_papers(draw: st.DrawFn) -> Paper:
         github_url=draw(junk_url),
         project_url=draw(junk_url),
         keywords=tuple(draw(st.lists(hostile_text, max_size=5))),
+        following=tuple(draw(st.lists(hostile_text, max_size=3))),
     )
 
 

@@ -68,6 +68,7 @@ def papers(draw: st.DrawFn) -> Paper:
         abstract=draw(st.one_of(st.none(), any_text)),
         github_url=draw(st.sampled_from(URLS)),
         project_url=draw(st.sampled_from(URLS)),
+        following=tuple(draw(st.lists(any_text, max_size=4))),
     )
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.models import Media, MediaKind, SourceKind
+from bot.models import Account, Media, MediaKind, SourceKind
 from bot.sources.errors import ParseError
 from bot.sources.hf_api import fetch_hf_day, parse_hf_daily
 from bot.sources.result import SourceStatus
@@ -88,6 +88,7 @@ def test_a_full_item_maps_every_field() -> None:
     assert paper.github_url == "https://github.com/example/sheep"
     assert paper.project_url == "https://example.org/sheep"
     assert paper.keywords == ("sheep", "counting")
+    assert (paper.organization, paper.submitter) == (None, Account("someone"))
     assert paper.language == "en"
     assert paper.source is SourceKind.HF
     assert paper.date == DAY
@@ -106,6 +107,55 @@ def test_only_id_and_title_are_needed() -> None:
     assert paper.abstract is None
     assert paper.github_url is None
     assert paper.keywords == ()
+    assert (paper.organization, paper.submitter) == (None, None)
+
+
+ORG = {"_id": "o1", "name": "tidal-lab", "fullname": "Tidal  Lab", "avatar": "https://e.org/a.png"}
+USER = {"_id": "u1", "user": "ada-ex", "fullname": "Ada Example", "type": "user"}
+
+
+@pytest.mark.parametrize(
+    ("paper_fields", "item_fields", "organization", "submitter"),
+    [
+        (
+            {"organization": ORG, "submittedOnDailyBy": USER},
+            {},
+            ("tidal-lab", "Tidal Lab"),
+            ("ada-ex", "Ada Example"),
+        ),
+        (
+            {},
+            {"organization": ORG, "submittedBy": USER},
+            ("tidal-lab", "Tidal Lab"),
+            ("ada-ex", "Ada Example"),
+        ),
+        ({"organization": {"name": "solo", "fullname": "solo"}}, {}, ("solo", None), None),
+        (
+            {"organization": "tidal-lab", "submittedOnDailyBy": {"fullname": "No Handle"}},
+            {},
+            None,
+            None,
+        ),
+        (
+            {"organization": {"name": 7}, "submittedOnDailyBy": []},
+            {"submittedBy": {"name": " x "}},
+            None,
+            ("x", None),
+        ),
+    ],
+)
+def test_organisation_and_submitter_are_accounts(
+    paper_fields: dict[str, Any],
+    item_fields: dict[str, Any],
+    organization: tuple[str, str | None] | None,
+    submitter: tuple[str, str | None] | None,
+) -> None:
+    """The paper's own fields first, the item's otherwise; an account needs a handle, and
+    a shown name equal to it is not kept twice."""
+    item = {**hf_item("2403.00009", **paper_fields), **item_fields}
+    (paper,) = parse_hf_daily([item], day=DAY).papers
+    assert paper.organization == (Account(*organization) if organization else None)
+    assert paper.submitter == (Account(*submitter) if submitter else None)
 
 
 @pytest.mark.parametrize(

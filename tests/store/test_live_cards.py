@@ -51,6 +51,7 @@ def cards_of(post: live.SentPost, count: int = 2) -> list[live.NewCard]:
             post.delivery_id,
             position,
             f"m{position}",
+            "m0" if position else None,
             f"shape{position}",
             f"posted{position}",
             live_until=post.sent_at + WINDOW,
@@ -129,7 +130,7 @@ async def test_planning_is_compare_and_set_on_the_version_read(store: Store) -> 
     assert (again.cards[0].wanted_version, again.cards[0].showing) == (1, "v1")
     assert await want(store, again.cards[0], "v2", {"n": 2})
     [due] = await claim(store, T0 + dt.timedelta(minutes=5))
-    assert (due.version, due.message) == (2, {"n": 2})
+    assert (due.version, due.message, due.thread_id) == (2, {"n": 2}, None)
     stale, fresh = post.cards  # as read at the start: the first has moved on since
     batch = [live.Wanted(stale, "old", {"n": 0}), live.Wanted(fresh, "w1", {"n": 1})]
     assert await live.want(store.db, batch) == 1

@@ -106,3 +106,20 @@ async def test_instances_taking_at_once_split_the_free_shards(
     assert sorted(flat) == list(range(16))
     owners = await store.shards.owners(now=T0)
     assert all(owners[shard] == f"i{n}" for n, got in enumerate(taken) for shard in got)
+
+
+async def test_instances_without_a_gateway_are_counted_with_those_serving_shards(
+    store: Store,
+) -> None:
+    """A Slack-only instance renews its row through the fleet; a Discord one through its
+    shard leases: both count in the fleet size each uses to split the per-bot budgets."""
+    assert await store.fleet.renew("slack-only", now=T0, ttl=TTL) == 1
+    await store.shards.agree_count("discord", 2, now=T0)
+    assert (await store.shards.renew("discord", now=T0, ttl=TTL)).live_instances == 2
+    assert await store.fleet.renew("slack-only", now=T0 + FIVE, ttl=TTL) == 2
+    # A clean stop leaves at once; a killed instance stops counting when its row runs out.
+    await store.fleet.leave("slack-only")
+    assert (await store.shards.renew("discord", now=T0 + FIVE, ttl=TTL)).live_instances == 1
+    assert await store.fleet.renew("slack-only", now=T0 + FIVE, ttl=TTL) == 2
+    later = T0 + FIVE + TTL + FIVE
+    assert await store.fleet.renew("slack-only", now=later, ttl=TTL) == 1

@@ -16,7 +16,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
 
-from bot.models import ChannelRef, Platform
+from bot.models import ChannelKind, ChannelRef, Platform
 from bot.store import Store
 from bot.store.engine import Database
 from bot.store.migrate import alembic_config, current_revision, head_revision, upgrade
@@ -44,6 +44,19 @@ async def test_layout_and_empty_day_policy_round_trip(store: Store) -> None:
     assert changed.id == created.id
     [listed] = await store.subscriptions.list()
     assert (listed.settings.layout, listed.settings.no_papers) == ("channel", "skip")
+
+
+async def test_the_channel_kind_round_trips_and_an_unknown_one_reads_as_text(store: Store) -> None:
+    forum = ChannelRef(Platform.DISCORD, "1", "2")
+    saved = await store.subscriptions.save(
+        forum, SubscriptionSettings(channel_kind=ChannelKind.FORUM), now=T0
+    )
+    assert saved.settings.channel_kind is ChannelKind.FORUM
+    async with store.db.write() as conn:  # a row a newer version wrote
+        await conn.execute(subscriptions.update().values(channel_kind="stage"))
+    found = await store.subscriptions.get(forum)
+    assert found is not None
+    assert found.settings.channel_kind is ChannelKind.TEXT
 
 
 @contextlib.asynccontextmanager
@@ -133,7 +146,7 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
             )
 
         await upgrade(db)
-        assert await current_revision(db) == head_revision() == "0007"
+        assert await current_revision(db) == head_revision() == "0009"
         hook = ChannelRef(Platform.DISCORD, "webhook", "discord-webhook:123")
         assert await SubscriptionRepo(db).get(hook) is not None
         async with db.read() as conn:
@@ -143,6 +156,7 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
         found = await SubscriptionRepo(db).get(CHANNEL)
         assert found is not None
         assert (found.settings.layout, found.settings.no_papers) == ("channel", "skip")
+        assert found.settings.channel_kind is ChannelKind.TEXT  # 0009: posted to as text
         assert (found.settings.top_n, found.settings.timezone) == (3, "Asia/Seoul")
         assert found.settings.live_votes is True  # live cards on for existing channels
         async with db.read() as conn:
@@ -156,6 +170,6 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
                 lambda c: {col["name"] for col in sa.inspect(c).get_columns("subscriptions")}
             )
             kept = (await conn.execute(sa.select(sa.func.count()).select_from(deliveries))).scalar()
-        assert {"layout", "no_papers"}.isdisjoint(columns)
+        assert {"layout", "no_papers", "channel_kind"}.isdisjoint(columns)
         assert "timezone" in columns
         assert kept == 1  # dropping the columns took no outbox rows with it

@@ -1,6 +1,6 @@
 """What a channel was already given: posted digests with their alert watch lists, alerts
-planned, and whether a post exists. These only read; the planner and the alerts ask them
-before they plan."""
+planned, the papers its posts carry, and whether a post exists. These only read; the planner
+and the alerts ask them before they plan."""
 
 from __future__ import annotations
 
@@ -95,6 +95,30 @@ async def channels_with(
     async with db.read() as conn:
         rows = (await conn.execute(query)).mappings().all()
     return {(channel_of(row), row["item_key"]) for row in rows}
+
+
+async def carried(
+    db: Database, channel: ChannelRef, keys: Collection[str], *, since: dt.date
+) -> set[str]:
+    """Which of these papers a post planned in this channel carries already: an alert, or
+    a digest post of a day from `since` on (a paper first seen on a day can be in no
+    earlier day's digest). Whatever its state: a post on its way counts as made."""
+    if not keys:
+        return set()
+    query = sa.select(_d.payload["papers"].as_string()).where(
+        for_channel(channel),
+        sa.or_(
+            sa.and_(_d.kind == DeliveryKind.ALERT.value, _d.item_key.in_(list(keys))),
+            sa.and_(
+                _d.kind == DeliveryKind.DIGEST.value,
+                _d.item_key.between(since.isoformat(), "9999-12-31"),
+            ),
+        ),
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).scalars().all()
+    wanted = set(keys)
+    return {key for papers in rows for key in (papers or "").split("\n") if key in wanted}
 
 
 async def find(db: Database, channel: ChannelRef, kind: DeliveryKind, item_key: str) -> int | None:

@@ -54,6 +54,8 @@ class NewCard:
     delivery_id: int
     position: int
     message_id: str
+    thread_id: str | None
+    """The message whose thread holds this one, if it was posted into a thread."""
     shape: str
     """What the message carries (role, thread, papers): a re-render whose message at this
     position carries something else no longer fits the post."""
@@ -104,6 +106,7 @@ class ClaimedEdit:
     delivery_id: int
     position: int
     message_id: str
+    thread_id: str | None
     version: int
     message: dict[str, Any]
     """The content to show, as `bot.delivery.payload.message_to_json` wrote it."""
@@ -154,6 +157,7 @@ async def register(db: Database, cards: Sequence[NewCard], *, now: dt.datetime) 
             "delivery_id": card.delivery_id,
             "position": card.position,
             "message_id": card.message_id,
+            "thread_id": card.thread_id,
             "shape": card.shape,
             "state": LIVE,
             "live_until": card.live_until,
@@ -358,6 +362,7 @@ async def claim(
             delivery_id=card["delivery_id"],
             position=card["position"],
             message_id=card["message_id"],
+            thread_id=card["thread_id"],
             version=card["wanted_version"],
             message=dict(card["wanted"]),
             failures=card["failures"],

@@ -46,6 +46,7 @@ def upgrade() -> None:
         ),
         sa.Column("position", sa.Integer, nullable=False),
         sa.Column("message_id", sa.Text, nullable=False),
+        sa.Column("thread_id", sa.Text, nullable=True),
         sa.Column("shape", sa.Text, nullable=False),
         sa.Column("state", sa.Text, nullable=False),
         sa.Column("live_until", UtcDateTime, nullable=False),
