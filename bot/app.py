@@ -238,6 +238,7 @@ class App:
             store,
             self.poll_metrics,
             on_new_digest=engine.on_new_digest,
+            hf_days=engine.live_days,
             clock=self._clock,
         )
         if settings.status_page:

@@ -162,6 +162,12 @@ class Settings(BaseSettings):
     no_papers_policy: Literal["skip", "note"] = "skip"
     #: Vote-threshold alerts look at papers of this many recent days (0 turns alerts off).
     alert_days: int = Field(default=2, ge=0, le=14)
+    #: Live cards: for this many hours after a digest is posted, the vote counts on its cards
+    #: are edited in place as the HF API reports new votes (0 turns live cards off).
+    live_cards_window_hours: int = Field(default=48, ge=0, le=14 * 24)
+    #: Live cards: seconds at least between two edits of one message (the post counts as
+    #: the first write); newer counts wait and are sent together.
+    live_cards_edit_interval: int = Field(default=300, ge=1, le=86_400)
     #: Consecutive failed attempts at one message before its delivery is dead-lettered.
     delivery_max_attempts: int = Field(default=8, ge=1, le=100)
     #: Posts sent at the same time per platform (each post is one channel's messages in order).

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
@@ -70,6 +70,8 @@ class NewDigest:
 
 
 DigestHook = Callable[[NewDigest], Awaitable[None]]
+DaysHook = Callable[[], Awaitable[Collection[dt.date]]]
+"""Days the HF API must be read again beside the recent ones (live cards' days)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,13 +230,17 @@ class Poller:
         metrics: PollMetrics,
         *,
         on_new_digest: DigestHook | None = None,
+        hf_days: DaysHook | None = None,
         clock: Clock = utc_now,
     ) -> None:
+        """`hf_days` names older days each HF poll reads too: the votes of a digest whose
+        posted cards are still live keep changing after it left the last POLL_DAYS."""
         self._settings = settings
         self._fetcher = fetcher
         self._store = store
         self._metrics = metrics
         self._on_new_digest = on_new_digest
+        self._hf_days = hf_days
         self._clock = clock
         self._health: dict[SourceKind, SourceHealth] = {}
         # Feeds are stored by day, not by URL, so their validators live here (a restart
@@ -285,9 +291,10 @@ class Poller:
 
     async def _targets(self, source: SourceKind, now: dt.datetime) -> list[_Target]:
         if source is not SourceKind.FEED:
-            return [
-                await self._day_target(source, day) for day in recent_days(now, self._settings.days)
-            ]
+            days = set(recent_days(now, self._settings.days))
+            if source is SourceKind.HF:
+                days |= await self._extra_hf_days(now)
+            return [await self._day_target(source, day) for day in sorted(days)]
         return [
             _Target(
                 url,
@@ -296,6 +303,19 @@ class Poller:
             )
             for url in self._settings.feed_urls
         ]
+
+    async def _extra_hf_days(self, now: dt.datetime) -> set[dt.date]:
+        """The hook's days up to today (UTC); none when it fails (the recent days are still
+        polled, and the next poll asks again)."""
+        if self._hf_days is None:
+            return set()
+        try:
+            found = await self._hf_days()
+        except (StoreError, SQLAlchemyError) as exc:
+            log.warning("poll hf: live days unreadable: %s", _one_line(exc), extra={"source": "hf"})
+            return set()
+        today = now.astimezone(dt.UTC).date()
+        return {day for day in found if day <= today}
 
     async def _stored_validators(self, source: SourceKind, day: dt.date) -> Validators | None:
         try:

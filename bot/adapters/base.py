@@ -67,6 +67,10 @@ class AuthenticationError(AdapterError):
     """The token or secret was refused: an operator must fix the configuration."""
 
 
+class CannotEditError(AdapterError):
+    """This way of posting cannot change a message once posted (Slack incoming webhooks)."""
+
+
 Translator = Callable[[BaseException, str], AdapterError | None]
 """Maps a library exception to our error for a target, or None when it is not a platform
 failure (a programming error, which must propagate unchanged)."""
@@ -170,6 +174,20 @@ class Adapter(abc.ABC):
         message carrying the key, posted since `since` (the attempt)."""
         log.info("%s cannot be asked whether a message landed; sending it again", self.name)
         return None
+
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
+        """Make the posted message `message_id` in `target` show `message.body` instead,
+        in one API call (live cards). The body is the whole content, as `send` takes it,
+        so repeating an edit changes nothing; `reply_to` is what `send` was given for a
+        message `in_thread` (the message whose thread holds it). The default cannot edit."""
+        raise CannotEditError(f"{self.name} cannot edit a posted message", target=target)
 
     async def register_commands(self) -> None:  # noqa: B027
         """Publish slash-command definitions where the platform takes them from the API."""

@@ -43,29 +43,54 @@ class ConsoleAdapter(Adapter):
         idempotency_key: str | None = None,
     ) -> Receipt:
         message_id = f"console-{next(self._ids)}"
+        reply = reply_to.message_id if reply_to else None
+        self._print(target, message, {"id": message_id, "reply_to": reply}, edited=None)
+        return Receipt(platform=message.platform, target=target, message_id=message_id)
+
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
+        """Prints the message's new content, as `send` prints a message, marked as an edit
+        of `message_id`."""
+        self._print(target, message, {"edit": message_id}, edited=message_id)
+
+    def _print(
+        self,
+        target: str,
+        message: RenderedMessage,
+        ids: dict[str, str | None],
+        *,
+        edited: str | None,
+    ) -> None:
         stream = self._stream or sys.stdout
         if self._drawn:
-            self._draw(stream, target, message)
+            self._draw(stream, target, message, edited=edited)
         else:
             line = {
                 "target": target,
                 "platform": message.platform.value,
                 "role": message.role.value,
-                "id": message_id,
-                "reply_to": reply_to.message_id if reply_to else None,
+                **ids,
                 "body": message.body,
             }
             stream.write(json.dumps(line, ensure_ascii=False) + "\n")
         stream.flush()
-        return Receipt(platform=message.platform, target=target, message_id=message_id)
 
     @staticmethod
-    def _draw(stream: TextIO, target: str, message: RenderedMessage) -> None:
+    def _draw(
+        stream: TextIO, target: str, message: RenderedMessage, *, edited: str | None = None
+    ) -> None:
         """The preview's panel, titled with where and what it is: one message arrives at a
         time, so the preview's "n of m" numbering would always read 1/1."""
         console = Console(file=stream)
         for renderable in preview_renderables([message]):
             if isinstance(renderable, Panel):
                 where = "thread reply" if message.in_thread else "channel"
-                renderable.title = f"{target} · {message.role.value} · {where}"
+                title = f"{target} · {message.role.value} · {where}"
+                renderable.title = title if edited is None else f"{title} · edited {edited}"
             console.print(renderable)

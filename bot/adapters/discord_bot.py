@@ -165,6 +165,38 @@ class DiscordBotAdapter(Adapter):
             channel_id=str(data.get("channel_id", channel)),
         )
 
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
+        """PATCH the message with the renderer's whole body; content left out of it is
+        cleared (null), so the message shows exactly the body. A message lives where
+        `send` put it: a forum post's opening message in the post's thread (which has its
+        id), a message `in_thread` in the thread of `reply_to`, any other in `target`."""
+        channel = target
+        if THREAD_NAME in message.meta:
+            channel = message_id
+        elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
+            channel = reply_to.message_id
+        if not channel.isdigit() or not message_id.isdigit():
+            raise TargetGoneError(
+                f"{message_id!r} in {channel!r} is no Discord message", target=target
+            )
+        payload = {"content": None, **message.body}
+        payload.setdefault("allowed_mentions", NO_MENTIONS)
+        route = Route(
+            "PATCH",
+            "/channels/{channel_id}/messages/{message_id}",
+            channel_id=int(channel),
+            message_id=int(message_id),
+        )
+        async with guarded(f"discord channel {channel}", self._timeout, translate):
+            await self.client.http.request(route, json=payload)
+
     async def _get(self, route: Route, where: str) -> Any:
         async with guarded(where, self._timeout, translate):
             return await self.client.http.request(route)

@@ -7,6 +7,8 @@ proxy stands in for discord.com.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
@@ -20,7 +22,7 @@ from bot.adapters.base import (
     TargetGoneError,
     guarded,
 )
-from bot.adapters.destinations import parse_webhook_url
+from bot.adapters.destinations import DiscordWebhookUrl, parse_webhook_url
 from bot.adapters.discord_common import RebasedWebhookAdapter, translate
 from bot.models import Platform
 from bot.render.forum import THREAD_NAME
@@ -75,18 +77,50 @@ def send_kwargs(body: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def edit_kwargs(body: dict[str, Any]) -> dict[str, Any]:
+    """discord.py `Webhook.edit_message` arguments for a create-message body: the content
+    (cleared when the body has none), the embeds and the mentions; flags cannot change."""
+    kwargs = send_kwargs(body)
+    return {
+        "content": kwargs.get("content"),
+        "embeds": kwargs.get("embeds", []),
+        "allowed_mentions": kwargs["allowed_mentions"],
+    }
+
+
 class DiscordWebhookAdapter(Adapter):
     """Sends to any Discord webhook URL given as the target, over the shared session."""
 
     def __init__(self, session: aiohttp.ClientSession, *, timeout: float = 20.0) -> None:
         self._session = session
         self._timeout = timeout
-        # One transport per base keeps discord.py's per-webhook rate-limit locks alive.
         self._transports: dict[str, RebasedWebhookAdapter] = {}
 
     @property
     def name(self) -> str:
         return "discord-webhook"
+
+    def _transport(self, base: str) -> RebasedWebhookAdapter:
+        # One transport per base keeps discord.py's per-webhook rate-limit locks alive.
+        return self._transports.setdefault(base, RebasedWebhookAdapter(base))
+
+    @contextlib.asynccontextmanager
+    async def _call(self, target: str) -> AsyncIterator[tuple[DiscordWebhookUrl, discord.Webhook]]:
+        """The webhook a URL names, for one call bounded in time with its failures as ours.
+        discord.py picks its webhook transport from a context variable; setting it here
+        scopes our base URL to this one call instead of the whole process."""
+        url = parse_webhook_url(target)
+        if url is None:
+            raise TargetGoneError("not a Discord webhook URL (…/webhooks/<id>/<token>)")
+        webhook = discord.Webhook.partial(url.webhook_id, url.token, session=self._session)
+        token = async_context.set(self._transport(url.base))
+        try:
+            async with guarded(url.label, self._timeout, translate):
+                yield url, webhook
+        except (ValueError, TypeError) as exc:  # discord.py's own checks of the arguments
+            raise RejectedPayloadError(f"{url.label}: {exc}", target=url.label) from exc
+        finally:
+            async_context.reset(token)
 
     async def send(
         self,
@@ -100,29 +134,36 @@ class DiscordWebhookAdapter(Adapter):
         except for a message `in_thread`, which goes into the forum post `reply_to` opened.
         A message marked with a forum post's title opens one (a webhook cannot read the
         forum's tags, so the post has none)."""
-        url = parse_webhook_url(target)
-        if url is None:
-            raise TargetGoneError("not a Discord webhook URL (…/webhooks/<id>/<token>)")
         kwargs = send_kwargs(message.body)
         if THREAD_NAME in message.meta:
             kwargs["thread_name"] = message.meta[THREAD_NAME]
         elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
             kwargs["thread"] = discord.Object(int(reply_to.message_id))
-        webhook = discord.Webhook.partial(url.webhook_id, url.token, session=self._session)
-        # discord.py picks its webhook transport from a context variable; setting it here
-        # scopes our base URL to this one call instead of the whole process.
-        transport = self._transports.setdefault(url.base, RebasedWebhookAdapter(url.base))
-        token = async_context.set(transport)
-        try:
-            async with guarded(url.label, self._timeout, translate):
-                sent = await webhook.send(wait=True, **kwargs)
-        except (ValueError, TypeError) as exc:  # discord.py's own checks of the arguments
-            raise RejectedPayloadError(f"{url.label}: {exc}", target=url.label) from exc
-        finally:
-            async_context.reset(token)
+        async with self._call(target) as (url, webhook):
+            sent = await webhook.send(wait=True, **kwargs)
         return Receipt(
             platform=Platform.DISCORD,
             target=url.label,
             message_id=str(sent.id),
             channel_id=str(sent.channel.id) if sent.channel is not None else None,
         )
+
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
+        """PATCH /webhooks/{id}/{token}/messages/{message_id}: a webhook edits what it
+        posted, in the forum post's thread where `send` put it there."""
+        if not message_id.isdigit():
+            raise TargetGoneError(f"{message_id!r} is not a Discord message id")
+        kwargs = edit_kwargs(message.body)
+        if THREAD_NAME in message.meta:
+            kwargs["thread"] = discord.Object(int(message_id))
+        elif message.in_thread and reply_to is not None and reply_to.message_id is not None:
+            kwargs["thread"] = discord.Object(int(reply_to.message_id))
+        async with self._call(target) as (_url, webhook):
+            await webhook.edit_message(int(message_id), **kwargs)

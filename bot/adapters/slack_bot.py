@@ -30,6 +30,8 @@ DEFAULT_API_BASE = "https://slack.com/api/"
 EVENTS_PATH = "/slack/events"
 METADATA_EVENT_TYPE = "papers_bot_delivery"
 HISTORY_PAGE = 200
+UPDATABLE = frozenset({"text", "blocks"})
+"""What chat.update takes of a chat.postMessage body."""
 
 
 class _UnusedTokenNotice(logging.Filter):
@@ -137,6 +139,22 @@ class SlackBotAdapter(Adapter):
             message_id=str(response["ts"]),
             channel_id=str(response.get("channel", target)),
         )
+
+    async def edit(
+        self,
+        target: str,
+        message_id: str,
+        message: RenderedMessage,
+        *,
+        reply_to: Receipt | None = None,
+    ) -> None:
+        """chat.update of the message `message_id` (its ts) with the renderer's text and
+        blocks; a thread reply too is named by its channel and ts. Metadata is left out,
+        so the message keeps the idempotency key it was posted with; the unfurl flags are
+        postMessage's only."""
+        body = {k: v for k, v in message.body.items() if k in UPDATABLE}
+        async with guarded(f"slack channel {target}", self._timeout, translate):
+            await self.client.chat_update(channel=target, ts=message_id, **body)
 
     async def find_sent(
         self,

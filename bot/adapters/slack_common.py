@@ -45,6 +45,10 @@ GONE_ERRORS = frozenset(
         "action_prohibited",
         "posting_to_general_channel_denied",
         "restricted_action",
+        # chat.update: the message was deleted, or is not the bot's to change.
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
     }
 )
 AUTH_ERRORS = frozenset({"invalid_auth", "not_authed", "invalid_token", "missing_scope"})

@@ -53,6 +53,8 @@ SETTINGS_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
         (
             "post_grace_minutes",
             "alert_days",
+            "live_cards_window_hours",
+            "live_cards_edit_interval",
             "delivery_max_attempts",
             "delivery_concurrency",
             "delivery_lease_seconds",

@@ -27,6 +27,7 @@ HEADERS = (
     "SOURCES",
     "LAYOUT",
     "EMPTY DAYS",
+    "LIVE VOTES",
     "FOLLOWING",
     "STATE",
 )
@@ -66,6 +67,7 @@ def record(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> di
         "language": settings.language,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "live_votes": settings.live_votes,
         "channel_kind": settings.channel_kind.value,
         "created_at": sub.created_at.isoformat(),
         "created_by": sub.created_by,
@@ -89,6 +91,10 @@ def _sources(sub: Subscription) -> str:
     return ", ".join(source.value for source in sub.settings.sources) or "all"
 
 
+def _on_off(value: bool) -> str:
+    return "on" if value else "off"
+
+
 def _layout(sub: Subscription) -> str:
     """A Slack channel's layout, or `forum` for a Discord forum (a post per digest)."""
     if sub.settings.channel_kind is ChannelKind.FORUM:
@@ -108,6 +114,7 @@ def row(sub: Subscription, follows: Sequence[Follow]) -> tuple[str, ...]:
         _sources(sub),
         _layout(sub),
         settings.no_papers,
+        _on_off(settings.live_votes),
         describe(follows, limit=len(follows)),
         _state(sub),
     )
@@ -122,6 +129,6 @@ def summary(sub: Subscription, follows: Sequence[Follow], now: dt.datetime) -> s
     return (
         f"{settings.post_time} {settings.timezone}, top {settings.top_n}, min votes "
         f"{settings.min_votes}, keywords {_keywords(sub)}, sources {_sources(sub)}, layout "
-        f"{_layout(sub)}, empty days {settings.no_papers}{following}; {_state(sub)}; "
-        f"next post {when}"
+        f"{_layout(sub)}, empty days {settings.no_papers}, live votes "
+        f"{_on_off(settings.live_votes)}{following}; {_state(sub)}; next post {when}"
     )

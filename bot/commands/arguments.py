@@ -26,6 +26,7 @@ from bot.commands.spec import (
     KEYWORDS,
     KEYWORDS_MAX,
     LAYOUT,
+    LIVE_VOTES,
     MIN_VOTES,
     NO_PAPERS,
     ORG,
@@ -276,6 +277,17 @@ def no_papers(value: object) -> str:
             f"unknown choice {echo(value)}; use skip (post nothing) or note (a short message)",
         )
     return text
+
+
+def live_votes(value: object) -> bool:
+    """Whether the channel's posted digests keep their vote counts current: on or off."""
+    text = _text(LIVE_VOTES, value).casefold()
+    if text not in LIVE_VOTES.choices:
+        raise InvalidArgumentError(
+            "live_votes",
+            f"unknown choice {echo(value)}; use on (edit the counts as votes come) or off",
+        )
+    return text == "on"
 
 
 def day(value: object, today: dt.date) -> dt.date | None:

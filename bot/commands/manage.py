@@ -35,6 +35,7 @@ _PARSERS: tuple[tuple[str, str, Any], ...] = (
     ("source", "sources", a.sources),
     ("layout", "layout", lambda raw: a.layout(raw).value),
     ("no_papers", "no_papers", a.no_papers),
+    ("live_votes", "live_votes", a.live_votes),
 )
 """Each /subscribe option: its name in the spec, its SubscriptionSettings field, its check."""
 

@@ -176,6 +176,13 @@ NO_PAPERS = OptionSpec(
     aliases=("no-papers", "empty"),
     choices=("skip", "note"),
 )
+LIVE_VOTES = OptionSpec(
+    "live_votes",
+    "Keep vote counts on posted digests current (edits): on or off",
+    max_length=20,
+    aliases=("live-votes", "live"),
+    choices=("on", "off"),
+)
 REASON = OptionSpec("reason", "Why (shown by /subscription)", max_length=200)
 AUTHOR = OptionSpec(
     "author",
@@ -207,7 +214,7 @@ PAPERS = CommandSpec(
 SUBSCRIBE = CommandSpec(
     "subscribe",
     "Create or change this channel's daily digest",
-    (MIN_VOTES, TOP, KEYWORDS, TIME, TIMEZONE, SOURCE, LAYOUT, NO_PAPERS),
+    (MIN_VOTES, TOP, KEYWORDS, TIME, TIMEZONE, SOURCE, LAYOUT, NO_PAPERS, LIVE_VOTES),
     manages=True,
     posts=True,
 )

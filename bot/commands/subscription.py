@@ -24,6 +24,10 @@ from bot.store.rows import DeliveryState, Subscription
 MANUAL_PAUSE = "paused with /pause"
 FORUM_TEXT = "each post is a new forum post, its papers inside"
 EMPTY_DAY_TEXT = {"skip": "skip (post nothing)", "note": "note (a short message)"}
+LIVE_VOTES_TEXT = {
+    True: "on (posted vote counts are edited as votes come)",
+    False: "off (posts keep the counts they were sent with)",
+}
 
 
 def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
@@ -39,6 +43,7 @@ def settings_lines(env: CommandEnv, subscription: Subscription) -> list[Line]:
         field_line("Sources", sources),
         field_line("Slack layout", slack_layout_named(settings.layout).value),
         field_line("Empty days", EMPTY_DAY_TEXT.get(settings.no_papers, settings.no_papers)),
+        field_line("Live votes", LIVE_VOTES_TEXT[settings.live_votes]),
     ]
     if settings.channel_kind is ChannelKind.FORUM:
         lines.append(field_line("Forum", FORUM_TEXT))

@@ -3,7 +3,9 @@ day's digest went out, and crosses it later, gets one alert in that channel.
 
 Runs after each poll of the HF API (which re-reads the recent days and stores new vote
 counts). Each (channel, paper) alert is an outbox row keyed by the paper, so it is planned
-once however many polls see the paper above the threshold.
+once however many polls see the paper above the threshold. A paper the channel already
+has on a card (one of its digest posts of these days carried it) gets no alert: its card
+shows its votes, kept current by live cards, and a paper never gets a second card.
 
 Follows: a paper the channel got below its threshold because it follows one of its authors
 or accounts (`bot.compose.follows`) is not on the post's watch list, so it earns no alert:
@@ -40,9 +42,13 @@ class VoteAlerts:
         if self._days <= 0:
             return 0
         since = self._clock().astimezone(dt.UTC).date() - dt.timedelta(days=self._days)
-        posted = [p for p in await history.posted_digests(self._store.db, since=since) if p.watch]
+        everything = await history.posted_digests(self._store.db, since=since)
+        posted = [p for p in everything if p.watch]
         if not posted:
             return 0
+        on_cards: dict[int, set[str]] = {}
+        for item in everything:
+            on_cards.setdefault(item.subscription_id, set()).update(item.papers)
         subs = {s.id: s for s in await self._store.subscriptions.list(active_only=True)}
         done = await history.alerted_keys(self._store.db, list(subs))
         planned = 0
@@ -56,8 +62,11 @@ class VoteAlerts:
                 sub.settings.sources,
                 language=sub.settings.language,
             )
+            carded = on_cards.get(sub.id, set())
             for paper in digest.papers if digest else ():
                 if paper.key not in item.watch or (sub.id, paper.key) in done:
+                    continue
+                if paper.key in carded:
                     continue
                 if passes_min_votes(paper, sub.settings.min_votes) and paper.votes is not None:
                     planned += await self._planner.plan_alert(sub, paper)

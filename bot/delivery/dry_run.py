@@ -18,9 +18,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from bot.compose.digest import compose
+from bot.delivery.edits import AdapterSource
 from bot.delivery.planner import digest_post
 from bot.delivery.targets import CONSOLE_CHANNEL, Router
-from bot.delivery.worker import AdapterSource
 from bot.errors import PapersBotError
 from bot.models import SourceKind, Transport
 from bot.poller import PollReport

@@ -81,6 +81,27 @@ class DeliveryMetrics:
             buckets=DEFAULT_BUCKETS,
             registry=registry,
         )
+        self._live_series(registry)
+
+    # Live cards (bot.delivery.live plans the edits, bot.delivery.edits sends them).
+    def _live_series(self, registry: CollectorRegistry) -> None:
+        self.edits_planned = Counter(
+            "papers_bot_live_card_edits_planned_total",
+            "Posted messages given newer content to show (vote counts changed).",
+            registry=registry,
+        )
+        self.edits = Counter(
+            "papers_bot_live_card_edits_total",
+            "Edits of posted messages that landed.",
+            ("platform",),
+            registry=registry,
+        )
+        self.edit_errors = Counter(
+            "papers_bot_live_card_edit_errors_total",
+            "Failed edits by kind (rate_limited, gone, rejected, transient).",
+            ("platform", "kind"),
+            registry=registry,
+        )
 
     def set_counts(self, counts: dict[DeliveryState, int]) -> None:
         for state, count in counts.items():

@@ -10,12 +10,14 @@ lets a restarted worker resume at the first message not known to have landed.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.errors import PapersBotError
-from bot.models import Platform
+from bot.models import Paper, Platform, SourceKind
 from bot.render.message import MessageRole, RenderedMessage
+from bot.store.rows import SubscriptionSettings
 
 
 class PayloadError(PapersBotError):
@@ -45,6 +47,60 @@ def message_from_json(data: dict[str, Any]) -> RenderedMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class Look:
+    """What a digest post was composed and drawn from, frozen with it: a live edit renders
+    the post again from the same sources, language, layout, channel kind and forum tags,
+    with the same papers marked as followed, whatever the channel's settings and follows
+    have become since."""
+
+    sources: tuple[SourceKind, ...] = ()
+    language: str | None = None
+    layout: str = "channel"
+    channel_kind: str = "text"
+    keywords: tuple[str, ...] = ()
+    """The channel's keywords, which a Discord forum post asks for as tags."""
+    following: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(paper key, the followed names its card shows) for each paper marked."""
+
+    @classmethod
+    def of(cls, settings: SubscriptionSettings, papers: Sequence[Paper]) -> Look:
+        return cls(
+            settings.sources,
+            settings.language,
+            settings.layout,
+            settings.channel_kind.value,
+            settings.keywords,
+            tuple((p.key, p.following) for p in papers if p.following),
+        )
+
+    def to_json(self) -> str:
+        data = {"sources": [s.value for s in self.sources], "language": self.language}
+        return json.dumps(
+            {
+                **data,
+                "layout": self.layout,
+                "channel_kind": self.channel_kind,
+                "keywords": list(self.keywords),
+                "following": {key: list(names) for key, names in self.following},
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Look:
+        data = json.loads(text)
+        following = data.get("following") or {}
+        return cls(
+            tuple(SourceKind(s) for s in data["sources"]),
+            data.get("language"),
+            str(data.get("layout") or "channel"),
+            str(data.get("channel_kind") or "text"),
+            tuple(str(k) for k in data.get("keywords") or ()),
+            tuple((str(k), tuple(str(n) for n in v)) for k, v in following.items()),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Post:
     messages: tuple[RenderedMessage, ...]
     papers: tuple[str, ...] = ()
@@ -59,6 +115,9 @@ class Post:
     uncertain: bool = False
     """The next message may have landed (timeout, crash): look before sending again."""
     problems: tuple[str, ...] = field(default=())
+    look: Look | None = None
+    """How a digest post was composed (None for alerts, notes and rows planned before live
+    cards): the post's cards can be kept current only with it."""
 
     @property
     def done(self) -> bool:
@@ -94,6 +153,7 @@ class Post:
             "tries": str(self.tries),
             "uncertain": "1" if self.uncertain else "",
             "problems": json.dumps(list(self.problems), ensure_ascii=False),
+            "look": self.look.to_json() if self.look is not None else "",
         }
 
     @classmethod
@@ -108,6 +168,7 @@ class Post:
                 tries=int(payload.get("tries") or 0),
                 uncertain=bool(payload.get("uncertain")),
                 problems=tuple(json.loads(payload.get("problems") or "[]")),
+                look=Look.from_json(payload["look"]) if payload.get("look") else None,
             )
         except (KeyError, ValueError, TypeError) as exc:
             raise PayloadError(f"unreadable outbox payload: {type(exc).__name__}: {exc}") from None

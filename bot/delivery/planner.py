@@ -33,7 +33,7 @@ from bot.compose.digest import (
     select,
 )
 from bot.compose.follows import Following
-from bot.delivery.payload import Post
+from bot.delivery.payload import Look, Post
 from bot.delivery.timing import complete_day_before
 from bot.models import ChannelKind, ChannelRef, Digest, Paper, Platform, SourceKind
 from bot.render.notes import render_nothing_new
@@ -97,6 +97,7 @@ def digest_post(composed: Composed, platform: Platform, settings: SubscriptionSe
         tuple(p.key for p in composed.papers),
         composed.day.isoformat(),
         watch=composed.watch,
+        look=Look.of(settings, composed.papers),
     )
 
 

@@ -7,6 +7,12 @@ refilling buckets) because any interval of `period` holds at most `limit` of our
 period is stretched by a small margin for the network jitter between our clock and theirs.
 A send waits until every scope it touches has room, then counts in all of them at once.
 
+Edits of posted messages (live cards) have budgets of their own, so they never delay a
+post: Discord's per-channel edit bucket, the webhook's, and Slack's chat.update (its own
+method, Tier 3). The one budget they must share with posts is Discord's global one, and of
+that they may take at most a tenth (`discord:edits`); the editor also waits while posts are
+due (`bot.delivery.edits`).
+
 Live feedback: a 429 that still gets through blocks its scope for the Retry-After it
 carried. Discord's per-route X-RateLimit-* headers are tracked by discord.py itself, under
 us, which waits out an exhausted bucket before sending.
@@ -34,7 +40,16 @@ JITTER_FLOOR = 0.01
 SWEEP_EVERY = 60.0
 SHARED_BURST = 5
 GLOBAL_DISCORD = "discord:global"
-FLEET_SCOPES = (GLOBAL_DISCORD, "slack:workspace:", "slack:history:")
+DISCORD_EDITS = "discord:edits"
+EDIT_SHARE = 0.1
+"""The part of Discord's global budget edits may take; posts always keep the rest."""
+FLEET_SCOPES = (
+    GLOBAL_DISCORD,
+    DISCORD_EDITS,
+    "slack:workspace:",
+    "slack:history:",
+    "slack:update:",
+)
 """Budgets Discord and Slack count per bot or per workspace, whichever instance sends:
 instances sharing a database split them (`RateLimiter.share`)."""
 
@@ -99,15 +114,26 @@ class Limits:
     slack_history: Limit = Limit(1, 60 / 50)
     """conversations.history is Slack's Tier 3: about 50 calls a minute per workspace
     (SLACK_HISTORY_PER_MINUTE)."""
+    discord_edits: Limit = Limit(5, 1.0)
+    """Edits' share of the global budget (EDIT_SHARE of it)."""
+    discord_edit_channel: Limit = Limit(5, 5.0)
+    """PATCH of a channel's messages: a bucket of its own per channel, 5 per 5 s."""
+    discord_webhook_edit: Limit = Limit(5, 2.0)
+    slack_update: Limit = Limit(1, 60 / 50)
+    """chat.update is Slack's Tier 3: about 50 calls a minute per workspace."""
 
-    def scopes(self, route: Route, *, reading: bool = False) -> list[tuple[str, Limit]]:
-        """The windows one request to `route` counts in: a send, or a read of the
-        channel's recent messages (the look-up before re-sending an uncertain message).
-        A Discord read shares the bot's global budget but not the channel's message-post
-        bucket; a Slack read has its method's own workspace budget."""
+    def scopes(
+        self, route: Route, *, reading: bool = False, editing: bool = False
+    ) -> list[tuple[str, Limit]]:
+        """The windows one request to `route` counts in: a send, a read of the channel's
+        recent messages (the look-up before re-sending an uncertain message), or an edit
+        of a posted message. A Discord read shares the bot's global budget but not the
+        channel's message-post bucket; a Slack read has its method's own workspace budget."""
         discord = route.platform is Platform.DISCORD
         if reading:
             return self._read_scopes(route)
+        if editing:
+            return self._edit_scopes(route)
         if route.transport is Transport.BOT and discord:
             return [
                 (GLOBAL_DISCORD, self.discord_global),
@@ -123,6 +149,20 @@ class Limits:
         if route.transport is Transport.WEBHOOK:
             return [(f"slack:webhook:{route.label}", self.slack_webhook)]
         return []
+
+    def _edit_scopes(self, route: Route) -> list[tuple[str, Limit]]:
+        discord = route.platform is Platform.DISCORD
+        if route.transport is Transport.BOT and discord:
+            return [
+                (DISCORD_EDITS, self.discord_edits),
+                (GLOBAL_DISCORD, self.discord_global),
+                (f"discord:edit:{route.target}", self.discord_edit_channel),
+            ]
+        if route.transport is Transport.BOT:
+            return [(f"slack:update:{route.workspace}", self.slack_update)]
+        if route.transport is Transport.WEBHOOK and discord:
+            return [(f"discord:webhook-edit:{route.label}", self.discord_webhook_edit)]
+        return []  # the console; Slack incoming webhooks cannot edit
 
     def _read_scopes(self, route: Route) -> list[tuple[str, Limit]]:
         if route.transport is not Transport.BOT:
@@ -175,11 +215,13 @@ class RateLimiter:
         """Windows kept now (for /healthz: bounded by the scopes recently sent to)."""
         return len(self._windows)
 
-    def _windows_for(self, route: Route, now: float, *, reading: bool = False) -> list[Window]:
+    def _windows_for(
+        self, route: Route, now: float, *, reading: bool = False, editing: bool = False
+    ) -> list[Window]:
         if now >= self._next_sweep:
             self._sweep(now)
         found = []
-        for key, limit in self.limits.scopes(route, reading=reading):
+        for key, limit in self.limits.scopes(route, reading=reading, editing=editing):
             window = self._windows.get(key)
             if window is None:
                 sized = self._limit_for(key, limit)
@@ -198,9 +240,10 @@ class RateLimiter:
         now = self._clock()
         return max((w.wait(now) for w in self._windows_for(route, now)), default=0.0)
 
-    async def acquire(self, route: Route, *, reading: bool = False) -> float:
-        """Wait for room, then count the request (a send, or with `reading` a look-up in
-        the channel's history); returns the seconds waited. Every request a platform counts
+    async def acquire(self, route: Route, *, reading: bool = False, editing: bool = False) -> float:
+        """Wait for room, then count the request (a send, with `reading` a look-up in the
+        channel's history, with `editing` an edit of a posted message); returns the
+        seconds waited. Every request a platform counts
         is counted here, so a restart's look-ups never push its posts into 429s.
 
         The windows are looked up again after every sleep: another send may have swept one
@@ -208,7 +251,7 @@ class RateLimiter:
         waited = 0.0
         while True:
             now = self._clock()
-            windows = self._windows_for(route, now, reading=reading)
+            windows = self._windows_for(route, now, reading=reading, editing=editing)
             wait = max((w.wait(now) for w in windows), default=0.0)
             if wait <= 0:
                 for window in windows:
@@ -217,9 +260,10 @@ class RateLimiter:
             await self._sleep(wait)
             waited += wait
 
-    def block(self, route: Route, seconds: float) -> None:
-        """A 429 got through: hold the route's narrowest scope for `seconds`."""
+    def block(self, route: Route, seconds: float, *, editing: bool = False) -> None:
+        """A 429 got through: hold the route's narrowest scope (of its edits, with
+        `editing`) for `seconds`."""
         now = self._clock()
-        windows = self._windows_for(route, now)
+        windows = self._windows_for(route, now, editing=editing)
         if windows:
             windows[-1].blocked_until = max(windows[-1].blocked_until, now + seconds)

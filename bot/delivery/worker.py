@@ -11,6 +11,9 @@ message's own idempotency key; write the progress. Failures end the attempt:
   with the reason, the post waits for /resume;
 - rejected payload (400): a rendering bug; that message is skipped, the rest go out;
 - `max_attempts` consecutive failures of one message: dead-lettered with the reason.
+
+Its second lane, the editor (`bot.delivery.edits`), edits messages already posted (live
+cards): started and stopped with the worker, and holding back while it has posts in hand.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from bot.adapters.base import (
     Adapter,
@@ -34,11 +36,12 @@ from bot.adapters.base import (
     RejectedPayloadError,
     TargetGoneError,
 )
+from bot.delivery.edits import AdapterSource, CardEditor
 from bot.delivery.metrics import DeliveryMetrics
 from bot.delivery.payload import PayloadError, Post
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.targets import Route, Router, UnroutableError
-from bot.models import Platform, Transport
+from bot.models import Platform
 from bot.retry import backoff
 from bot.store import Store
 from bot.store.engine import Backend
@@ -60,12 +63,6 @@ BACKOFF_CAP_SECONDS = 300.0
 BACKOFF_FLOOR = 0.5
 """A retry waits at least half its step: an uncertain message is looked up again only once
 a request that timed out has had time to land (Slack has no nonce to catch a late one)."""
-
-
-class AdapterSource(Protocol):
-    """What the worker needs from the adapter pool (`AdapterPool`)."""
-
-    async def get(self, platform: Platform, transport: Transport = ...) -> Adapter: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +126,9 @@ class DeliveryWorker:
         settings: WorkerSettings | None = None,
         clock: Clock,
         rng: random.Random | None = None,
+        editor: CardEditor | None = None,
     ) -> None:
+        """`editor`, when given, sends live-card edits while no post is waiting."""
         self._store = store
         self._adapters = adapters
         self._router = router
@@ -144,6 +143,7 @@ class DeliveryWorker:
         self._loop_task: asyncio.Task[None] | None = None
         self._heartbeat_task: asyncio.Task[None] | None = None
         self._counts_at = 0.0
+        self._editor = editor
         self.last_error: str | None = None
 
     @property
@@ -154,8 +154,15 @@ class DeliveryWorker:
     def in_flight(self) -> int:
         return len(self._active)
 
+    @property
+    def posts_in_hand(self) -> bool:
+        """Posts are being sent from here: live-card edits hold back until they are out."""
+        return bool(self._active)
+
     def wake(self) -> None:
         self._wake.set()
+        if self._editor is not None:
+            self._editor.wake()
 
     async def start(self) -> None:
         if self._store.backend is Backend.SQLITE:
@@ -166,11 +173,15 @@ class DeliveryWorker:
                 )
         self._loop_task = asyncio.create_task(self._loop(), name="delivery-worker")
         self._heartbeat_task = asyncio.create_task(self._heartbeat(), name="delivery-lease")
+        if self._editor is not None:
+            await self._editor.start(self)
 
     async def stop(self, *, grace: float = STOP_GRACE) -> None:
         """Claim nothing more; posts finish their current message and are released."""
         self._stopping = True
         self.wake()
+        if self._editor is not None:
+            await self._editor.stop(grace=grace)
         for active in self._active.values():
             active.stop_after_message = True
         if self._loop_task is not None:

@@ -27,6 +27,10 @@ VIDEO_MARK = "🎬"
 ALERT_MARK = "🔥"
 VOTE_MARK = "👍"
 LINK_SEPARATOR = " · "
+VOTES_WIDTH = 7
+"""Characters a paper's vote count is counted as when papers are packed into messages,
+whatever it shows: the packing then never depends on the counts, so a posted digest whose
+counts grow re-renders to the same messages, each edited in place (live cards)."""
 
 Embed = dict[str, Any]
 
@@ -43,6 +47,12 @@ def embed_length(embed: Embed) -> int:
     for item in embed.get("fields", []):
         total += len(item["name"]) + len(item["value"])
     return total
+
+
+def packing_length(embed: Embed, facts: PaperFacts) -> int:
+    """The embed's length with its vote count as VOTES_WIDTH characters: at least what
+    Discord counts (for counts of up to seven digits), and the same for any count."""
+    return embed_length(embed) - len(facts.votes) + max(VOTES_WIDTH, len(facts.votes))
 
 
 def _links_value(facts: PaperFacts) -> str:
@@ -120,15 +130,16 @@ class _Batch:
     has_header: bool = False
     length: int = 0
 
-    def room_for(self, embed: Embed) -> bool:
+    def room_for(self, length: int) -> bool:
+        """Whether an embed packed as `length` characters fits."""
         return (
             len(self.embeds) < DiscordLimits.EMBEDS_PER_MESSAGE
-            and self.length + embed_length(embed) <= DiscordLimits.EMBED_TOTAL
+            and self.length + length <= DiscordLimits.EMBED_TOTAL
         )
 
-    def add(self, embed: Embed, key: str | None) -> None:
+    def add(self, embed: Embed, key: str | None, length: int) -> None:
         self.embeds.append(embed)
-        self.length += embed_length(embed)
+        self.length += length
         if key is None:
             self.has_header = True
         else:
@@ -168,13 +179,15 @@ def render_discord_digest(
     options = options or RenderOptions()
     labels = options.labels(digest.language)
     batches = [_Batch()]
-    batches[0].add(_header_embed(digest, papers, labels), None)
+    header = _header_embed(digest, papers, labels)
+    batches[0].add(header, None, embed_length(header))
     for paper in papers:
         facts = paper_facts(paper, labels, options)
         embed = _paper_embed(paper, facts, labels, options)
-        if not batches[-1].room_for(embed) or batches[-1].content:
+        length = packing_length(embed, facts)
+        if not batches[-1].room_for(length) or batches[-1].content:
             batches.append(_Batch())
-        batches[-1].add(embed, paper.key)
+        batches[-1].add(embed, paper.key, length)
         batches[-1].content = _video_content(facts)
     date = digest.date.isoformat()
     messages = [_message(b, date, i, len(batches)) for i, b in enumerate(batches, start=1)]

@@ -30,7 +30,19 @@ def alembic_config(connection: Connection | None = None) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["connection"] = connection
+    config.attributes["version_table_schema"] = version_schema(connection)
     return config
+
+
+def version_schema(connection: Connection | None) -> str | None:
+    """PostgreSQL: the schema the search_path creates tables in, where the version table
+    is looked for by name. Looked for unqualified, the version table of another schema on
+    the path (a `public` someone migrated too) would answer for it, and the first schema
+    would never be migrated."""
+    if connection is None or connection.dialect.name != "postgresql":
+        return None
+    search_path = connection.execute(text("SELECT current_setting('search_path')")).scalar_one()
+    return first_schema(search_path)
 
 
 def head_revision() -> str | None:
@@ -76,7 +88,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 def _current(connection: Connection) -> str | None:
-    return MigrationContext.configure(connection).get_current_revision()
+    opts = {"version_table_schema": version_schema(connection)}
+    return MigrationContext.configure(connection, opts=opts).get_current_revision()
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:

@@ -177,6 +177,8 @@ class SubscriptionSettings:
     channel_kind: ChannelKind = ChannelKind.TEXT
     """Not chosen but found: what the platform said the channel is when /subscribe last
     ran there. A forum gets each post as a new forum post."""
+    live_votes: bool = True
+    """Keep the vote counts on the channel's posted digests current (edits), or not."""
 
 
 class FollowKind(StrEnum):

@@ -158,6 +158,8 @@ subscriptions = sa.Table(
     sa.Column("timezone", sa.Text, nullable=False),
     sa.Column("layout", sa.Text, nullable=False, server_default="channel"),
     sa.Column("no_papers", sa.Text, nullable=False, server_default="skip"),
+    # Migration 0007: whether the vote counts on its posted cards are kept current.
+    sa.Column("live_votes", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("channel_kind", sa.Text, nullable=False, server_default="text"),
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("paused_reason", sa.Text, nullable=True),
@@ -194,7 +196,8 @@ deliveries = sa.Table(
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False, index=True),
     sa.Column("updated_at", UtcDateTime, nullable=False),
-    sa.Column("sent_at", UtcDateTime, nullable=True),
+    # Indexed in migration 0007: live cards look for the posts sent lately.
+    sa.Column("sent_at", UtcDateTime, nullable=True, index=True),
     sa.UniqueConstraint("platform", "workspace_id", "channel_id", "kind", "item_key"),
     sa.Index(None, "state", "next_attempt_at"),
     # The open rows in claim order (migration 0006).
@@ -224,6 +227,58 @@ follows = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     # Also the index of a subscription's follows (its leading column).
     sa.UniqueConstraint("subscription_id", "kind", "name_key"),
+)
+
+LIVE_CARDS = "state = 'live'"
+PENDING_CARDS = "state = 'live' AND wanted_version > applied_version"
+
+# One row per posted message of a digest whose vote counts are kept current (migration
+# 0007): the message's platform id (and the message whose thread holds it, for one posted
+# into a thread, as a Discord forum post's cards are), the content it should show
+# (`wanted`, the newest version planned) and the version it is known to show (`applied`),
+# so an edit repeated after a crash changes nothing and an older one never follows a newer
+# one.
+live_cards = sa.Table(
+    "live_cards",
+    metadata,
+    sa.Column("id", Id, primary_key=True, autoincrement=True),
+    sa.Column(
+        "delivery_id", Id, sa.ForeignKey("deliveries.id", ondelete="CASCADE"), nullable=False
+    ),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("message_id", sa.Text, nullable=False),
+    sa.Column("thread_id", sa.Text, nullable=True),
+    sa.Column("shape", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("live_until", UtcDateTime, nullable=False),
+    sa.Column("wanted_version", sa.Integer, nullable=False),
+    sa.Column("wanted_hash", sa.Text, nullable=True),
+    sa.Column("wanted", sa.JSON, nullable=True),
+    sa.Column("applied_version", sa.Integer, nullable=False),
+    sa.Column("applied_hash", sa.Text, nullable=False),
+    sa.Column("next_edit_at", UtcDateTime, nullable=False),
+    sa.Column("claims", sa.Integer, nullable=False),
+    sa.Column("lease_until", UtcDateTime, nullable=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("edited_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.Text, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("delivery_id", "position"),
+    # The edits waiting, in claim order; and the cards still live, by the end of their
+    # window (the table keeps every message ever posted, these only the few in play).
+    sa.Index(
+        "ix_live_cards_pending",
+        "next_edit_at",
+        "id",
+        postgresql_where=sa.text(PENDING_CARDS),
+        sqlite_where=sa.text(PENDING_CARDS),
+    ),
+    sa.Index(
+        "ix_live_cards_live_until",
+        "live_until",
+        postgresql_where=sa.text(LIVE_CARDS),
+        sqlite_where=sa.text(LIVE_CARDS),
+    ),
 )
 
 

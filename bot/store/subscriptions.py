@@ -44,6 +44,7 @@ def _settings_columns(settings: SubscriptionSettings) -> dict[str, Any]:
         "timezone": settings.timezone,
         "layout": settings.layout,
         "no_papers": settings.no_papers,
+        "live_votes": settings.live_votes,
         "channel_kind": settings.channel_kind.value,
     }
 
@@ -62,6 +63,7 @@ def _from_row(row: sa.RowMapping) -> Subscription:
             timezone=row["timezone"],
             layout=row["layout"],
             no_papers=row["no_papers"],
+            live_votes=row["live_votes"],
             channel_kind=channel_kind_named(row["channel_kind"]),
         ),
         paused=row["paused"],

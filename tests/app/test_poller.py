@@ -17,9 +17,17 @@ from prometheus_client import CollectorRegistry
 
 from bot.errors import PapersBotError
 from bot.models import SourceKind
-from bot.poller import NewDigest, Poller, PollMetrics, PollReport, PollSettings, recent_days
+from bot.poller import (
+    DaysHook,
+    NewDigest,
+    Poller,
+    PollMetrics,
+    PollReport,
+    PollSettings,
+    recent_days,
+)
 from bot.sources.http import Backoff, Fetcher
-from bot.store import Store, open_store
+from bot.store import Store, StoreError, open_store
 from tests.app.content import (
     HF_PAPERS,
     LATE_PAPER,
@@ -90,6 +98,7 @@ def make_poller(
     *,
     feeds: tuple[str, ...] = (),
     template: str | None = None,
+    hf_days: DaysHook | None = None,
 ) -> Poller:
     fetcher = Fetcher(
         session,
@@ -104,7 +113,13 @@ def make_poller(
         days=2,
     )
     return Poller(
-        settings, fetcher, store, PollMetrics(registry), on_new_digest=hook, clock=lambda: NOON
+        settings,
+        fetcher,
+        store,
+        PollMetrics(registry),
+        on_new_digest=hook,
+        hf_days=hf_days,
+        clock=lambda: NOON,
     )
 
 
@@ -385,3 +400,42 @@ async def test_a_failing_hook_does_not_fail_the_poll_or_lose_the_digest(
     assert report.ok
     assert await store.digests.get(SourceKind.MARKDOWN, DAY) is not None
     assert poll_errors(registry, "markdown", "hook") == 1
+
+
+async def test_hf_polls_read_the_live_days_again_with_their_new_votes(
+    fake_source: FakeSource,
+    session: aiohttp.ClientSession,
+    store: Store,
+    registry: CollectorRegistry,
+) -> None:
+    """A day older than POLL_DAYS whose posted cards are still live is read by every HF
+    poll (its votes keep changing); days after today and failing hooks change nothing."""
+    older = DAY - dt.timedelta(days=3)
+    fake_source.add_hf_day(older, hf_items(older))
+
+    async def live_days() -> set[dt.date]:
+        return {older, DAY + dt.timedelta(days=5)}
+
+    poller = make_poller(fake_source, session, store, registry, hf_days=live_days)
+    await poller.poll(SourceKind.HF)
+    fake_source.add_hf_day(older, hf_items(older, with_votes(HF_PAPERS, 99)))
+    report = await poller.poll(SourceKind.HF)
+
+    asked = {r.query["date"] for r in fake_source.requests_to("/api/daily_papers")}
+    assert asked == {older.isoformat(), (DAY - dt.timedelta(days=1)).isoformat(), DAY.isoformat()}
+    assert [o.label for o in report.outcomes] == [
+        older.isoformat(),
+        (DAY - dt.timedelta(days=1)).isoformat(),
+        DAY.isoformat(),
+    ]
+    day = await store.papers.of_day(older)
+    assert {item.votes for item in day} == {99}
+
+    async def broken() -> set[dt.date]:
+        raise StoreError("database is locked")
+
+    fallback = make_poller(fake_source, session, store, CollectorRegistry(), hf_days=broken)
+    assert [o.label for o in (await fallback.poll(SourceKind.HF)).outcomes] == [
+        (DAY - dt.timedelta(days=1)).isoformat(),
+        DAY.isoformat(),
+    ]

@@ -61,6 +61,7 @@ KEYS = [
     "language",
     "layout",
     "no_papers",
+    "live_votes",
     "channel_kind",
     "created_at",
     "created_by",
@@ -123,7 +124,16 @@ def test_every_action_round_trips_through_the_store(
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
     monkeypatch.setenv("DEFAULT_TIMEZONE", "Europe/Berlin")
     options = ["--top", "5", "--min-votes", "10", "--keywords", "LLM, agents", "--time", "8:30"]
-    options += ["--source", "hf", "--layout", "Thread", "--no-papers", "note"]
+    options += [
+        "--source",
+        "hf",
+        "--layout",
+        "Thread",
+        "--no-papers",
+        "note",
+        "--live-votes",
+        "off",
+    ]
 
     added = cli_json(capsys, "add", TARGET, *options)
     assert added["result"] == "added"
@@ -139,8 +149,10 @@ def test_every_action_round_trips_through_the_store(
         timezone="Europe/Berlin",  # DEFAULT_TIMEZONE, as /subscribe starts a new one
         layout="thread",
         no_papers="note",
+        live_votes=False,
     )
     assert (sub.created_by, sub.paused) == ("cli", False)
+    assert added["subscription"]["live_votes"] is False
 
     # The channel id alone names it when one workspace has it; only what is given changes.
     changed = cli_json(capsys, "set", "slack:C0NEWS0001", "--keywords", "none", "--top", "7")
@@ -149,6 +161,8 @@ def test_every_action_round_trips_through_the_store(
     assert (sub.settings.keywords, sub.settings.top_n, sub.settings.min_votes) == ((), 7, 10)
     again = cli_json(capsys, "set", TARGET, "--top", "7")
     assert again["result"] == "unchanged"
+    live = cli_json(capsys, "set", TARGET, "--live-votes", "ON")
+    assert (live["result"], live["subscription"]["live_votes"]) == ("updated", True)
 
     paused = cli_json(capsys, "pause", TARGET, "--reason", "team offsite")
     assert (paused["result"], paused["subscription"]["state"]) == ("paused", "paused")
@@ -188,7 +202,7 @@ def test_people_get_a_table_and_one_line_per_change(
     assert status == 0
     assert out.startswith(
         "added discord:111/222: 09:00 UTC, top 10, min votes 0, keywords 에이전트, LLM, "
-        "sources all, layout channel, empty days skip; active; next post "
+        "sources all, layout channel, empty days skip, live votes on; active; next post "
     )
     cli(capsys, "add", "discord:111/333")
     status, out, _ = cli(capsys, "pause", "discord:333", "--reason", "quiet week")
@@ -199,7 +213,7 @@ def test_people_get_a_table_and_one_line_per_change(
     header, *rows = out.splitlines()
     assert header.split() == [
         *("TARGET", "TIME", "TOP", "MIN", "VOTES", "KEYWORDS", "SOURCES"),
-        *("LAYOUT", "EMPTY", "DAYS", "FOLLOWING", "STATE"),
+        *("LAYOUT", "EMPTY", "DAYS", "LIVE", "VOTES", "FOLLOWING", "STATE"),
     ]
     assert rows[0].split("  ")[0] == "discord:111/222"
     assert rows[1].endswith("paused (quiet week)")
@@ -224,6 +238,7 @@ BAD_VALUES = [
     ("source", "twitter"),
     ("layout", "grid"),
     ("no_papers", "sometimes"),
+    ("live_votes", "maybe"),
 ]
 
 

@@ -214,3 +214,23 @@ async def test_a_new_subscription_starts_with_the_configured_empty_day_policy(
     kept = await store.subscriptions.get(other)
     assert kept is not None
     assert (kept.settings.top_n, kept.settings.no_papers) == (4, "skip")  # its own choice
+
+
+async def test_live_votes_are_on_by_default_and_switched_per_channel(
+    commands: Commands, store: Store
+) -> None:
+    reply = await commands.run(invocation("subscribe"))
+    assert "Live votes: on (posted vote counts are edited as votes come)" in reply.plain_text
+    reply = await commands.run(invocation("subscribe", live_votes="OFF"))
+    assert "Live votes: off" in reply.plain_text
+    stored = await store.subscriptions.get(CHANNEL)
+    assert stored is not None
+    assert stored.settings.live_votes is False
+    shown = await commands.run(invocation("subscription"))
+    assert "Live votes: off (posts keep the counts they were sent with)" in shown.plain_text
+    refused = await commands.run(invocation("subscribe", live_votes="sometimes", top=3))
+    assert refused.tone is Tone.ERROR
+    assert "live_votes" in refused.plain_text
+    assert "use on" in refused.plain_text
+    unchanged = await store.subscriptions.get(CHANNEL)
+    assert unchanged == stored  # a bad value changes nothing, not even the good one

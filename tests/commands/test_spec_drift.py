@@ -109,7 +109,7 @@ def test_slack_usage_lines_read_as_before() -> None:
     assert usage(COMMANDS["subscribe"]) == (
         '[min_votes=0-100000] [top=1-50] [keywords="a, b"] [time=HH:MM] '
         "[timezone=Area/City] [source=hf|markdown|feed|all] [layout=channel|thread] "
-        "[no_papers=skip|note]"
+        "[no_papers=skip|note] [live_votes=on|off]"
     )
     assert usage(COMMANDS["pause"]) == "[reason]"
     assert usage(COMMANDS["digest"]) == ""

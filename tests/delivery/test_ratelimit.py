@@ -179,3 +179,41 @@ def test_a_shared_limit_keeps_the_rate_in_whole_requests() -> None:
     assert Limit(5, 1.0).shared(2) == Limit(2, 0.8)  # 2.5 a second, in whole requests
     assert Limit(1, 1.2).shared(3).period == pytest.approx(3.6)
     assert Limit(5, 5.0).shared(1) == Limit(5, 5.0)
+
+
+async def test_edits_take_at_most_a_tenth_of_discords_global_budget() -> None:
+    """However many edits wait, they get 5 of the 50 requests a second; posts keep 45."""
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for n in range(5):
+        await limiter.acquire(discord(f"edited-{n}"), editing=True)
+    assert limiter.delay(discord("post")) == 0
+    edits = 0
+    start = clock.now
+    while clock.now - start < 10.0:
+        await limiter.acquire(discord(f"edited-{edits % 40}"), editing=True)
+        edits += 1
+    assert edits <= 5 * 11  # five a second, with the window's small margin
+    for n in range(45):  # in any of those seconds, the posts' share is all there
+        assert limiter.delay(discord(f"post-{n}")) == 0
+        await limiter.acquire(discord(f"post-{n}"))
+
+
+async def test_edits_and_posts_of_one_channel_have_buckets_of_their_own() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        await limiter.acquire(discord("1"), editing=True)
+    assert limiter.delay(discord("1")) == 0  # posting there is not held back
+    assert limiter.limits.scopes(discord("1"), editing=True)[-1][0] == "discord:edit:1"
+    limiter.block(discord("1"), 30.0, editing=True)  # a 429 on an edit holds edits only
+    assert limiter.delay(discord("1")) == 0
+
+
+async def test_slack_updates_are_tier_3_apart_from_posting() -> None:
+    clock = Clock()
+    limiter = RateLimiter(clock=clock, sleep=clock.sleep)
+    await limiter.acquire(slack("C1"), editing=True)
+    assert limiter.delay(slack("C1")) == 0  # chat.postMessage has its own budgets
+    waited = await limiter.acquire(slack("C2"), editing=True)
+    assert 1.2 <= waited < 1.3  # about 50 a minute per workspace, whatever the channel

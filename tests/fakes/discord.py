@@ -1,13 +1,16 @@
 """A local Discord: the REST API (v10) and the gateway on one 127.0.0.1 port.
 
-The real discord.py client logs in to it, connects its gateway, posts messages and
-webhooks, syncs commands and answers interactions (the first answer accepted once and only
-within 3 seconds, follow-ups and edits through the token for 15 minutes after). It
+The real discord.py client logs in to it, connects its gateway, posts and edits messages
+(as the bot and through webhooks, keeping every edit in `edits`), syncs commands and
+answers interactions (the first answer accepted once and only within 3 seconds,
+follow-ups and edits through the token for 15 minutes after). It
 enforces the documented message limits (400 with Discord's error shape), nonce dedupe,
-per-channel / per-webhook and global rate buckets (429 with `Via` and a JSON
-`retry_after`, which discord.py needs to retry), and answers 403/404 for channels a test
-marks forbidden or deleted. Forum channels, their posts (threads) and the bot's permissions
-in a channel are `tests.fakes.discord_forum`.
+per-channel / per-webhook and global rate buckets, and a per-channel bucket of its own for
+message edits (429 with `Via` and a JSON `retry_after`, which discord.py needs to retry),
+and answers 403/404 for channels a test marks forbidden or deleted. An edit of an unknown
+message is 404 (10008), of someone else's message 403 (50005); every edit answered with an
+error is also kept in `refused_edits`. Forum channels, their posts (threads) and the bot's
+permissions in a channel are `tests.fakes.discord_forum`.
 
 Run by hand: `python -m tests.fakes.discord [--port N]` prints the settings to point the bot
 at it.
@@ -33,10 +36,12 @@ from tests.fakes.discord_state import (
     GUILD_MEDIA,
     LOADING,
     Bucket,
+    Edit,
     FakeChannel,
     FakeWebhook,
     InteractionAnswers,
     Snowflakes,
+    apply_edit,
     message_json,
     user_json,
 )
@@ -72,6 +77,7 @@ class FakeDiscord(FakeServer):
         channel_limit: tuple[int, float] = (5, 5.0),
         webhook_limit: tuple[int, float] = (5, 2.0),
         global_limit: tuple[int, float] = (50, 1.0),
+        edit_limit: tuple[int, float] = (5, 5.0),
         required_shards: int = 1,
         max_concurrency: int = 1,
     ) -> None:
@@ -98,6 +104,11 @@ class FakeDiscord(FakeServer):
         self._nonces: dict[str, tuple[float, dict[str, Any]]] = {}
         self._channel_limit = channel_limit
         self._webhook_limit = webhook_limit
+        self._edit_limit = edit_limit
+        self.edits: list[Edit] = []
+        """Every edit carried out, in order (the messages' edit history)."""
+        self.refused_edits: list[Edit] = []
+        """Every edit answered with an error (4xx, 429), with its status."""
         self._buckets: dict[str, Bucket] = {}
         self._global = Bucket("global", *global_limit)
         self.gateway = FakeGateway(self)
@@ -194,12 +205,19 @@ class FakeDiscord(FakeServer):
             r.add_get(
                 prefix + "/webhooks/{app}/{token}/messages/{message}", self._get_interaction_message
             )
+            r.add_patch(
+                prefix + "/webhooks/{webhook_id}/{token}/messages/{message_id}",
+                self._edit_webhook_message,
+            )
         r.add_get(API + "/users/@me", self._authed(self._me))
         r.add_get(API + "/oauth2/applications/@me", self._authed(self._application))
         r.add_get(API + "/gateway", self._gateway_info)
         r.add_get(API + "/gateway/bot", self._authed(self._gateway_info))
         r.add_post(API + "/channels/{channel_id}/messages", self._authed(self._create_message))
         r.add_get(API + "/channels/{channel_id}/messages", self._authed(self._list_messages))
+        r.add_patch(
+            API + "/channels/{channel_id}/messages/{message_id}", self._authed(self._edit_message)
+        )
         r.add_put(API + "/applications/{app}/commands", self._authed(self._put_commands))
         r.add_get(API + "/applications/{app}/commands", self._authed(self._get_commands))
         guild_commands = API + "/applications/{app}/guilds/{guild}/commands"
@@ -366,6 +384,80 @@ class FakeDiscord(FakeServer):
         if not self.forums.readable(channel):
             return jsonify([])
         return jsonify(list(reversed(channel.messages)))
+
+    async def _edit_message(self, request: web.Request) -> web.Response:
+        """PATCH /channels/{channel}/messages/{message}: the bot edits one of its messages
+        (the same body rules as creating one), in the channel's edit bucket."""
+        found = self._channel(request)
+        if isinstance(found, web.Response):
+            return self._refuse_edit(request, found, "bot")
+        channel = found
+        bucket, limited = self._limited(f"channel-edits:{channel.id}", self._edit_limit)
+        if limited is not None:
+            return self._refuse_edit(request, limited, "bot")
+        message = channel.find(request.match_info["message_id"])
+        if message is None:
+            return self._refuse_edit(request, discord_error(404, 10008, "Unknown Message"), "bot")
+        if message["author"]["id"] != self.bot_user["id"]:
+            refusal = discord_error(403, 50005, "Cannot edit a message authored by another user")
+            return self._refuse_edit(request, refusal, "bot")
+        return await self._carry_out_edit(request, message, "bot", bucket)
+
+    async def _edit_webhook_message(self, request: web.Request) -> web.Response:
+        """PATCH /webhooks/{id}/{token}/messages/{message}[?thread_id=]: a webhook edits
+        what it posted, in its channel or in a post of its forum."""
+        raw_id, token = request.match_info["webhook_id"], request.match_info["token"]
+        hook = self.webhooks.get(int(raw_id)) if raw_id.isdigit() else None
+        if hook is None or hook.revoked:
+            return self._refuse_edit(
+                request, discord_error(404, 10015, "Unknown Webhook"), "webhook"
+            )
+        if not secrets.compare_digest(hook.token, token):
+            refusal = discord_error(401, 50027, "Invalid Webhook Token")
+            return self._refuse_edit(request, refusal, "webhook")
+        bucket, limited = self._limited(f"webhook-edits:{hook.id}", self._webhook_limit)
+        if limited is not None:
+            return self._refuse_edit(request, limited, "webhook")
+        where: FakeChannel | None = hook.channel
+        raw = request.query.get("thread_id")  # a message in one of its forum's posts
+        if raw is not None:
+            where = self.channels.get(int(raw)) if raw.isdigit() else None
+            if where is None or where.parent_id != hook.channel.id:
+                refusal = discord_error(404, 10003, "Unknown Channel")
+                return self._refuse_edit(request, refusal, "webhook")
+        message = where.find(request.match_info["message_id"]) if where else None
+        if message is None or message.get("webhook_id") != str(hook.id):
+            return self._refuse_edit(
+                request, discord_error(404, 10008, "Unknown Message"), "webhook"
+            )
+        return await self._carry_out_edit(request, message, "webhook", bucket)
+
+    async def _carry_out_edit(
+        self, request: web.Request, message: dict[str, Any], via: str, bucket: Bucket
+    ) -> web.Response:
+        """The body's rules are a new message's (a null field is one it clears)."""
+        body = await request.json()
+        given = {k: v for k, v in body.items() if v is not None} if isinstance(body, dict) else body
+        invalid = self._invalid(given)
+        if invalid is not None:
+            return self._refuse_edit(request, invalid, via, body)
+        apply_edit(message, body)
+        self.edits.append(Edit(message["channel_id"], message["id"], body, via))
+        return jsonify(message, headers=bucket.headers())
+
+    def _refuse_edit(
+        self,
+        request: web.Request,
+        response: web.Response,
+        via: str,
+        body: dict[str, Any] | None = None,
+    ) -> web.Response:
+        info = request.match_info
+        refused = Edit(
+            info.get("channel_id", ""), info["message_id"], body or {}, via, response.status
+        )
+        self.refused_edits.append(refused)
+        return response
 
     async def _execute_webhook(self, request: web.Request) -> web.StreamResponse:
         raw_id, token = request.match_info["webhook_id"], request.match_info["token"]

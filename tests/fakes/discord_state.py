@@ -61,6 +61,9 @@ class FakeChannel:
     def is_thread(self) -> bool:
         return self.type in THREAD_TYPES
 
+    def find(self, message_id: str) -> dict[str, Any] | None:
+        return next((m for m in self.messages if m["id"] == message_id), None)
+
     def to_json(self, position: int) -> dict[str, Any]:
         """The channel object Discord answers with: a thread's carries its parent, owner,
         tags and thread metadata; a forum's its tags."""
@@ -217,6 +220,30 @@ def fired_mentions(body: dict[str, Any]) -> dict[str, Any]:
     roles = [r for r in _ROLE_MENTION.findall(content) if "roles" in parse or r in explicit_roles]
     everyone = "everyone" in parse and ("@everyone" in content or "@here" in content)
     return {"users": users, "roles": roles, "everyone": everyone}
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One edit the fake carried out (its history) or refused."""
+
+    channel_id: str
+    message_id: str
+    body: dict[str, Any]
+    via: str
+    """"bot" (PATCH /channels/...) or "webhook" (PATCH /webhooks/...)."""
+    status: int = 200
+
+
+def apply_edit(message: dict[str, Any], body: dict[str, Any]) -> None:
+    """What an edit body changes in a stored message: the fields it names (null clears the
+    content), and the edit's time."""
+    if "content" in body:
+        message["content"] = body["content"] or ""
+    if "embeds" in body:
+        message["embeds"] = [dict(embed, type="rich") for embed in body["embeds"] or []]
+    if "allowed_mentions" in body:
+        message["mention_everyone"] = fired_mentions(body)["everyone"]
+    message["edited_timestamp"] = dt.datetime.now(dt.UTC).isoformat()
 
 
 def message_json(

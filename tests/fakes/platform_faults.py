@@ -85,6 +85,8 @@ class FakeServer:
     def __init__(self) -> None:
         self.app = web.Application(middlewares=[self._middleware])
         self.requests: list[RecordedRequest] = []
+        self.throttled: list[str] = []
+        """The path of every request answered 429 (queued faults included)."""
         self.faults = FaultQueue()
         self._runner: web.AppRunner | None = None
         self.port = 0
@@ -167,7 +169,10 @@ class FakeServer:
         if request.headers.get("Upgrade", "").lower() == "websocket":
             return await handler(request)
         try:
-            return await self._answer(request, handler)
+            response = await self._answer(request, handler)
+            if response.status == 429:
+                self.throttled.append(request.path)
+            return response
         finally:
             await self._notify()
 

@@ -6,6 +6,10 @@ validates Block Kit limits (`invalid_blocks`), keeps messages with their metadat
 conversations.history, rate-limits chat.postMessage per channel (a token bucket: short
 bursts, then about 1/s) and per workspace with real 429 + Retry-After, and answers
 `channel_not_found` / `not_in_channel` / `is_archived` for channels a test marks so.
+chat.update edits a message in place (Tier 3: about 50 a minute per workspace, its own
+bucket), keeping its metadata unless given new; an unknown ts is `message_not_found`, a
+message not posted by the bot `cant_update_message`. Every edit carried out is kept in
+`edits`, every one answered with an error in `refused_edits`.
 
 Run by hand: `python -m tests.fakes.slack [--port N]`.
 """
@@ -42,6 +46,16 @@ class SlackChannel:
     messages: list[dict[str, Any]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class SlackEdit:
+    """One chat.update the fake carried out, or refused (with its error)."""
+
+    channel: str
+    ts: str
+    body: dict[str, Any]
+    error: str | None = None
+
+
 @dataclass
 class TokenBucket:
     """Slack's "about one per second, short bursts allowed", as a refilling bucket."""
@@ -74,6 +88,8 @@ class FakeSlack(FakeServer):
         channel_burst: int = 5,
         channel_per_second: float = 1.0,
         workspace_per_minute: int = 600,
+        update_burst: int = 3,
+        updates_per_minute: int = 50,
     ) -> None:
         super().__init__()
         self.bot_token = bot_token
@@ -90,6 +106,11 @@ class FakeSlack(FakeServer):
         self._channel_rate = (channel_burst, channel_per_second)
         self._channel_buckets: dict[str, TokenBucket] = {}
         self._workspace = TokenBucket(workspace_per_minute, workspace_per_minute / 60)
+        self._updates = TokenBucket(update_burst, updates_per_minute / 60)
+        self.edits: list[SlackEdit] = []
+        """Every chat.update carried out, in order."""
+        self.refused_edits: list[SlackEdit] = []
+        """Every chat.update answered with an error (429 included)."""
         self._ts = itertools.count(1)
         self.socket = FakeSocketMode(self.app_id)
         self.add_channel("C0PAPERS01")
@@ -162,6 +183,7 @@ class FakeSlack(FakeServer):
         handlers = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
+            "chat.update": self._update_message,
             "conversations.history": self._history,
         }
         handler = handlers.get(method)
@@ -226,6 +248,46 @@ class FakeSlack(FakeServer):
         }
         channel.messages.append({**message, "metadata": body.get("metadata")})
         return web.json_response({"ok": True, "channel": channel.id, "ts": ts, "message": message})
+
+    def _update_message(self, args: dict[str, Any]) -> web.Response:
+        """chat.update: text and blocks replaced, the ts kept; metadata kept unless given."""
+        channel_id, ts = str(args.get("channel", "")), str(args.get("ts", ""))
+        body = {k: v for k, v in args.items() if k not in ("channel", "token", "ts")}
+        for key in ("blocks", "metadata"):
+            if isinstance(body.get(key), str):
+                body[key] = json.loads(body[key])
+        channel = self._channel(channel_id)
+        if isinstance(channel, web.Response):
+            return self._refuse_edit(channel_id, ts, body, channel)
+        wait = self._updates.take()
+        if wait is not None:
+            return self._refuse_edit(channel_id, ts, body, self._ratelimited(wait))
+        message = next((m for m in channel.messages if m["ts"] == ts), None)
+        if message is None:
+            refusal = web.json_response({"ok": False, "error": "message_not_found"})
+            return self._refuse_edit(channel_id, ts, body, refusal)
+        if message.get("user") != self.bot_user_id:
+            refusal = web.json_response({"ok": False, "error": "cant_update_message"})
+            return self._refuse_edit(channel_id, ts, body, refusal)
+        rejected = self._rejected(body)
+        if rejected is not None:
+            return self._refuse_edit(channel_id, ts, body, rejected)
+        for key in ("text", "blocks", "metadata"):
+            if key in body:
+                message[key] = body[key]
+        message["edited"] = {"user": self.bot_user_id, "ts": f"{time.time():.6f}"}
+        self.edits.append(SlackEdit(channel_id, ts, body))
+        shown = {k: v for k, v in message.items() if k != "metadata"}
+        return web.json_response(
+            {"ok": True, "channel": channel_id, "ts": ts, "text": message["text"], "message": shown}
+        )
+
+    def _refuse_edit(
+        self, channel: str, ts: str, body: dict[str, Any], response: web.Response
+    ) -> web.Response:
+        error = str(json.loads(response.text or "{}").get("error", response.status))
+        self.refused_edits.append(SlackEdit(channel, ts, body, error))
+        return response
 
     def _rejected(self, body: dict[str, Any]) -> web.Response | None:
         if not body.get("text") and not body.get("blocks"):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from bot.models import Digest, Media, Platform, SourceKind
@@ -210,3 +211,34 @@ def test_alert() -> None:
     assert "crossed 50 votes (now 57)" in content
     assert "@\u200bhere" in content
     assert "\\*\\*Big\\*\\*" in content
+
+
+def _shape(messages: list[RenderedMessage]) -> list[str]:
+    return [m.meta["paper_keys"] for m in messages]
+
+
+def test_growing_vote_counts_never_repack_a_digest() -> None:
+    """Live cards edit each posted message in place, so the papers a message carries must
+    not depend on their counts: for summaries of every length around the 6,000-character
+    boundary, counts from unknown to seven digits pack the same way, and every message
+    stays within Discord's limits."""
+    counts: list[int | None] = [None, 0, 9, 10, 99, 100, 12_345, 9_999_999]
+    for words in range(60, 160, 3):
+        papers = [
+            paper(
+                arxiv_id=f"2403.{n:05d}",
+                url=f"https://arxiv.org/abs/2403.{n:05d}",
+                title=f"Paper number {n}",
+                bullets=(" ".join(["word"] * words), "A closing sentence."),
+            )
+            for n in range(10)
+        ]
+        digest = Digest(date=DAY, source=SourceKind.HF, papers=tuple(papers))
+        shapes = set()
+        for votes in counts:
+            voted = [replace(p, votes=votes) for p in papers]
+            messages = render_discord_digest(replace(digest, papers=tuple(voted)), voted)
+            shapes.add(tuple(_shape(messages)))
+            for message in messages:
+                assert discord_message_violations(message.body) == [], (words, votes)
+        assert len(shapes) == 1, words

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 from bot.store import open_store
 from bot.store.engine import first_schema, split_search_path
 from bot.store.errors import SchemaMissingError
+from bot.store.migrate import current_revision, head_revision
 from tests.conftest import skip_or_fail
 from tests.store.conftest import pg_url, scratch_schema
 from tests.store.factories import digest, paper
@@ -119,3 +120,21 @@ async def test_a_missing_schema_the_role_may_not_create_stops_with_the_fix(
         assert await _schemas_named(admin, schema) == 0
     finally:
         await admin.execute(f'DROP ROLE IF EXISTS "{role}"')
+
+
+async def test_a_migrated_schema_later_on_the_path_does_not_stand_in_for_the_first() -> None:
+    """A version table in another schema of the search_path (a `public` that was migrated
+    too, as by a bot run without a search_path) must not make the first one look migrated:
+    the store's tables go where its URL says, every time."""
+    async with (
+        scratch_schema("test_other") as (admin, other),
+        scratch_schema("test_first") as (_, first),
+    ):
+        await admin.execute(f'CREATE TABLE "{other}".alembic_version (version_num text)')
+        await admin.execute(f"INSERT INTO \"{other}\".alembic_version VALUES ('{head_revision()}')")
+        async with open_store(f"{pg_url()}?search_path={first},{other},public") as store:
+            assert await current_revision(store.db) == head_revision()
+        tables = await admin.fetch(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = $1", first
+        )
+        assert {"papers", "live_cards", "alembic_version"} <= {r["table_name"] for r in tables}

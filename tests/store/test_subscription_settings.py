@@ -158,6 +158,7 @@ async def test_upgrade_gives_existing_subscriptions_the_old_behaviour(
         assert (found.settings.layout, found.settings.no_papers) == ("channel", "skip")
         assert found.settings.channel_kind is ChannelKind.TEXT  # 0009: posted to as text
         assert (found.settings.top_n, found.settings.timezone) == (3, "Asia/Seoul")
+        assert found.settings.live_votes is True  # live cards on for existing channels
         async with db.read() as conn:
             assert await conn.run_sync(_subscription_drift) == []
 

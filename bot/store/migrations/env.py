@@ -15,6 +15,7 @@ context.configure(
     target_metadata=metadata,
     render_as_batch=connection.dialect.name == "sqlite",
     transaction_per_migration=False,
+    version_table_schema=context.config.attributes.get("version_table_schema"),
 )
 with context.begin_transaction():
     context.run_migrations()

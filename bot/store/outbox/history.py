@@ -27,14 +27,19 @@ class PostedDigest:
     day: str
     watch: frozenset[str]
     """Papers left out for too few votes when the post went out."""
+    papers: frozenset[str] = frozenset()
+    """Papers the post carried as cards."""
 
 
 async def posted_digests(db: Database, *, since: dt.date) -> list[PostedDigest]:
     """Subscriptions' digest posts that went out for days from `since` on, with their alert
-    watch lists (read out of the JSON payload in SQL: the rendered messages stay in the
-    database)."""
+    watch lists and their papers (read out of the JSON payload in SQL: the rendered
+    messages stay in the database)."""
     query = sa.select(
-        _d.subscription_id, _d.payload["day"].as_string(), _d.payload["watch"].as_string()
+        _d.subscription_id,
+        _d.payload["day"].as_string(),
+        _d.payload["watch"].as_string(),
+        _d.payload["papers"].as_string(),
     ).where(
         _d.subscription_id.is_not(None),
         _d.kind == DeliveryKind.DIGEST.value,
@@ -45,9 +50,13 @@ async def posted_digests(db: Database, *, since: dt.date) -> list[PostedDigest]:
     async with db.read() as conn:
         rows = (await conn.execute(query)).all()
     return [
-        PostedDigest(sid, day or "", frozenset(k for k in (watch or "").split("\n") if k))
-        for sid, day, watch in rows
+        PostedDigest(sid, day or "", _keys(watch), _keys(papers))
+        for sid, day, watch, papers in rows
     ]
+
+
+def _keys(joined: str | None) -> frozenset[str]:
+    return frozenset(k for k in (joined or "").split("\n") if k)
 
 
 async def alerted_keys(db: Database, subscription_ids: Sequence[int]) -> set[tuple[int, str]]:

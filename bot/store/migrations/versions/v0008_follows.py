@@ -1,7 +1,7 @@
 """Channels follow authors and Hugging Face accounts; papers keep the accounts they list.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-08
 
 `follows` holds what each subscription follows: an author, or an organisation or submitter
@@ -11,8 +11,7 @@ deletes its follows. `papers` gains the organisation and the submitter the HF AP
 paper under (handle and shown name); papers stored before stay without them until the HF
 API lists them again. The columns are added in place on both backends (see 0002).
 
-Written on a branch beside 0007 (live cards): when both are merged, this revision follows
-whichever of them comes last.
+Written on a branch beside 0007 (live cards), and follows it since both were merged.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from alembic import op
 from bot.store.schema import Id, UtcDateTime
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
