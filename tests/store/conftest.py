@@ -64,19 +64,6 @@ async def _pg_prepare(schema: str) -> None:
         # run may create it at the same moment.
         with contextlib.suppress(asyncpg.UniqueViolationError):
             await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public")
-        stray = await conn.fetchval(
-            "SELECT count(*) FROM information_schema.tables"
-            " WHERE table_schema = 'public' AND table_name = 'alembic_version'"
-        )
-        if stray:
-            # Migrations would find public's alembic_version through the search path,
-            # create nothing in the test schema, and every worker would share public's
-            # tables: dozens of baffling failures instead of this one line.
-            pytest.fail(
-                f"the public schema of {pg_url()} holds papers-bot tables (a bot or a "
-                "bench was pointed at it); drop them or use another database",
-                pytrace=False,
-            )
         await conn.execute(f'CREATE SCHEMA "{schema}"')
     finally:
         await conn.close()
