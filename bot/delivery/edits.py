@@ -44,6 +44,13 @@ from bot.adapters.base import (
 )
 from bot.delivery.live import content_hash
 from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.pacing import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    IDLE_RECHECK,
+    QUIET_RECHECK,
+    STOP_GRACE,
+)
 from bot.delivery.payload import PayloadError, message_from_json
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.targets import Route, Router, UnroutableError
@@ -57,11 +64,6 @@ from bot.store.outbox.live import ClaimedEdit
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-IDLE_RECHECK = 2.0
-QUIET_RECHECK = 30.0
-STOP_GRACE = 10.0
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
 
 
 class AdapterSource(Protocol):

@@ -38,6 +38,14 @@ from bot.adapters.base import (
 )
 from bot.delivery.edits import AdapterSource, CardEditor
 from bot.delivery.metrics import DeliveryMetrics
+from bot.delivery.pacing import (
+    BACKOFF_BASE_SECONDS,
+    BACKOFF_CAP_SECONDS,
+    BACKOFF_FLOOR,
+    IDLE_RECHECK,
+    QUIET_RECHECK,
+    STOP_GRACE,
+)
 from bot.delivery.payload import PayloadError, Post
 from bot.delivery.ratelimit import RateLimiter
 from bot.delivery.targets import Route, Router, UnroutableError
@@ -51,16 +59,10 @@ from bot.store.rows import DeliveryKind
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-IDLE_RECHECK = 2.0
-QUIET_RECHECK = 30.0
 COUNTS_EVERY = 5.0
 PAUSE_ACTOR = "delivery"
-STOP_GRACE = 10.0
 #: Retry waits of a failed post (`bot.retry.backoff`): up to 2 s after the first failure,
 #: never more than 5 minutes.
-BACKOFF_BASE_SECONDS = 2.0
-BACKOFF_CAP_SECONDS = 300.0
-BACKOFF_FLOOR = 0.5
 """A retry waits at least half its step: an uncertain message is looked up again only once
 a request that timed out has had time to land (Slack has no nonce to catch a late one)."""
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from bot.delivery.worker import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, BACKOFF_FLOOR
+from bot.delivery.pacing import BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, BACKOFF_FLOOR
 from bot.retry import backoff
 from bot.sources.http import Backoff
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from bot.delivery.pacing import BACKOFF_BASE_SECONDS, BACKOFF_FLOOR
 from bot.delivery.payload import Post
-from bot.delivery.worker import BACKOFF_BASE_SECONDS, BACKOFF_FLOOR
 from bot.models import ChannelRef, Platform, Transport
 from bot.store import open_store
 from bot.store.outbox import claims as queries
