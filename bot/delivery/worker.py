@@ -61,10 +61,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 COUNTS_EVERY = 5.0
 PAUSE_ACTOR = "delivery"
-#: Retry waits of a failed post (`bot.retry.backoff`): up to 2 s after the first failure,
-#: never more than 5 minutes.
-"""A retry waits at least half its step: an uncertain message is looked up again only once
-a request that timed out has had time to land (Slack has no nonce to catch a late one)."""
 
 
 @dataclass(frozen=True, slots=True)
