@@ -89,8 +89,12 @@ class FakeGateway:
                 if msg.type != WSMsgType.TEXT:
                     break
                 await self._on_frame(session, msg.json())
+                # Tests wait on session state (identified, which shard): re-check their
+                # predicates after every frame, not only after REST requests.
+                await self.fake._notify()
         finally:
             self.sessions.remove(session)
+            await self.fake._notify()
         return ws
 
     async def _on_frame(self, session: GatewaySession, frame: dict[str, Any]) -> None:
