@@ -72,7 +72,7 @@ class Limit:
     def shared(self, instances: int) -> Limit:
         """This instance's part when `instances` send against the same budget: the rate
         split evenly, in short windows of at most SHARED_BURST requests (50/s over 2: 5 per
-        0.2 s), so two senders' bursts never meet in one of the platform's windows."""
+        0.2 s), so the senders' bursts together never exceed the platform's window."""
         if instances <= 1:
             return self
         limit = max(1, min(self.limit // instances, SHARED_BURST))
@@ -207,8 +207,12 @@ class RateLimiter:
             window.limit, window.period = sized.limit, sized.period
 
     def _limit_for(self, key: str, limit: Limit) -> Limit:
-        shared = limit.shared(self._instances) if key.startswith(FLEET_SCOPES) else limit
-        return shared.stretched()
+        """The window this instance keeps for `limit`: the platform's window stretched
+        for jitter first, then split, so the margin is taken once from the platform's
+        period (50 per 1.03 s; two instances 5 per 0.206 s each) and not again from every
+        part of it."""
+        stretched = limit.stretched()
+        return stretched.shared(self._instances) if key.startswith(FLEET_SCOPES) else stretched
 
     @property
     def scopes(self) -> int:

@@ -181,6 +181,37 @@ def test_a_shared_limit_keeps_the_rate_in_whole_requests() -> None:
     assert Limit(5, 5.0).shared(1) == Limit(5, 5.0)
 
 
+@pytest.mark.parametrize("phase", [0.0, 0.05, 0.1, 0.137])
+async def test_two_instances_fill_discords_global_budget_without_overrunning_it(
+    phase: float,
+) -> None:
+    """Two instances, each sending to new channels as fast as its share allows, the second
+    starting `phase` seconds later: no interval of Discord's 1 s window (widened by the
+    30 ms of jitter the margin allows) holds more than 50 of their requests together, and
+    together they get at least 96% of 50 a second (the margin is taken once, from the 1 s
+    window, not again from each instance's fifth of a second)."""
+    clock = Clock()
+    limiters = [RateLimiter(clock=clock), RateLimiter(clock=clock)]
+    for limiter in limiters:
+        limiter.share(2)
+    ready = [clock.now, clock.now + phase]
+    sent: list[float] = []
+    while clock.now < 1020.0:
+        n = min(range(2), key=lambda i: ready[i])
+        clock.now = max(clock.now, ready[n])
+        channel = discord(f"{n}-{len(sent)}")  # a new channel: only the global budget binds
+        wait = limiters[n].delay(channel)
+        if wait > 0:
+            ready[n] = clock.now + wait
+            continue
+        assert await limiters[n].acquire(channel) == 0
+        sent.append(clock.now)
+    for i, t in enumerate(sent):
+        inside = sum(1 for later in sent[i : i + 60] if later < t + 1.03)
+        assert inside <= 50, (t - 1000.0, inside)
+    assert len(sent) / 20.0 >= 0.96 * 50
+
+
 async def test_edits_take_at_most_a_tenth_of_discords_global_budget() -> None:
     """However many edits wait, they get 5 of the 50 requests a second; posts keep 45."""
     clock = Clock()
