@@ -158,9 +158,10 @@ async def idle_run(bot_env: dict[str, str], workdir: Path, subscriptions: int) -
     slack = FakeSlack()
     await discord.start()
     await slack.start()
-    env = {
+    env = {  # connected as a running bot is: the gateway up, the tokens accepted
         **bot_env,
-        "DISCORD_API_BASE": discord.api_base,
+        **discord.settings_env(),
+        "SLACK_BOT_TOKEN": slack.bot_token,
         "SLACK_API_BASE": slack.api_base,
     }
     started = time.perf_counter()

@@ -180,15 +180,20 @@ class LiveCards:
         return planned
 
     async def _register(self, now: dt.datetime) -> None:
-        sent = await live.unregistered(self._store.db, since=now - self._window)
-        cards = [
-            card
-            for post in sent
-            for card in new_cards(post, window=self._window, interval=self._interval)
-        ]
-        added = await live.register(self._store.db, cards, now=now)
-        if added:
-            log.debug("live cards: %d message(s) of %d post(s) registered", added, len(sent))
+        """Card rows for the posts sent since the last refresh, a page of posts at a time."""
+        after = 0
+        while sent := await live.unregistered(
+            self._store.db, since=now - self._window, after=after
+        ):
+            cards = [
+                card
+                for post in sent
+                for card in new_cards(post, window=self._window, interval=self._interval)
+            ]
+            added = await live.register(self._store.db, cards, now=now)
+            if added:
+                log.debug("live cards: %d message(s) of %d post(s) registered", added, len(sent))
+            after = sent[-1].delivery_id
 
 
 def _fits(post: live.LivePost, fresh: Sequence[Fresh]) -> bool:

@@ -33,6 +33,8 @@ from bot.render.platforms import render_digest
 from bot.sources.hf_api import parse_hf_daily
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import Store
+from bot.store.outbox import live
+from bot.store.outbox.live import REGISTER_PAGE
 from bot.store.rows import (
     Delivery,
     DeliveryKind,
@@ -503,3 +505,26 @@ async def test_followed_papers_keep_their_mark_and_place_when_edited(
     assert votes_shown(message) == ["👍 40", "👍 25", "👍 9", "👍 70"]
     for card in cards:
         assert {"name": "Following", "value": "Ada Example", "inline": True} in card["fields"]
+
+
+async def test_posts_past_one_page_of_registration_all_get_their_cards(tmp_path: Path) -> None:
+    """A fan-out sends more posts than one refresh reads at a time (REGISTER_PAGE, so
+    their payloads are never all in memory together): every one of them gets its cards."""
+    posts = REGISTER_PAGE + 3
+    async with running_engine(f"sqlite:///{tmp_path / 'dry.db'}", console=io.StringIO()) as dry:
+        await save_votes(dry.store)
+        for n in range(posts):
+            channel = ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, f"stdout-{n}")
+            await dry.store.subscriptions.save(channel, SETTINGS, actor="test")
+        subs = [
+            sub
+            for sub in await dry.store.subscriptions.list(workspace_id=CONSOLE_WORKSPACE)
+            if sub.channel.channel_id.startswith("stdout-")
+        ]
+        assert len(subs) == posts
+        await dry.engine.planner.plan_slot(subs, OCCURRENCE)
+        await dry.drained()
+        await dry.engine.live.refresh()
+        found = await live.live_posts(dry.store.db, now=dt.datetime.now(dt.UTC))
+    carded = {post.channel for post in found if post.cards}
+    assert carded == {sub.channel for sub in subs}

@@ -225,3 +225,13 @@ async def test_a_gone_card_is_never_claimed_again(store: Store) -> None:
     [read] = await live.live_posts(store.db, now=at)
     assert [c.position for c in read.cards] == [1]
     assert await claim(store, at + dt.timedelta(hours=1)) == []
+
+
+async def test_unregistered_posts_are_read_a_page_at_a_time_in_id_order(store: Store) -> None:
+    channels = [ChannelRef(Platform.DISCORD, "guild-1", f"paged-{n}") for n in range(3)]
+    ids = [(await sent_post(store, channel)).delivery_id for channel in channels]
+    first = await live.unregistered(store.db, since=T0 - WINDOW, limit=2)
+    assert [p.delivery_id for p in first] == ids[:2]
+    rest = await live.unregistered(store.db, since=T0 - WINDOW, after=ids[1], limit=2)
+    assert [p.delivery_id for p in rest] == ids[2:]
+    assert await live.unregistered(store.db, since=T0 - WINDOW, after=ids[2]) == []

@@ -28,6 +28,8 @@ from bot.store.schema import deliveries, live_cards, subscriptions
 Clock = Callable[[], dt.datetime]
 MAX_ERROR_CHARS = 2000
 WANT_CHUNK = 200
+REGISTER_PAGE = 200
+"""Sent posts read (with their payloads) per page when registering their cards."""
 """Cards planned per transaction: one vote change can touch every live card."""
 LIVE, GONE, ENDED = "live", "gone", "ended"
 """Card states: edited while its window lasts; its message is gone (deleted, or no longer
@@ -122,9 +124,14 @@ def _editable() -> sa.ColumnElement[bool]:
     return ~sa.and_(_d.platform == Platform.SLACK.value, _d.workspace_id == WEBHOOK_WORKSPACE)
 
 
-async def unregistered(db: Database, *, since: dt.datetime) -> list[SentPost]:
+async def unregistered(
+    db: Database, *, since: dt.datetime, after: int = 0, limit: int = REGISTER_PAGE
+) -> list[SentPost]:
     """Digest posts sent since `since` for active subscriptions with live votes on, that
-    were composed with a look (planned by this version) and have no card rows yet."""
+    were composed with a look (planned by this version) and have no card rows yet: at
+    most `limit` of them, in id order after the id `after`. Each carries its whole payload,
+    so a caller pages through them (after a fan-out to 10,000 channels, all at once would
+    be every message of every post in memory together)."""
     query = (
         sa.select(deliveries)
         .join(subscriptions, _s.id == _d.subscription_id)
@@ -137,8 +144,10 @@ async def unregistered(db: Database, *, since: dt.datetime) -> list[SentPost]:
             _live_subscription(),
             _editable(),
             _c.id.is_(None),
+            _d.id > after,
         )
         .order_by(_d.id)
+        .limit(limit)
     )
     async with db.read() as conn:
         rows = (await conn.execute(query)).mappings().all()
