@@ -254,10 +254,17 @@ class Settings(BaseSettings):
         "discord_application_id",
         "discord_gateway_url",
         "discord_shard_count",
+        "discord_token",
+        "slack_bot_token",
+        "slack_signing_secret",
+        "slack_app_token",
         mode="before",
     )
     @classmethod
     def _optional(cls, value: Any) -> Any:
+        """A blank value (`DISCORD_TOKEN=` left in a copied .env, or an empty variable a
+        compose file passes on) means unset: no one means an empty token, and taking it
+        as one would turn a dry run into a login that fails."""
         return _blank_to_none(value)
 
     @field_validator("discord_application_id")

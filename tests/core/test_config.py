@@ -179,10 +179,17 @@ def test_blank_optional_settings_mean_unset(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("DISCORD_APPLICATION_ID", " ")
     monkeypatch.setenv("DISCORD_GATEWAY_URL", "")
     monkeypatch.setenv("DATABASE_URL", "")
+    for secret in ("DISCORD_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.setenv(secret, "  ")
     settings = load_settings()
     assert settings.discord_application_id is None
     assert settings.discord_gateway_url is None
     assert settings.resolved_database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.slack_signing_secret is None
+    assert settings.slack_app_token is None
+    assert not settings.has_discord_bot
+    assert not settings.has_slack_bot
+    assert settings.is_dry_run  # a copied .env with its tokens left empty
 
 
 @pytest.mark.parametrize("shipped", ["papers-bot.toml", "example.toml"])
