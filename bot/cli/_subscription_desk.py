@@ -156,7 +156,6 @@ class _Desk:
 
     async def change(self, request: Request) -> Outcome:
         target, sub = await self._existing(request)
-        _takes_settings(target.name, sub.channel.workspace_id)
         self._can_post(target.name, sub.channel)
         change = await save_settings(
             self.store,
@@ -231,10 +230,12 @@ class _Desk:
 
 
 def _takes_settings(name: str, workspace: str | None) -> None:
+    """The dry run makes its one console channel itself (`console:stdout`); its settings
+    may be changed like any channel's, but no other console channel can be added."""
     if workspace == CONSOLE_WORKSPACE:
         raise TargetError(
-            f"{name}: a dry run's console channels are the bot's own (one per source, with "
-            "fixed settings); they can be listed, paused, resumed and removed, not set"
+            f"{name}: a dry run has one console channel, console:stdout, and makes it "
+            "itself; change its settings with `papers-bot subscriptions set console:stdout`"
         )
 
 

@@ -11,7 +11,7 @@ is how /subscription in that channel finds it. So `papers-bot subscriptions` tak
 - `webhook:<url>`, or the webhook's label as `list` shows it (`discord-webhook:<id>`,
   `slack-webhook:<id>`): a configured webhook, whose channel is stored under its label in
   the reserved `webhook` workspace (its URL is a secret the database never holds).
-- `console:<name>`: a dry run's console channel (`console:dry-run:hf`).
+- `console:stdout`: a dry run's console channel.
 
 Channel ids and webhook URLs are checked by `parse_destination` itself, so both commands
 refuse the same ones in the same words; `target_text` writes a channel the way

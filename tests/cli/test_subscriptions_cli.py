@@ -27,7 +27,8 @@ from bot.commands.router import Commands
 from bot.commands.spec import COMMANDS
 from bot.delivery.jobs import job_id
 from bot.delivery.planner import Planner
-from bot.models import CONSOLE_WORKSPACE, WEBHOOK_WORKSPACE, ChannelRef, Platform, SourceKind
+from bot.delivery.targets import CONSOLE_CHANNEL
+from bot.models import WEBHOOK_WORKSPACE, ChannelRef, Platform, SourceKind
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import open_store
 from bot.store.rows import DeliveryState, Subscription, SubscriptionSettings
@@ -293,7 +294,7 @@ async def test_a_bad_pause_reason_is_refused_in_the_words_of_pause(
         ChannelRef(Platform.SLACK, "T0TEAM0001", "C0NEWS0001"),
         ChannelRef(Platform.DISCORD, WEBHOOK_WORKSPACE, "discord-webhook:123456"),
         ChannelRef(Platform.SLACK, WEBHOOK_WORKSPACE, "slack-webhook:B0HOOK"),
-        ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, "dry-run:hf"),
+        CONSOLE_CHANNEL,
     ],
     ids=lambda channel: channel.transport.value,
 )
@@ -408,8 +409,9 @@ def test_targets_this_configuration_cannot_post_to_are_refused(
 def test_configured_webhooks_and_the_dry_run_console(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """A webhook-only set-up manages its webhooks by URL or label; a dry run's console
-    channels (made by the bot, one per source) can be paused and resumed, not set."""
+    """A webhook-only set-up manages its webhooks by URL or label; a dry run's one console
+    channel (made by the bot) takes settings, paused and resumed like any channel, and no
+    other console channel can be added."""
     monkeypatch.setenv("DISCORD_WEBHOOK_URLS", DISCORD_HOOK)
     added = cli_json(capsys, "add", f"webhook:{DISCORD_HOOK}", "--top", "3")
     assert added["subscription"]["target"] == "discord-webhook:123456"
@@ -419,21 +421,22 @@ def test_configured_webhooks_and_the_dry_run_console(
     assert (changed["subscription"]["top"], changed["subscription"]["post_time"]) == (3, "07:15")
 
     monkeypatch.delenv("DISCORD_WEBHOOK_URLS")  # nothing configured: a dry run
-    console = ChannelRef(Platform.DISCORD, CONSOLE_WORKSPACE, "dry-run:hf")
 
     async def made_by_the_dry_run() -> None:
         async with open_store(sqlite_url) as store:
-            await store.subscriptions.save(console, SubscriptionSettings(), actor="dry-run")
+            await store.subscriptions.save(CONSOLE_CHANNEL, SubscriptionSettings(), actor="dry-run")
 
     asyncio.run(made_by_the_dry_run())
-    status, line = failure(capsys, "set", "console:dry-run:hf", "--top", "3")
+    tried = cli_json(capsys, "set", "console:stdout", "--top", "3", "--min-votes", "20")
+    assert (tried["subscription"]["top"], tried["subscription"]["min_votes"]) == (3, 20)
+    status, line = failure(capsys, "add", "console:other", "--top", "3")
     assert status == 2
-    assert line.startswith("papers-bot subscriptions: console:dry-run:hf: a dry run's console")
-    assert cli_json(capsys, "pause", "console:dry-run:hf")["result"] == "paused"
-    assert cli_json(capsys, "resume", "console:dry-run:hf")["result"] == "resumed"
+    assert line.startswith("papers-bot subscriptions: console:other: a dry run has one console")
+    assert cli_json(capsys, "pause", "console:stdout")["result"] == "paused"
+    assert cli_json(capsys, "resume", "console:stdout")["result"] == "resumed"
     assert [s.channel.channel_id for s in stored(sqlite_url)] == [
         "discord-webhook:123456",
-        "dry-run:hf",
+        "stdout",
     ]
 
 
