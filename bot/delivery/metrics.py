@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from bot.metrics import DEFAULT_BUCKETS
+from bot.models import Platform
 from bot.store.rows import DeliveryState
 
 LATENCY_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0)
@@ -16,6 +20,13 @@ class DeliveryMetrics:
             "papers_bot_deliveries",
             "Outbox rows (posts) by state, as of the last refresh.",
             ("state",),
+            registry=registry,
+        )
+        self.lag = Gauge(
+            "papers_bot_outbox_lag_seconds",
+            "Age of the oldest post still to land (paused channels' left out), as of the "
+            "last refresh; 0 when every post has landed.",
+            ("platform",),
             registry=registry,
         )
         self.planned = Counter(
@@ -106,3 +117,16 @@ class DeliveryMetrics:
     def set_counts(self, counts: dict[DeliveryState, int]) -> None:
         for state, count in counts.items():
             self.deliveries.labels(state=state.value).set(count)
+
+    def set_lag(
+        self,
+        oldest: dict[Platform, dt.datetime],
+        *,
+        platforms: Sequence[Platform],
+        now: dt.datetime,
+    ) -> None:
+        """Each platform this process sends to, with the age of its oldest open post."""
+        for platform in platforms:
+            planned = oldest.get(platform)
+            age = 0.0 if planned is None else max(0.0, (now - planned).total_seconds())
+            self.lag.labels(platform=platform.value).set(age)

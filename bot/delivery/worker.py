@@ -228,7 +228,7 @@ class DeliveryWorker:
             try:
                 for platform in platforms:
                     claimed_any |= await self._claim(platform)
-                await self._refresh_counts()
+                await self._refresh_gauges()
                 wait = await self._next_wait(platforms, claimed_any)
             except Exception as exc:  # the store is down: say so, try again shortly
                 self.last_error = f"{type(exc).__name__}: {exc}"
@@ -267,11 +267,13 @@ class DeliveryWorker:
         seconds = (due - self._clock()).total_seconds()
         return IDLE_RECHECK if seconds <= 0 else min(seconds, QUIET_RECHECK)
 
-    async def _refresh_counts(self) -> None:
+    async def _refresh_gauges(self) -> None:
         now = time.monotonic()
         if now - self._counts_at >= COUNTS_EVERY:
             self._counts_at = now
             self._metrics.set_counts(await self._store.deliveries.counts())
+            oldest = await queries.oldest_open(self._store.db)
+            self._metrics.set_lag(oldest, platforms=self._router.platforms(), now=self._clock())
 
     async def _heartbeat(self) -> None:
         every = self._settings.lease.total_seconds() / 3

@@ -69,6 +69,13 @@ DELIVERY_SERIES = {
         ("state",),
         "Outbox rows (posts) by state, as of the last refresh.",
     ),
+    "lag": (
+        "papers_bot_outbox_lag_seconds",
+        "gauge",
+        ("platform",),
+        "Age of the oldest post still to land (paused channels' left out), as of the last "
+        "refresh; 0 when every post has landed.",
+    ),
     "planned": (
         "papers_bot_posts_planned_total",
         "counter",

@@ -217,3 +217,31 @@ async def test_concurrent_claimers_share_the_outbox_without_sharing_a_row(
     final = await store.deliveries.counts()
     assert final[DeliveryState.SENT] == len(rows)
     print("rows per claimer:", shares)
+
+
+async def test_the_oldest_open_post_per_platform_is_the_outboxs_lag(store: Store) -> None:
+    """Open posts count from when they were planned, in flight or not; a sent or dead
+    post, or one held by a paused subscription, no longer does."""
+    discord, slack, paused = [await subscribe(store, n) for n in (0, 1, 2)]
+    await store.deliveries.plan(
+        [PlannedDelivery(paused.channel, paused.id, DeliveryKind.DIGEST, "d0", payload={})],
+        now=T0 - dt.timedelta(hours=3),
+    )
+    await store.subscriptions.set_paused(paused.channel, True, reason="holidays")
+    await plan(store, discord, "2025-03-03")
+    await store.deliveries.plan(
+        [PlannedDelivery(slack.channel, slack.id, DeliveryKind.DIGEST, "d1", payload={})],
+        now=T0 + dt.timedelta(minutes=5),
+    )
+    assert await queries.oldest_open(store.db) == {
+        Platform.DISCORD: T0,
+        Platform.SLACK: T0 + dt.timedelta(minutes=5),
+    }
+    later = T0 + dt.timedelta(minutes=10)
+    claimed = {row.channel.platform: row for row in await claim(store, now=later)}
+    assert set(await queries.oldest_open(store.db)) == {Platform.DISCORD, Platform.SLACK}
+    await queries.mark_sent(
+        store.db, claimed[Platform.DISCORD], {}, message_id="m", error=None, now=later
+    )
+    await queries.mark_dead(store.db, claimed[Platform.SLACK], {}, error="HTTP 403", now=later)
+    assert await queries.oldest_open(store.db) == {}

@@ -236,3 +236,33 @@ async def test_a_slow_send_keeps_its_lease_while_another_instance_tries_to_claim
         counts = await bot.drained()
     assert counts[DeliveryState.SENT] == 1
     assert len(channel.messages) == 2
+
+
+async def test_the_outbox_lag_gauge_shows_how_long_the_oldest_post_has_waited(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """A post Slack keeps refusing ages on /metrics from when it was planned; once it has
+    landed, the lag is back to 0."""
+    clock = FakeClock()
+    fake_slack.fail_next(500, path="chat.postMessage", times=1000)
+    ref = ChannelRef(Platform.SLACK, fake_slack.team_id, "C0PAPERS01")
+    lag = "papers_bot_outbox_lag_seconds"
+    async with running_engine(database_url, clock=clock, **slack_env(fake_slack)) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(5))
+        sub = await bot.store.subscriptions.save(ref, SETTINGS)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+        clock.advance(minutes=10)
+
+        async def waited_ten_minutes() -> bool:
+            return bot.metric(lag, platform="slack") >= 600
+
+        await bot.eventually(waited_ten_minutes)
+        fake_slack.faults.clear()  # Slack is back
+        clock.advance(hours=1)  # past any backoff
+        await bot.drained()
+
+        async def caught_up() -> bool:
+            return bot.metric(lag, platform="slack") == 0
+
+        await bot.eventually(caught_up)
+    assert len(fake_slack.default_channel.messages) == 4  # header + 3 papers, once

@@ -317,6 +317,21 @@ async def expire_leases(db: Database, *, now: dt.datetime) -> int:
     return int(result.rowcount or 0)
 
 
+async def oldest_open(db: Database) -> dict[Platform, dt.datetime]:
+    """Per platform, when the oldest post still to land was planned: pending, failed or in
+    flight, and not held by a paused subscription (that waits for a person, not for us).
+    Its age is the outbox's lag: a digest planned at its post time and still open."""
+    query = (
+        sa.select(_d.platform, sa.func.min(_d.created_at))
+        .outerjoin(subscriptions, _s.id == _d.subscription_id)
+        .where(_d.state.in_(_OPEN), _not_paused())
+        .group_by(_d.platform)
+    )
+    async with db.read() as conn:
+        rows = (await conn.execute(query)).all()
+    return {Platform(platform): _aware(oldest) for platform, oldest in rows}
+
+
 async def next_due(db: Database, *, platforms: Sequence[Platform]) -> dt.datetime | None:
     """When the next row of these platforms becomes claimable, if any is waiting. A row
     queued behind its channel's unfinished post does not count: it waits for that post,
