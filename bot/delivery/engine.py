@@ -36,16 +36,16 @@ Clock = Callable[[], dt.datetime]
 SYNC_JOB = "subscriptions:sync"
 
 
-def per_second(rate: float) -> Limit:
+def per_second(rate: float, *, averaged: bool = False) -> Limit:
     """`rate` requests a second as the smallest window holding whole requests."""
     whole = max(1, round(rate))
-    return Limit(whole, whole / rate)
+    return Limit(whole, whole / rate, averaged)
 
 
 def limits_from(settings: Settings) -> Limits:
     return Limits(
         discord_global=per_second(settings.discord_global_per_second),
-        discord_edits=per_second(settings.discord_global_per_second * EDIT_SHARE),
+        discord_edits=per_second(settings.discord_global_per_second * EDIT_SHARE, averaged=True),
         discord_channel=Limit(settings.discord_channel_per_5s, 5.0),
         discord_edit_channel=Limit(settings.discord_channel_per_5s, 5.0),
         slack_channel=Limit(1, 1 / settings.slack_channel_per_second),

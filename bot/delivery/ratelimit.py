@@ -58,25 +58,40 @@ instances sharing a database split them (`RateLimiter.share`)."""
 class Limit:
     limit: int
     period: float
+    averaged: bool = False
+    """The budget is counted over a longer span than `period` (Slack's per-minute tiers,
+    or a cap of our own such as edits' part of Discord's budget): the window only paces
+    the sends, and a part of it for one of several instances may keep the rate alone.
+    Otherwise the platform counts every `period` (Discord's global second), and each part
+    must hold in every such window."""
 
     @classmethod
     def per_minute(cls, count: int) -> Limit:
         """N a minute as the smallest window holding whole sends (600/min: 10 per second)."""
         per_second = count / 60
         limit = max(1, math.floor(per_second))
-        return cls(limit, limit / per_second)
+        return cls(limit, limit / per_second, averaged=True)
 
     def stretched(self) -> Limit:
-        return Limit(self.limit, self.period * (1 + JITTER_MARGIN) + JITTER_FLOOR)
+        period = self.period * (1 + JITTER_MARGIN) + JITTER_FLOOR
+        return Limit(self.limit, period, self.averaged)
 
     def shared(self, instances: int) -> Limit:
-        """This instance's part when `instances` send against the same budget: the rate
-        split evenly, in short windows of at most SHARED_BURST requests (50/s over 2: 5 per
-        0.2 s), so the senders' bursts together never exceed the platform's window."""
+        """This instance's part when `instances` send against the same budget, in short
+        windows of at most SHARED_BURST requests. An averaged budget is split by rate
+        (300 a minute over 2: 2 per 0.8 s each). Otherwise each instance gets a whole
+        number of requests per platform window, in bursts that divide it evenly, so that
+        every window of the platform holds at most the limit from all of them together:
+        50/s over 2 is 5 per 0.2 s each; over 3, 16 a second as 4 per 0.25 s (5 per 0.3 s
+        would let 4 bursts, 20, into one second: 60 from three)."""
         if instances <= 1:
             return self
-        limit = max(1, min(self.limit // instances, SHARED_BURST))
-        return Limit(limit, self.period * limit * instances / self.limit)
+        share = self.limit // instances
+        if self.averaged or share < 1:
+            burst = max(1, min(share, SHARED_BURST))
+            return Limit(burst, self.period * burst * instances / self.limit, self.averaged)
+        burst = max(k for k in range(1, min(share, SHARED_BURST) + 1) if share % k == 0)
+        return Limit(burst, self.period * burst / share)
 
 
 @dataclass
@@ -109,17 +124,19 @@ class Limits:
     discord_channel: Limit = Limit(5, 5.0)
     discord_webhook: Limit = Limit(5, 2.0)
     slack_channel: Limit = Limit(1, 1.0)
-    slack_workspace: Limit = Limit(5, 1.0)
+    slack_workspace: Limit = Limit(5, 1.0, averaged=True)
+    """300 a minute (SLACK_WORKSPACE_PER_MINUTE), as `Limit.per_minute` makes it."""
     slack_webhook: Limit = Limit(1, 1.0)
-    slack_history: Limit = Limit(1, 60 / 50)
+    slack_history: Limit = Limit(1, 60 / 50, averaged=True)
     """conversations.history is Slack's Tier 3: about 50 calls a minute per workspace
     (SLACK_HISTORY_PER_MINUTE)."""
-    discord_edits: Limit = Limit(5, 1.0)
-    """Edits' share of the global budget (EDIT_SHARE of it)."""
+    discord_edits: Limit = Limit(5, 1.0, averaged=True)
+    """Edits' share of the global budget (EDIT_SHARE of it): a cap of ours, which the
+    global window below holds to the platform's count."""
     discord_edit_channel: Limit = Limit(5, 5.0)
     """PATCH of a channel's messages: a bucket of its own per channel, 5 per 5 s."""
     discord_webhook_edit: Limit = Limit(5, 2.0)
-    slack_update: Limit = Limit(1, 60 / 50)
+    slack_update: Limit = Limit(1, 60 / 50, averaged=True)
     """chat.update is Slack's Tier 3: about 50 calls a minute per workspace."""
 
     def scopes(
