@@ -19,12 +19,14 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.store.batch import PAPER_COLUMNS, Plan, StalePlanError
 
 BULK_SETTINGS = {"work_mem": "64MB", "gin_pending_list_limit": "32MB"}
+UNIQUE_VIOLATION = "23505"
+"""The SQLSTATE asyncpg's errors carry: matched by code, so that importing this module
+needs no asyncpg (the optional `postgres` extra; a SQLite install has none)."""
 
 # Array element types for unnest (text unless named); JSON travels as text, cast by the server.
 _TYPES = {
@@ -118,7 +120,9 @@ async def write(
                 [ids[w.key] for w in plan.updates],
                 [w.known.version for w in plan.updates if w.known],
             )
-        except asyncpg.UniqueViolationError:
+        except Exception as exc:
+            if getattr(exc, "sqlstate", None) != UNIQUE_VIOLATION:
+                raise
             # A title row re-keyed to an arXiv id another transaction saved meanwhile.
             raise StalePlanError(
                 "a paper's new key was saved since the batch was planned"
