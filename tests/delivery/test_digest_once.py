@@ -23,7 +23,7 @@ from bot.store import open_store
 from bot.store.rows import DeliveryKind, DeliveryState, SubscriptionSettings
 from tests.app.process import BotProcess
 from tests.commands.discord_interactions import MANAGE_CHANNELS, VIEW_SEND_EMBED, answer_of, inject
-from tests.delivery.world import store_digest, synthetic_entries
+from tests.delivery.world import post_time_not_due, store_digest, synthetic_entries
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.source import FakeSource
 
@@ -56,11 +56,14 @@ def run_env(
 
 async def arrange(database_url: str, discord: FakeDiscord) -> ChannelRef:
     """One stored markdown day and the fake's channel subscribed to markdown only (so what
-    the bot polls from the fake HF source never changes the latest day)."""
+    the bot polls from the fake HF source never changes the latest day), at a post time
+    that is not due (the digest is posted by `/digest` only, whenever the test runs)."""
     channel = ChannelRef(Platform.DISCORD, str(discord.guild_id), str(discord.default_channel.id))
     async with open_store(database_url) as store:
         await store_digest(store, DAY, synthetic_entries(3))
-        settings = SubscriptionSettings(top_n=3, sources=(SourceKind.MARKDOWN,))
+        settings = SubscriptionSettings(
+            top_n=3, sources=(SourceKind.MARKDOWN,), post_time=post_time_not_due()
+        )
         await store.subscriptions.save(channel, settings, actor="test")
     return channel
 

@@ -28,7 +28,7 @@ from bot.store.schema import on_channel, subscriptions
 from tests.app.process import BotProcess
 from tests.commands.discord_interactions import MANAGE_CHANNELS, VIEW_SEND_EMBED, answer_of, inject
 from tests.delivery.test_digest_once import DAY, READY, run_env
-from tests.delivery.world import store_digest, synthetic_entries
+from tests.delivery.world import post_time_not_due, store_digest, synthetic_entries
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.discord_gateway import shard_of
 from tests.fakes.discord_state import FakeChannel
@@ -70,8 +70,9 @@ async def sharded_discord() -> AsyncIterator[tuple[FakeDiscord, list[Guild]]]:
 async def arrange(database_url: str, guilds: list[Guild]) -> None:
     """A stored markdown day; every channel subscribed to markdown only, at a post time
     two hours ago (outside the grace period: nothing is posted at start-up)."""
-    past = (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).strftime("%H:%M")
-    settings = SubscriptionSettings(top_n=3, sources=(SourceKind.MARKDOWN,), post_time=past)
+    settings = SubscriptionSettings(
+        top_n=3, sources=(SourceKind.MARKDOWN,), post_time=post_time_not_due()
+    )
     async with open_store(database_url) as store:
         await store_digest(store, DAY, synthetic_entries(3))
         for guild in guilds:

@@ -21,7 +21,7 @@ from tests.app.process import BotProcess
 from tests.commands.slack_requests import over_socket
 from tests.commands.slack_users import COMMAND_CHANNEL, SlackWithUsers
 from tests.delivery.test_digest_once import DAY, READY
-from tests.delivery.world import store_digest, synthetic_entries
+from tests.delivery.world import post_time_not_due, store_digest, synthetic_entries
 from tests.fakes.source import FakeSource
 
 pytestmark = pytest.mark.timeout(180)
@@ -58,7 +58,9 @@ async def test_two_instances_on_socket_mode_answer_each_command_once(
     channel = ChannelRef(Platform.SLACK, slack.team_id, COMMAND_CHANNEL)
     async with open_store(postgres_url) as store:
         await store_digest(store, DAY, synthetic_entries(3))
-        settings = SubscriptionSettings(top_n=3, sources=(SourceKind.MARKDOWN,))
+        settings = SubscriptionSettings(
+            top_n=3, sources=(SourceKind.MARKDOWN,), post_time=post_time_not_due()
+        )
         await store.subscriptions.save(channel, settings, actor="test")
     env = {
         **slack.settings_env(),

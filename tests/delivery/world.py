@@ -31,6 +31,13 @@ def synthetic_entries(count: int, *, seed: int = 7) -> tuple[Entry, ...]:
     )
 
 
+def post_time_not_due() -> str:
+    """A UTC post time two hours ago: outside the start-up grace period (an hour by
+    default), so a bot started now plans nothing by itself; what a test sees posted
+    comes from what it did (a command, a moved post time), whatever the time of day."""
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(hours=2)).strftime("%H:%M")
+
+
 async def store_digest(store: Store, day: dt.date, entries: tuple[Entry, ...]) -> Digest:
     digest = parse_markdown_digest(markdown_digest(day, entries), day=day)
     await store.writer.save(digest)
