@@ -30,7 +30,7 @@ from bot.adapters.base import (
     guarded,
     nonce_for,
 )
-from bot.adapters.discord_common import DEFAULT_API_BASE, translate
+from bot.adapters.discord_common import DEFAULT_API_BASE, answered_once, translate
 from bot.adapters.discord_forum import FORUM_TYPES, PostKey, matching_tags, thread_body
 from bot.adapters.discord_gateway import PapersClient, ShardDirector, ShardedGateway
 from bot.models import Platform
@@ -223,7 +223,7 @@ class DiscordBotAdapter(Adapter):
         body = thread_body(message.meta[THREAD_NAME], payload, tags)
         route = Route("POST", "/channels/{channel_id}/threads", channel_id=int(target))
         async with guarded(f"discord forum {target}", self._timeout, translate):
-            data = await self.client.http.request(route, json=body)
+            data = await self.client.http.request(route, json=body, raise_for_status=answered_once)
         return Receipt(Platform.DISCORD, target, str(data["id"]), str(data["id"]))
 
     async def find_sent(

@@ -34,6 +34,27 @@ MAX_RATELIMIT_WAIT = 30.0
 """Longer 429 waits surface as RateLimitedError (discord.py refuses values below 30 s)."""
 DEFAULT_RETRY_AFTER = 5.0
 """Used when a 429 carries no usable retry hint (e.g. a proxy or Cloudflare answer)."""
+RESENT_BY_DISCORD_PY = frozenset({500, 502, 504, 524})
+"""Answers after which discord.py's HTTP client sends the same request again by itself."""
+
+
+class ServerErrorNotResent(Exception):
+    """A 5xx answer to a request that must not be sent again blindly: the server may have
+    carried it out before it failed to answer."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+async def answered_once(response: aiohttp.ClientResponse) -> None:
+    """aiohttp's per-request status check, for a request that creates something with no
+    nonce to make a repeat harmless (opening a forum post). discord.py resends a request
+    answered 500, 502, 504 or 524 up to four more times itself, and a proxy's 502 may come
+    after the post was made: raising here stops that loop, and the worker, seeing an
+    uncertain failure, looks for the post before it tries again."""
+    if response.status in RESENT_BY_DISCORD_PY:
+        raise ServerErrorNotResent(response.status)
 
 
 def rebase(url: str, api_base: str) -> str:
@@ -105,6 +126,12 @@ def translate(exc: BaseException, target: str) -> AdapterError | None:
         return AuthenticationError("Discord refused the bot token", target=target, status=401)
     if isinstance(exc, discord.HTTPException):
         return _translate_http(exc, target)
+    if isinstance(exc, ServerErrorNotResent):
+        return TransientError(
+            f"{target}: {exc}, not resent (it may have been carried out)",
+            target=target,
+            status=exc.status,
+        )
     if isinstance(exc, discord.GatewayNotFound | discord.ConnectionClosed):
         return TransientError(f"{target}: gateway unavailable ({exc})", target=target)
     if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):

@@ -102,3 +102,33 @@ async def test_a_forum_post_whose_answer_was_lost_is_found_and_not_opened_twice(
     assert len(post.messages) == len(planned)
     assert len({tuple(titles(m)) for m in post.messages}) == len(planned)
     assert row.platform_message_id == str(post.id)
+
+
+async def test_a_forum_post_answered_502_after_it_was_made_is_found_and_not_opened_twice(
+    database_url: str, fake_discord: FakeDiscord
+) -> None:
+    """A proxy's 502 after Discord opened the post: discord.py would send the request again
+    by itself (and open a second post); the adapter stops that, and the worker looks the
+    post up before trying again."""
+    forum = fake_discord.add_forum("papers-forum", ("Papers",))
+    fake_discord.fail_after_next(502, path="/threads")
+    clock = FakeClock()
+    async with running_engine(database_url, clock=clock, **discord_env(fake_discord)) as bot:
+        await store_digest(bot.store, DAY, synthetic_entries(12))
+        sub = await bot.store.subscriptions.save(ref(fake_discord, forum), FORUM)
+        await bot.engine.planner.plan_occurrence(sub, OCCURRENCE)
+
+        async def answered() -> bool:
+            [row] = await bot.store.deliveries.list()
+            return row.state in (DeliveryState.FAILED, DeliveryState.SENT)
+
+        await bot.eventually(answered)
+        clock.advance(minutes=10)  # past the backoff and the look-up's settling time
+        counts = await bot.drained()
+        found = bot.metric("papers_bot_reconciled_total", platform="discord", outcome="found")
+
+    assert counts[DeliveryState.SENT] == 1
+    assert found == 1
+    assert len(fake_discord.requests_to(f"/channels/{forum.id}/threads", "POST")) == 1
+    [post] = fake_discord.posts_in(forum)
+    assert len(post.messages) > 1  # the cards went into the one post

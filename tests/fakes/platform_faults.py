@@ -3,9 +3,10 @@ records every request and can misbehave on demand.
 
 Faults are queued, matched by a path fragment, and consumed as requests arrive, so a test
 says exactly which of its requests fail and how (status, slowness, a dropped connection)
-without the fake needing to know anything about the test. Two faults leave the client
+without the fake needing to know anything about the test. Three faults leave the client
 unsure what happened, as real networks do: the request is carried out, then its answer is
-lost (`lost`) or held back (`late`).
+lost (`lost`), held back (`late`) or replaced by an error status (`failed_after`: a
+proxy's 502 after the origin did the work).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from aiohttp import web
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ARRIVED_AT = web.RequestKey("arrived_at", float)
 """When a request reached the fake, before any fault held it (`time.monotonic()`)."""
-FaultKind = Literal["status", "slow", "drop", "rate_limit", "lost", "late"]
+FaultKind = Literal["status", "slow", "drop", "rate_limit", "lost", "late", "failed_after"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,10 @@ class FakeServer:
         """Carry the request out, then drop the connection before answering."""
         return self.faults.add(Fault("lost", path, times))
 
+    def fail_after_next(self, status: int, *, path: str = "", times: int = 1) -> Fault:
+        """Carry the request out, then answer `status` instead of its result."""
+        return self.faults.add(Fault("failed_after", path, times, status=status))
+
     def answer_late_next(self, delay: float, *, path: str = "", times: int = 1) -> Fault:
         """Carry the request out at once, then hold its answer back for `delay` seconds."""
         return self.faults.add(Fault("late", path, times, delay=delay))
@@ -209,4 +214,6 @@ class FakeServer:
             raise asyncio.CancelledError
         if fault.kind == "rate_limit":
             return self.rate_limit_response(fault)
+        if fault.kind == "failed_after":
+            await handler(request)
         return self.error_response(fault.status)
