@@ -252,7 +252,7 @@ class App:
             )
         self.scheduler.start()
         stack.push_async_callback(self.scheduler.stop, grace=STOP_GRACE_SECONDS)
-        # What start-up built (modules, clients, one job per subscription) lives as long as
+        # What start-up built (modules, clients, a job per post time) lives as long as
         # the process: moved out of the collector's reach, a full collection no longer scans
         # it, which was a 200 ms stall of the event loop while planning 10,000 posts.
         gc.freeze()

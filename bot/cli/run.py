@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from bot.cli._settings import HelpWithSettings
 
 if TYPE_CHECKING:
+    from bot.app import App
     from bot.config import Settings
 
 log = logging.getLogger("bot.run")
@@ -48,6 +49,10 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    """Settings, logging and the bot's modules are loaded before the event loop starts:
+    importing the app takes most of a second, which inside the loop would be one long
+    blocking step (the CLI imports it here, not at the top, so `--help` stays instant)."""
+    from bot.app import App  # noqa: PLC0415
     from bot.config import load_settings  # noqa: PLC0415
     from bot.logs import configure_logging  # noqa: PLC0415
 
@@ -57,14 +62,13 @@ def run(args: argparse.Namespace) -> int:
         for name in CHATTY_LOGGERS:
             logging.getLogger(name).setLevel(logging.WARNING)
     drawn = not (args.json or settings.log_format == "json")
-    asyncio.run(_serve(settings, console_drawn=drawn))
+    asyncio.run(_serve(App, settings, console_drawn=drawn))
     return 0
 
 
-async def _serve(settings: Settings, *, console_drawn: bool) -> None:
-    from bot.app import App  # noqa: PLC0415
-
-    app = App(settings, console_drawn=console_drawn)
+async def _serve(app_type: type[App], settings: Settings, *, console_drawn: bool) -> None:
+    """The app is made on the running loop (its scheduler and clients belong to it)."""
+    app = app_type(settings, console_drawn=console_drawn)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     signals = (signal.SIGTERM, signal.SIGINT)

@@ -4,9 +4,11 @@ period are made once, the no-papers policy, and vote-threshold alerts."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from bot.delivery.jobs import job_id, slot_of
 from bot.delivery.payload import Post
@@ -15,6 +17,7 @@ from bot.models import ChannelRef, Platform
 from bot.sources.markdown import parse_markdown_digest
 from bot.store import Store
 from bot.store.rows import DeliveryKind, SubscriptionSettings
+from bot.store.schema import on_channel, subscriptions
 from tests.app.content import Entry, markdown_digest
 from tests.delivery.support import FakeClock, running_engine
 from tests.fakes.slack import FakeSlack
@@ -59,6 +62,39 @@ async def test_jobs_follow_subscription_changes(database_url: str, fake_slack: F
         assert job_id(slot_of(sub)) not in ids
         assert job_id(slot_of(moved)) in ids
         assert jobs.count == 1
+
+
+async def test_a_stored_time_that_does_not_parse_is_one_warning_and_schedules_the_rest(
+    database_url: str, fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A zone the machine's tz database lacks (or a row edited by hand) leaves that
+    channel unscheduled with one warning, however often the jobs sync; the other
+    channels, on the same time, are scheduled and caught up."""
+    clock = FakeClock(NOW)
+    async with running_engine(database_url, clock=clock, **engine_env(fake_slack)) as bot:
+        await save_day(bot.store)
+        good = await bot.store.subscriptions.save(
+            slack_ref(), SubscriptionSettings(post_time="09:00")
+        )
+        await bot.store.subscriptions.save(slack_ref("C2"), SubscriptionSettings(post_time="09:00"))
+        async with bot.store.db.write() as conn:
+            await conn.execute(
+                sa.update(subscriptions)
+                .where(on_channel(subscriptions, slack_ref("C2")))
+                .values(timezone="Mars/Olympus_Mons")
+            )
+        jobs = bot.engine.jobs
+        with caplog.at_level(logging.WARNING, logger="bot.delivery.jobs"):
+            await jobs.sync()
+            await jobs.sync()
+            assert await jobs.catch_up() == 1
+        ids = {j.id for j in bot.engine.scheduler.jobs() if j.id.startswith("post:")}
+        rows = await bot.store.deliveries.list()
+    assert ids == {job_id(slot_of(good))}
+    assert jobs.count == 1
+    assert [r.channel for r in rows] == [slack_ref()]
+    warnings = [r.getMessage() for r in caplog.records if r.name == "bot.delivery.jobs"]
+    assert warnings == ["subscription C2 is not scheduled: unknown time zone 'Mars/Olympus_Mons'"]
 
 
 async def test_a_missed_post_inside_the_grace_period_is_made_once(
