@@ -3,6 +3,7 @@ running bot's post-time job does (read the slot's subscriptions, `Planner.plan_s
 SQLite or PostgreSQL.
 
     .venv/bin/python bench/planning.py [--subscriptions 1000 10000] [--database URL]
+        [--run] [--asyncio-debug]
 
 Half the channels are Discord, half Slack, with a spread of settings (top N, minimum votes,
 keywords, layout, language), so the planner renders several looks of the day. Printed per
@@ -10,13 +11,15 @@ size: seconds until every post is in the outbox, seconds until the first one is 
 delivery worker is woken), and the longest the event loop went without running a callback
 (measured by a 10 ms ticker) while planning. With `--run` (SQLite), `papers-bot run` is then
 started over the largest store, against the local fakes: time from start to ready, and its
-resident memory once idle.
+resident memory once idle. With `--asyncio-debug`, asyncio's slow-callback warning is on
+while planning (threshold 10 ms) and the worst callback it names is printed too.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import gc
 import sys
@@ -30,6 +33,7 @@ PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
 from fanout import idle_run  # noqa: E402
+from slow_callbacks import SlowCallbacks, watching  # noqa: E402
 
 from bot.delivery.planner import Planner  # noqa: E402
 from bot.models import ChannelRef, Platform  # noqa: E402
@@ -45,6 +49,8 @@ TARGET_SECONDS = 5.0
 FIRST_TARGET_SECONDS = 2.0
 STALL_TARGET_MS = 100.0
 TICK = 0.01
+DEBUG_THRESHOLD = 0.01
+"""With --asyncio-debug: callbacks over 10 ms are reported, so the worst one is named."""
 
 
 def settings_for(n: int) -> SubscriptionSettings:
@@ -91,7 +97,7 @@ class StallMonitor:
             self._task.cancel()
 
 
-async def measure(database_url: str, count: int) -> bool:
+async def measure(database_url: str, count: int, *, asyncio_debug: bool = False) -> bool:
     async with open_store(database_url) as store:
         await store_digest(store, DAY, synthetic_entries(30))
         await subscribe(store, count)
@@ -105,7 +111,8 @@ async def measure(database_url: str, count: int) -> bool:
                 first.append(time.perf_counter() - started)
 
         planner = Planner(store, clock=lambda: OCCURRENCE, on_planned=planned)
-        with StallMonitor() as stalls:
+        watch = watching(DEBUG_THRESHOLD) if asyncio_debug else contextlib.nullcontext(None)
+        with StallMonitor() as stalls, watch as slow:
             started = time.perf_counter()
             subs = await store.subscriptions.list(
                 active_only=True, post_time=POST_TIME, timezone="UTC"
@@ -121,6 +128,9 @@ async def measure(database_url: str, count: int) -> bool:
         f"{first[0] if first else float('nan'):4.2f} s (target {FIRST_TARGET_SECONDS:g} s), "
         f"worst event-loop stall {stalls.worst * 1000:5.1f} ms (target {STALL_TARGET_MS:g})"
     )
+    if isinstance(slow, SlowCallbacks):
+        print(f"{'':10} {slow.summary()}")
+        ok = ok and slow.worst * 1000 <= STALL_TARGET_MS
     return ok
 
 
@@ -133,15 +143,33 @@ async def make_idle(url: str) -> None:
         await conn.execute(sa.update(subscriptions).values(post_time=later, timezone="UTC"))
 
 
+async def subscription_count(url: str) -> int:
+    async with open_store(url) as store, store.db.read() as conn:
+        query = sa.select(sa.func.count()).select_from(subscriptions)
+        return int((await conn.execute(query)).scalar_one())
+
+
+async def clear(url: str) -> None:
+    """Remove the measurement's subscriptions (their posts go with them: the foreign key
+    cascades), so the next size plans into an empty outbox too."""
+    async with open_store(url, migrate=False) as store, store.db.write() as conn:
+        await conn.execute(sa.delete(deliveries))
+        await conn.execute(sa.delete(subscriptions))
+
+
 async def main_async(args: argparse.Namespace) -> int:
+    if args.database and await subscription_count(args.database):
+        print("the database holds subscriptions: give the bench an empty database of its own")
+        return 2
     ok = True
     for count in args.subscriptions:
         if args.database:
-            ok &= await measure(args.database, count)
+            ok &= await measure(args.database, count, asyncio_debug=args.asyncio_debug)
+            await clear(args.database)
             continue
         with tempfile.TemporaryDirectory(prefix="papers-bot-planning-") as tmp:
             url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-            ok &= await measure(url, count)
+            ok &= await measure(url, count, asyncio_debug=args.asyncio_debug)
             if args.run and count == max(args.subscriptions):
                 env = {
                     "DATABASE_URL": url,
@@ -164,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--subscriptions", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--database", help="a PostgreSQL URL (emptied tables expected)")
     parser.add_argument("--run", action="store_true", help="then start `run` over the store")
+    parser.add_argument(
+        "--asyncio-debug", action="store_true", help="asyncio's slow-callback warning on"
+    )
     return asyncio.run(main_async(parser.parse_args(argv)))
 
 

@@ -3,12 +3,16 @@ one PostgreSQL database, the gateway in 4 shards, against the local fake with Di
 real limits (50 requests/s global per bot, 5 messages per 5 s per channel).
 
     .venv/bin/python bench/sharded_fanout.py [--channels N] [--instances N] [--shards N]
+        [--asyncio-debug]
 
 The channels sit in guilds spread over the shards. Once both instances are ready and the
 shards are split between them, every subscription's post time is moved a few seconds
 ahead: both instances plan the slot and share the sending. Printed: how the shards were
 split, messages/s against the 50/s budget the instances share, 429s the fake answered,
-lost and duplicate messages, and each instance's part. Needs PostgreSQL at
+lost and duplicate messages, and each instance's part; with `--asyncio-debug` the
+instances run in asyncio's debug mode and every callback that held an instance's event
+loop over 100 ms is printed (asyncio's slow-callback warning), start-up apart from what
+came once the instance was ready (the target: none). Needs PostgreSQL at
 127.0.0.1:5432 (a throw-away database is created and dropped).
 """
 
@@ -31,6 +35,7 @@ sys.path.insert(0, str(PROJECT))
 sys.path.insert(0, str(PROJECT / "bench"))
 
 from fanout import CountingDiscord, report  # noqa: E402
+from slow_callbacks import CHILD_ENV, from_log  # noqa: E402
 
 from bot.models import ChannelRef, Platform, SourceKind  # noqa: E402
 from bot.store import open_store  # noqa: E402
@@ -128,6 +133,7 @@ async def bench(args: argparse.Namespace, workdir: Path) -> bool:
             "SUBSCRIPTION_SYNC_SECONDS": "1",
             "DELIVERY_CONCURRENCY": "64",
             "LOG_LEVEL": "INFO",
+            **(CHILD_ENV if args.asyncio_debug else {}),
         }
         bots = [await BotProcess.start(env, workdir) for _ in range(args.instances)]
         ports = [await bot.wait_for_port(within=120) for bot in bots]
@@ -155,6 +161,12 @@ async def bench(args: argparse.Namespace, workdir: Path) -> bool:
         ok &= fake.gateway.shared_shards == [] and fake.gateway.identify_violations == []
         for bot in bots:
             ok &= await bot.stop() == 0
+        if args.asyncio_debug:
+            for n, bot in enumerate(bots):
+                starting, serving = from_log(bot.stderr)
+                print(f"instance {n}, start-up: {starting.summary()}")
+                print(f"instance {n}, once ready (planning and fan-out): {serving.summary()}")
+                ok &= serving.found == []
         return ok
     finally:
         for bot in bots:
@@ -169,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--channels", type=int, default=10_000, help="Discord channels")
     parser.add_argument("--instances", type=int, default=2, help="papers-bot run processes")
     parser.add_argument("--shards", type=int, default=4, help="shards the fake requires")
+    parser.add_argument(
+        "--asyncio-debug",
+        action="store_true",
+        help="instances in asyncio debug mode: any callback over 100 ms is reported",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="papers-bot-sharded-") as tmp:
         ok = asyncio.run(bench(args, Path(tmp)))
