@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.store.engine import Database
+from bot.store.engine import Backend, Database
 from bot.store.fleet import forget_instance, renew_instance
 from bot.store.schema import gateway_identify, gateway_shards
 
@@ -50,8 +50,12 @@ class ShardRepo:
         """The fleet's shard count. `wanted` becomes it when no other instance holds a live
         lease (the first to start, or every instance restarted together); otherwise the
         running fleet's count stands, since two counts would send a guild's events to
-        two shards."""
+        two shards. Instances that start together take turns (on PostgreSQL a table lock
+        that this statement's other callers wait for; SQLite writes one at a time), so
+        the second finds the count the first wrote instead of writing the rows again."""
         async with self._db.write() as conn:
+            if self._db.backend is Backend.POSTGRES:
+                await conn.execute(sa.text("LOCK TABLE gateway_shards IN SHARE ROW EXCLUSIVE MODE"))
             current = await _shard_count(conn)
             if current == wanted:
                 return wanted

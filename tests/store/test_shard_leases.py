@@ -89,6 +89,22 @@ async def test_identify_slots_are_one_per_bucket_every_interval(store: Store) ->
     assert await shards.claim_identify(0, now=T0 + FIVE, interval=FIVE) == dt.timedelta(0)
 
 
+async def test_instances_starting_at_once_agree_on_one_count(
+    store: Store, backend: Backend
+) -> None:
+    """Eight instances (each with its own connections) start together on an empty table,
+    as `docker compose up --scale bot=3` starts them: each one agrees on a count, none of
+    them fails, and the table holds the shards once."""
+
+    async def agree(name: str, wanted: int) -> int:
+        async with open_store(backend.url, migrate=False, search_path=backend.search_path) as own:
+            return await own.shards.agree_count(name, wanted, now=T0)
+
+    counts = await asyncio.gather(*(agree(f"i{n}", 4) for n in range(8)))
+    assert counts == [4] * 8
+    assert sorted(await store.shards.owners(now=T0)) == [0, 1, 2, 3]
+
+
 async def test_instances_taking_at_once_split_the_free_shards(
     store: Store, backend: Backend
 ) -> None:
