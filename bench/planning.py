@@ -150,8 +150,8 @@ async def subscription_count(url: str) -> int:
 
 
 async def clear(url: str) -> None:
-    """Remove the measurement's subscriptions (their posts go with them: the foreign key
-    cascades), so the next size plans into an empty outbox too."""
+    """Remove the measurement's posts and subscriptions, so the next size plans into an
+    empty outbox too."""
     async with open_store(url, migrate=False) as store, store.db.write() as conn:
         await conn.execute(sa.delete(deliveries))
         await conn.execute(sa.delete(subscriptions))

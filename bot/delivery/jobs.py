@@ -95,10 +95,16 @@ class SubscriptionJobs:
         """Active and postable from this process (a dry run's console channel too)."""
         return not paused and self._router.can_route(channel)
 
-    def _post_time(self, slot: Slot, channel: ChannelRef, parsed: Parsed) -> PostTime | None:
-        """The slot's post time, parsed once per pass (`parsed` keeps it, or why it does
-        not parse): ten thousand subscriptions share a few slots. A channel whose slot
-        does not parse is warned about once, until its slot changes."""
+    def _post_time(
+        self, slot: Slot, channel: ChannelRef, paused: bool, parsed: Parsed
+    ) -> PostTime | None:
+        """When the channel posts from here: None if it is paused or not postable from this
+        process, or its slot does not parse. Slots are parsed once per pass (`parsed`
+        keeps the post time, or why it does not parse): ten thousand subscriptions share
+        a few. A channel whose slot does not parse is warned about once, until its slot
+        changes."""
+        if not self._wanted(channel, paused):
+            return None
         if slot not in parsed:
             try:
                 parsed[slot] = PostTime.parse(*slot)
@@ -126,9 +132,7 @@ class SubscriptionJobs:
         parsed: Parsed = {}
         for schedule in await self._store.subscriptions.schedules():
             slot = (schedule.post_time, schedule.timezone)
-            if not self._wanted(schedule.channel, schedule.paused):
-                continue
-            post_time = self._post_time(slot, schedule.channel, parsed)
+            post_time = self._post_time(slot, schedule.channel, schedule.paused, parsed)
             if post_time is not None:
                 times[slot] = post_time
                 counts[slot] += 1
@@ -147,9 +151,7 @@ class SubscriptionJobs:
         parsed: Parsed = {}
         for sub in await self._store.subscriptions.list(active_only=True):
             slot = slot_of(sub)
-            if not self._wanted(sub.channel, sub.paused):
-                continue
-            post_time = self._post_time(slot, sub.channel, parsed)
+            post_time = self._post_time(slot, sub.channel, sub.paused, parsed)
             if post_time is not None:
                 found.setdefault(slot, (post_time, []))[1].append(sub)
         planned = 0
